@@ -1,0 +1,4 @@
+namespace VizHtml.Connections;
+
+/// <summary>The per-connection limits, copied from <see cref="VizHtmlOptions"/> at start.</summary>
+internal sealed record ConnectionOptions(int MaxMessageBytes, TimeSpan CloseTimeout, TimeProvider TimeProvider);

@@ -1,0 +1,78 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+
+namespace VizHtml.Events;
+
+/// <summary>Runs handler work where the host wants it. Work items never throw: <see cref="EventRouter"/> catches.</summary>
+internal abstract class Dispatcher
+{
+    public abstract void Post(Action work);
+
+    /// <summary>Runs queued work on the caller's thread; only the manual dispatcher has any.</summary>
+    public virtual int DispatchPending(int maxItems) =>
+        throw new InvalidOperationException($"DispatchPending is only for {nameof(VizDispatchMode)}.{nameof(VizDispatchMode.Manual)}; this server delivers handlers itself.");
+
+    /// <summary>Lets queued work finish, up to <paramref name="timeout"/>.</summary>
+    public virtual Task DrainAsync(TimeSpan timeout) => Task.CompletedTask;
+
+    public static Dispatcher Create(VizDispatchMode mode, SynchronizationContext? context) => mode switch
+    {
+        VizDispatchMode.Serialized => new SerializedDispatcher(),
+        VizDispatchMode.SynchronizationContext => new ContextDispatcher(context ?? SynchronizationContext.Current
+            ?? throw new InvalidOperationException($"{nameof(VizHtmlOptions)}.{nameof(VizHtmlOptions.Dispatch)} is {mode}, but neither {nameof(VizHtmlOptions)}.{nameof(VizHtmlOptions.SynchronizationContext)} nor SynchronizationContext.Current is set.")),
+        VizDispatchMode.Manual => new ManualDispatcher(),
+        _ => throw new ArgumentOutOfRangeException(nameof(mode), mode, "Unknown dispatch mode."),
+    };
+}
+
+/// <summary>One background loop: handlers never overlap and keep arrival order.</summary>
+internal sealed class SerializedDispatcher : Dispatcher
+{
+    private readonly Channel<Action> _work = Channel.CreateUnbounded<Action>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Task _loop;
+
+    public SerializedDispatcher() => _loop = Task.Run(RunAsync);
+
+    public override void Post(Action work) => _work.Writer.TryWrite(work);
+
+    public override async Task DrainAsync(TimeSpan timeout)
+    {
+        _work.Writer.TryComplete();
+        await Task.WhenAny(_loop, Task.Delay(timeout)).ConfigureAwait(false);
+    }
+
+    private async Task RunAsync()
+    {
+        await foreach (var work in _work.Reader.ReadAllAsync().ConfigureAwait(false))
+        {
+            work();
+        }
+    }
+}
+
+internal sealed class ContextDispatcher(SynchronizationContext context) : Dispatcher
+{
+    public override void Post(Action work) => context.Post(static state => ((Action)state!)(), work);
+}
+
+/// <summary>Holds work until the host's loop calls <see cref="DispatchPending"/>.</summary>
+internal sealed class ManualDispatcher : Dispatcher
+{
+    private readonly ConcurrentQueue<Action> _work = new();
+
+    public override void Post(Action work) => _work.Enqueue(work);
+
+    public override int DispatchPending(int maxItems)
+    {
+        // Only what was queued before the call runs, so a handler that causes more events cannot starve the host's frame.
+        var budget = Math.Min(maxItems, _work.Count);
+        var ran = 0;
+        while (ran < budget && _work.TryDequeue(out var work))
+        {
+            work();
+            ran++;
+        }
+
+        return ran;
+    }
+}

@@ -1,0 +1,52 @@
+using System.Text.Json;
+
+namespace VizHtml.Protocol;
+
+/// <summary>
+/// The wire names of protocol version 1: every frame is <c>{"event": name, "data": value}</c>.
+/// </summary>
+internal static class Envelope
+{
+    public const int Version = 1;
+
+    public static readonly JsonEncodedText EventProperty = JsonEncodedText.Encode("event");
+    public static readonly JsonEncodedText DataProperty = JsonEncodedText.Encode("data");
+
+    /// <summary>Names that start with this character belong to the protocol, never to the application.</summary>
+    public const char ReservedPrefix = '$';
+
+    /// <summary>The event the server sends when it rejects something a client sent.</summary>
+    public const string ErrorEvent = "$error";
+
+    /// <summary>Longest event name accepted, in UTF-16 characters.</summary>
+    public const int MaxEventNameLength = 256;
+
+    /// <summary>Checks an application event name: non-empty, not reserved, no control characters, bounded length.</summary>
+    public static string? ValidateEventName(string? name)
+    {
+        if (string.IsNullOrEmpty(name))
+        {
+            return "event name is empty";
+        }
+
+        if (name.Length > MaxEventNameLength)
+        {
+            return $"event name is longer than {MaxEventNameLength} characters";
+        }
+
+        if (name[0] == ReservedPrefix)
+        {
+            return $"event names starting with '{ReservedPrefix}' are reserved for the protocol";
+        }
+
+        foreach (var c in name)
+        {
+            if (char.IsControl(c))
+            {
+                return "event name contains a control character";
+            }
+        }
+
+        return null;
+    }
+}

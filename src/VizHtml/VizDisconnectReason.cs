@@ -1,0 +1,20 @@
+namespace VizHtml;
+
+/// <summary>Why a client left. The first recorded reason wins.</summary>
+public enum VizDisconnectReason
+{
+    /// <summary>The browser closed the socket (page closed or navigated away, <c>socket.close()</c>).</summary>
+    ClientClosed,
+
+    /// <summary>The application called <see cref="VizClient.Close(string?)"/>.</summary>
+    ClosedByServer,
+
+    /// <summary>The server is stopping (close code 1001).</summary>
+    ServerStopping,
+
+    /// <summary>The connection broke without a close handshake (network drop, TCP reset, tab killed).</summary>
+    ConnectionLost,
+
+    /// <summary>The client broke the protocol (for example a binary frame or an oversized message); the close code says which rule.</summary>
+    ProtocolViolation,
+}

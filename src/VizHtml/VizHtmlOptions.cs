@@ -1,0 +1,91 @@
+using System.Net;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+
+namespace VizHtml;
+
+/// <summary>Settings for a <see cref="VizHtmlServer"/>, read once when the server is created and validated when it starts.</summary>
+public sealed class VizHtmlOptions
+{
+    /// <summary>The environment variable the default server reads its port from.</summary>
+    public const string PortEnvironmentVariable = "VIZHTML_PORT";
+
+    /// <summary>The TCP port to listen on; 0 picks a free one (read it back from <see cref="VizHtmlServer.Port"/>).</summary>
+    /// <value>8080, as the original.</value>
+    public int Port { get; set; } = 8080;
+
+    /// <summary>The local address to listen on.</summary>
+    /// <value><see langword="null"/>: every interface (IPv4 and IPv6), so a tablet on the LAN can connect. Use <see cref="IPAddress.Loopback"/> to accept only this machine.</value>
+    public IPAddress? BindAddress { get; set; }
+
+    /// <summary>The host name or address put in URLs for other devices (<see cref="VizHtmlServer.GetServerUrl()"/>).</summary>
+    /// <value><see langword="null"/>: this machine's first LAN IPv4 address, else its host name.</value>
+    public string? PublicHost { get; set; }
+
+    /// <summary>Where handlers run.</summary>
+    /// <value><see cref="VizDispatchMode.Serialized"/>.</value>
+    public VizDispatchMode Dispatch { get; set; } = VizDispatchMode.Serialized;
+
+    /// <summary>The context handlers are posted to when <see cref="Dispatch"/> is <see cref="VizDispatchMode.SynchronizationContext"/>.</summary>
+    /// <value><see langword="null"/>: the one current on the thread that creates the server.</value>
+    public SynchronizationContext? SynchronizationContext { get; set; }
+
+    /// <summary>Where the server logs.</summary>
+    /// <value><see langword="null"/>: warnings and errors to the console.</value>
+    public ILoggerFactory? LoggerFactory { get; set; }
+
+    /// <summary>How sent data is written and received data is bound by <see cref="VizHtmlServer.OnMessage{T}(string, Action{T, VizMessageEvent})"/>.</summary>
+    /// <value><see langword="null"/>: <see cref="JsonSerializerDefaults.Web"/> (camelCase property names, case-insensitive binding).</value>
+    public JsonSerializerOptions? JsonSerializerOptions { get; set; }
+
+    /// <summary>The largest message a client may send, in bytes, counted across fragments; larger ones close the connection with 1009.</summary>
+    /// <value>16 MiB, room for a base64-encoded photo.</value>
+    public int MaxMessageBytes { get; set; } = 16 * 1024 * 1024;
+
+    /// <summary>The deepest JSON nesting a client may send; deeper messages get an <c>$error</c> event.</summary>
+    /// <value>64.</value>
+    public int MaxJsonDepth { get; set; } = 64;
+
+    /// <summary>How often the server pings each browser; a browser that does not answer within <see cref="KeepAliveTimeout"/> is disconnected.</summary>
+    /// <value>15 seconds.</value>
+    public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>How long the server waits for the answer to a ping before it drops the connection as dead.</summary>
+    /// <value>15 seconds.</value>
+    public TimeSpan KeepAliveTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>How long a close handshake may take before the socket is aborted.</summary>
+    /// <value>5 seconds.</value>
+    public TimeSpan CloseTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long <see cref="VizHtmlServer.StopAsync"/> lets clients flush and close before cutting them off.</summary>
+    /// <value>5 seconds.</value>
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The clock for timeouts; tests substitute a fake one.</summary>
+    /// <value><see cref="TimeProvider.System"/>.</value>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    internal VizHtmlOptions Clone() => (VizHtmlOptions)MemberwiseClone();
+
+    internal void Validate()
+    {
+        Require(Port is >= 0 and <= 65535, nameof(Port), $"must be 0..65535 (was {Port})");
+        Require(MaxMessageBytes >= 1024, nameof(MaxMessageBytes), $"must be at least 1024 (was {MaxMessageBytes})");
+        Require(MaxJsonDepth is >= 1 and <= 1000, nameof(MaxJsonDepth), $"must be 1..1000 (was {MaxJsonDepth})");
+        Require(KeepAliveInterval >= TimeSpan.Zero, nameof(KeepAliveInterval), "must not be negative");
+        Require(KeepAliveTimeout >= TimeSpan.Zero, nameof(KeepAliveTimeout), "must not be negative");
+        Require(CloseTimeout > TimeSpan.Zero, nameof(CloseTimeout), "must be positive");
+        Require(ShutdownTimeout >= TimeSpan.Zero, nameof(ShutdownTimeout), "must not be negative");
+        Require(Enum.IsDefined(Dispatch), nameof(Dispatch), $"is not a {nameof(VizDispatchMode)} ({Dispatch})");
+        Require(TimeProvider is not null, nameof(TimeProvider), "must not be null");
+    }
+
+    private static void Require(bool condition, string property, string problem)
+    {
+        if (!condition)
+        {
+            throw new ArgumentException($"{nameof(VizHtmlOptions)}.{property} {problem}.", property);
+        }
+    }
+}

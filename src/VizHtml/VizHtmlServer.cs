@@ -1,0 +1,473 @@
+using System.Net;
+using System.Net.NetworkInformation;
+using System.Net.Sockets;
+using System.Net.WebSockets;
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using VizHtml.Connections;
+using VizHtml.Events;
+using VizHtml.Hosting;
+using VizHtml.Pages;
+using VizHtml.Protocol;
+
+namespace VizHtml;
+
+/// <summary>
+/// An HTTP and WebSocket server that serves the program's pages and exchanges named events with every connected
+/// browser: the counterpart of the original <c>vizhtml</c> module. All members are thread-safe.
+/// </summary>
+/// <remarks>
+/// Handlers and pages registered before <see cref="StartAsync"/> are kept across stop and start. Sending never
+/// blocks: <see cref="SendAll"/> serializes once and queues the same bytes for every client.
+/// </remarks>
+public sealed class VizHtmlServer : IAsyncDisposable
+{
+    private static readonly Lock DefaultGate = new();
+    private static VizHtmlOptions? s_defaultOptions;
+    private static VizHtmlServer? s_default;
+
+    private readonly VizHtmlOptions _options;
+    private readonly ILoggerFactory _loggerFactory;
+    private readonly bool _ownsLoggerFactory;
+    private readonly ILogger _logger;
+    private readonly EventRouter _router;
+    private readonly Dispatcher _dispatcher;
+    private readonly ConnectionRegistry _registry = new();
+    private readonly PageRegistry _pages = new();
+    private readonly EnvelopeSerializer _serializer;
+    private readonly EnvelopeReader _envelopeReader;
+    private readonly JsonSerializerOptions _jsonOptions;
+    private readonly ConnectionOptions _connectionOptions;
+    private readonly SemaphoreSlim _lifecycle = new(1, 1);
+    private readonly Action<Connection, string, JsonNode?> _onEnvelope;
+    private EmbeddedHost? _host;
+    private volatile bool _accepting;
+    private bool _disposed;
+
+    /// <summary>Creates a server; it listens once <see cref="StartAsync"/> is called.</summary>
+    /// <param name="options">Settings; <see langword="null"/> for the defaults. Copied: later changes have no effect.</param>
+    /// <exception cref="ArgumentException">An option is out of range (the message names it).</exception>
+    public VizHtmlServer(VizHtmlOptions? options = null)
+    {
+        _options = options?.Clone() ?? new VizHtmlOptions();
+        _options.Validate();
+        _ownsLoggerFactory = _options.LoggerFactory is null;
+        _loggerFactory = _options.LoggerFactory ?? LoggerFactory.Create(b => b.AddSimpleConsole(c => c.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
+        _logger = _loggerFactory.CreateLogger("VizHtml");
+        _router = new EventRouter(_loggerFactory.CreateLogger("VizHtml.Events"));
+        _dispatcher = Dispatcher.Create(_options.Dispatch, _options.SynchronizationContext);
+        _jsonOptions = _options.JsonSerializerOptions ?? new JsonSerializerOptions(JsonSerializerDefaults.Web);
+        _serializer = new EnvelopeSerializer(_jsonOptions);
+        _envelopeReader = new EnvelopeReader(_options.MaxJsonDepth);
+        _connectionOptions = new ConnectionOptions(_options.MaxMessageBytes, _options.CloseTimeout, _options.TimeProvider);
+        _onEnvelope = OnEnvelope;
+    }
+
+    /// <summary>
+    /// The process-wide server that starts by itself on first use, as the original module does. Its port is
+    /// <see cref="ConfigureDefault"/>'s, else the <c>VIZHTML_PORT</c> environment variable, else 8080.
+    /// </summary>
+    /// <exception cref="IOException">The port is in use (the message names it).</exception>
+    public static VizHtmlServer Default
+    {
+        get
+        {
+            lock (DefaultGate)
+            {
+                if (s_default is null)
+                {
+                    var options = s_defaultOptions ?? DefaultOptionsFromEnvironment();
+                    var server = new VizHtmlServer(options);
+                    server.StartAsync().GetAwaiter().GetResult();
+                    s_default = server;
+                }
+
+                return s_default;
+            }
+        }
+    }
+
+    /// <summary>Sets the options of <see cref="Default"/>; call it before the first use of <see cref="Default"/>.</summary>
+    /// <exception cref="InvalidOperationException">The default server already exists.</exception>
+    public static void ConfigureDefault(Action<VizHtmlOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        lock (DefaultGate)
+        {
+            if (s_default is not null)
+            {
+                throw new InvalidOperationException("VizHtmlServer.Default has already started; call ConfigureDefault before its first use.");
+            }
+
+            var options = s_defaultOptions ?? DefaultOptionsFromEnvironment();
+            configure(options);
+            options.Validate();
+            s_defaultOptions = options;
+        }
+    }
+
+    /// <summary>Whether the server is listening.</summary>
+    public bool IsRunning => _host is not null;
+
+    /// <summary>The port the server listens on (the one chosen by the system when <see cref="VizHtmlOptions.Port"/> is 0); the configured port while stopped.</summary>
+    public int Port => _host?.Port ?? _options.Port;
+
+    /// <summary>The connected clients: a snapshot that does not change as clients come and go.</summary>
+    public IReadOnlyList<VizClient> Clients => _registry.Snapshot;
+
+    /// <summary>How many clients are connected.</summary>
+    public int ClientCount => _registry.Count;
+
+    internal ILogger Logger => _logger;
+
+    /// <summary>Starts listening. Does nothing if already started.</summary>
+    /// <exception cref="IOException">The port is in use.</exception>
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        await _lifecycle.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_host is not null)
+            {
+                return;
+            }
+
+            var handler = new VizHtmlRequestHandler(this, _pages);
+            _host = await EmbeddedHost.StartAsync(_options, _loggerFactory, handler.HandleAsync, cancellationToken).ConfigureAwait(false);
+            _accepting = true;
+            _logger.LogInformation("VizHtml listening on port {Port}: {Url}", _host.Port, GetServerUrl());
+        }
+        finally
+        {
+            _lifecycle.Release();
+        }
+    }
+
+    /// <summary>
+    /// Stops listening: queued events are flushed, every client is closed with 1001 (going away) and its disconnect
+    /// event raised, then the listener stops. Clients still open after <see cref="VizHtmlOptions.ShutdownTimeout"/> are cut off.
+    /// Pages and handlers stay registered for a later <see cref="StartAsync"/>.
+    /// </summary>
+    public async Task StopAsync(CancellationToken cancellationToken = default)
+    {
+        await _lifecycle.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_host is not { } host)
+            {
+                return;
+            }
+
+            _accepting = false;
+            foreach (var client in _registry.Snapshot)
+            {
+                client.Connection.RequestClose(VizDisconnectReason.ServerStopping, WebSocketCloseStatus.EndpointUnavailable, "server stopping");
+            }
+
+            using var grace = new CancellationTokenSource(_options.ShutdownTimeout, _options.TimeProvider);
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(grace.Token, cancellationToken);
+            await host.StopAsync(linked.Token).ConfigureAwait(false);
+            await host.DisposeAsync().ConfigureAwait(false);
+            _host = null;
+        }
+        finally
+        {
+            _lifecycle.Release();
+        }
+    }
+
+    /// <summary>Stops the server and releases it; pending handler work gets <see cref="VizHtmlOptions.ShutdownTimeout"/> to finish.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        await StopAsync().ConfigureAwait(false);
+        _disposed = true;
+        await _dispatcher.DrainAsync(_options.ShutdownTimeout).ConfigureAwait(false);
+        lock (DefaultGate)
+        {
+            if (ReferenceEquals(s_default, this))
+            {
+                s_default = null;
+            }
+        }
+
+        if (_ownsLoggerFactory)
+        {
+            _loggerFactory.Dispose();
+        }
+
+        _lifecycle.Dispose();
+    }
+
+    /// <summary>The base URL other devices use to reach this server, e.g. <c>http://192.168.1.20:8080/vizhtml/</c>.</summary>
+    public Uri GetServerUrl() => new($"http://{FormatHost(PublicHost())}:{Port}{VizHtmlRequestHandler.Prefix}/");
+
+    /// <summary>The full URL of a registered page for other devices, e.g. <c>http://192.168.1.20:8080/vizhtml/websocket/</c>.</summary>
+    public Uri GetServerUrl(string page) => new(GetServerUrl(), PageRegistry.NormalizeName(page) + "/");
+
+    /// <summary>The URL of the server, or of <paramref name="page"/>, as this machine reaches it (<c>http://localhost:port/...</c>).</summary>
+    public Uri GetLocalUrl(string? page = null)
+    {
+        var baseUrl = new Uri($"http://localhost:{Port}{VizHtmlRequestHandler.Prefix}/");
+        return page is null ? baseUrl : new Uri(baseUrl, PageRegistry.NormalizeName(page) + "/");
+    }
+
+    /// <summary>Registers a page from an HTML string at <c>/vizhtml/&lt;name&gt;/</c>; registering a name again replaces it.</summary>
+    /// <param name="name">The page name, e.g. <c>websocket</c>; letters, digits, '-', '_', '.' and '/' between segments.</param>
+    /// <param name="html">The page's HTML; include the script with <c>&lt;script src="vizhtml.js"&gt;</c>.</param>
+    /// <param name="directory">A directory whose files the page reaches by relative URL; <see langword="null"/> for none.</param>
+    public void RegisterHtml(string name, string html, string? directory = null)
+    {
+        ArgumentNullException.ThrowIfNull(html);
+        _pages.Add(Page.FromHtml(PageRegistry.NormalizeName(name), html, directory));
+    }
+
+    /// <summary>Registers a page from an HTML file (read on each request, so edits show on reload).</summary>
+    /// <param name="name">The page name.</param>
+    /// <param name="filePath">The HTML file.</param>
+    /// <param name="directory">Where relative URLs are served from; <see langword="null"/> for the file's own directory.</param>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    public void RegisterFile(string name, string filePath, string? directory = null)
+    {
+        ArgumentNullException.ThrowIfNull(filePath);
+        _pages.Add(Page.FromFile(PageRegistry.NormalizeName(name), filePath, directory));
+    }
+
+    /// <summary>Removes one page; later requests for it get 404.</summary>
+    /// <returns>Whether the page was registered.</returns>
+    public bool UnregisterPage(string name) => _pages.Remove(name);
+
+    /// <summary>Removes every page.</summary>
+    public void UnregisterAllPages() => _pages.Clear();
+
+    /// <summary>Queues an event for every connected client and returns at once; the payload is serialized once.</summary>
+    /// <param name="eventName">The event name pages listen for with <c>onevent</c>; must not start with <c>$</c>.</param>
+    /// <param name="data">Anything System.Text.Json can write, or a <see cref="VizData"/>.</param>
+    /// <returns>The number of clients it was queued for.</returns>
+    /// <exception cref="ArgumentException">The event name is empty, too long or reserved.</exception>
+    public int SendAll(string eventName, object? data = null)
+    {
+        var frame = OutboundFrame.Message(Serialize(eventName, data));
+        var queued = 0;
+        foreach (var client in _registry.Snapshot)
+        {
+            if (client.Connection.TryEnqueue(frame))
+            {
+                queued++;
+            }
+        }
+
+        return queued;
+    }
+
+    /// <summary>Sends an event to every connected client and completes when every socket has taken it (or its client has left).</summary>
+    /// <returns>How many clients it was written to.</returns>
+    public async Task<int> SendAllAsync(string eventName, object? data = null, CancellationToken cancellationToken = default)
+    {
+        var payload = Serialize(eventName, data);
+        var clients = _registry.Snapshot;
+        var deliveries = new Task<bool>[clients.Length];
+        for (var i = 0; i < clients.Length; i++)
+        {
+            deliveries[i] = clients[i].SendPayloadAsync(payload, cancellationToken);
+        }
+
+        var results = await Task.WhenAll(deliveries).ConfigureAwait(false);
+        return results.Count(delivered => delivered);
+    }
+
+    /// <summary>Calls <paramref name="handler"/> for every message event named <paramref name="eventName"/> (case-sensitive).</summary>
+    /// <returns>Dispose it to unsubscribe.</returns>
+    public IDisposable OnMessage(string eventName, Action<VizMessageEvent> handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        ThrowIfInvalidEventName(eventName);
+        return _router.OnMessage(eventName, handler);
+    }
+
+    /// <summary>Calls <paramref name="handler"/> for every message event, whatever its name (after the named handlers).</summary>
+    /// <returns>Dispose it to unsubscribe.</returns>
+    public IDisposable OnMessage(Action<VizMessageEvent> handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        return _router.OnAnyMessage(handler);
+    }
+
+    /// <summary>
+    /// Calls <paramref name="handler"/> with the event's data bound to <typeparamref name="T"/>. Data that does not bind
+    /// is logged and answered with an <c>$error</c> event (code <c>invalid_data</c>); the handler is not called.
+    /// </summary>
+    /// <returns>Dispose it to unsubscribe.</returns>
+    public IDisposable OnMessage<T>(string eventName, Action<T, VizMessageEvent> handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        ThrowIfInvalidEventName(eventName);
+        return _router.OnMessage(eventName, e =>
+        {
+            T value;
+            try
+            {
+                value = e.Data.As<T>(_jsonOptions);
+            }
+            catch (JsonException ex)
+            {
+                _logger.LogWarning("Event {Event} from {Address}: data does not fit {Type}: {Problem}", e.Event, e.Client.Address, typeof(T).Name, ex.Message);
+                e.Client.Connection.TryEnqueue(OutboundFrame.Message(EnvelopeSerializer.SerializeError(ProtocolErrors.InvalidData, $"data of event '{e.Event}' does not fit the expected shape")));
+                return;
+            }
+
+            handler(value, e);
+        });
+    }
+
+    /// <summary>Calls <paramref name="handler"/> when a browser connects.</summary>
+    /// <returns>Dispose it to unsubscribe.</returns>
+    public IDisposable OnConnect(Action<VizConnectEvent> handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        return _router.OnConnect(handler);
+    }
+
+    /// <summary>Calls <paramref name="handler"/> when a browser disconnects, for whatever reason.</summary>
+    /// <returns>Dispose it to unsubscribe.</returns>
+    public IDisposable OnDisconnect(Action<VizDisconnectEvent> handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        return _router.OnDisconnect(handler);
+    }
+
+    /// <summary>
+    /// Runs the handler work queued so far on the calling thread, for <see cref="VizDispatchMode.Manual"/>: call it once
+    /// per frame from the host's loop.
+    /// </summary>
+    /// <param name="maxItems">At most this many events are handled in this call.</param>
+    /// <returns>How many events were handled.</returns>
+    /// <exception cref="InvalidOperationException">The server does not use <see cref="VizDispatchMode.Manual"/>.</exception>
+    public int DispatchPending(int maxItems = int.MaxValue) => _dispatcher.DispatchPending(maxItems);
+
+    internal byte[] Serialize(string eventName, object? data)
+    {
+        ThrowIfInvalidEventName(eventName);
+        return _serializer.Serialize(eventName, data);
+    }
+
+    internal async Task AcceptSocketAsync(HttpContext context)
+    {
+        if (!context.WebSockets.IsWebSocketRequest)
+        {
+            context.Response.StatusCode = StatusCodes.Status400BadRequest;
+            await context.Response.WriteAsync("This is the VizHtml WebSocket endpoint: connect with a WebSocket client.", context.RequestAborted).ConfigureAwait(false);
+            return;
+        }
+
+        if (!_accepting)
+        {
+            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+            return;
+        }
+
+        var socket = await context.WebSockets.AcceptWebSocketAsync().ConfigureAwait(false);
+        var connection = new Connection(socket, _connectionOptions, _envelopeReader, _logger);
+        var client = new VizClient(this, connection, NewClientId(), FormatAddress(context.Connection.RemoteIpAddress), _options.TimeProvider.GetUtcNow());
+        connection.Owner = client;
+
+        _registry.Add(client);
+        _logger.LogDebug("Client {Client} connected", client);
+        _dispatcher.Post(() => _router.Deliver(new VizConnectEvent(client)));
+        try
+        {
+            await connection.RunAsync(_onEnvelope, context.RequestAborted).ConfigureAwait(false);
+        }
+        finally
+        {
+            _registry.Remove(client);
+            client.MarkDisconnected();
+            var e = new VizDisconnectEvent(client, connection.CloseReason, (int?)connection.CloseStatus, connection.CloseDescription);
+            _logger.LogDebug("Client {Client} disconnected: {Reason}", client, e.Reason);
+            _dispatcher.Post(() => _router.Deliver(e));
+        }
+    }
+
+    private void OnEnvelope(Connection connection, string eventName, JsonNode? data)
+    {
+        var e = new VizMessageEvent(eventName, VizData.FromNode(data), connection.Owner!);
+        _dispatcher.Post(() => _router.Deliver(e));
+    }
+
+    private static void ThrowIfInvalidEventName(string eventName)
+    {
+        if (Envelope.ValidateEventName(eventName) is { } problem)
+        {
+            throw new ArgumentException($"Invalid event name '{eventName}': {problem}.", nameof(eventName));
+        }
+    }
+
+    private static string NewClientId()
+    {
+        Span<byte> bytes = stackalloc byte[9];
+        RandomNumberGenerator.Fill(bytes);
+        return Convert.ToBase64String(bytes).Replace('+', '-').Replace('/', '_');
+    }
+
+    private static string FormatAddress(IPAddress? address) => address switch
+    {
+        null => "unknown",
+        { IsIPv4MappedToIPv6: true } => address.MapToIPv4().ToString(),
+        _ => address.ToString(),
+    };
+
+    private static string FormatHost(string host) => host.Contains(':', StringComparison.Ordinal) ? $"[{host}]" : host;
+
+    private string PublicHost()
+    {
+        if (_options.PublicHost is { } configured)
+        {
+            return configured;
+        }
+
+        if (_options.BindAddress is { } bound && !bound.Equals(IPAddress.Any) && !bound.Equals(IPAddress.IPv6Any))
+        {
+            return IPAddress.IsLoopback(bound) ? "localhost" : bound.ToString();
+        }
+
+        return LanAddress() ?? Dns.GetHostName();
+    }
+
+    private static string? LanAddress()
+    {
+        try
+        {
+            return NetworkInterface.GetAllNetworkInterfaces()
+                .Where(n => n.OperationalStatus == OperationalStatus.Up && n.NetworkInterfaceType != NetworkInterfaceType.Loopback)
+                .SelectMany(n => n.GetIPProperties().UnicastAddresses)
+                .Select(a => a.Address)
+                .FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork && !IPAddress.IsLoopback(a))?.ToString();
+        }
+        catch (NetworkInformationException)
+        {
+            return null;
+        }
+    }
+
+    private static VizHtmlOptions DefaultOptionsFromEnvironment()
+    {
+        var options = new VizHtmlOptions();
+        var port = Environment.GetEnvironmentVariable(VizHtmlOptions.PortEnvironmentVariable);
+        if (!string.IsNullOrWhiteSpace(port))
+        {
+            options.Port = int.TryParse(port, out var parsed) && parsed is >= 0 and <= 65535
+                ? parsed
+                : throw new InvalidOperationException($"{VizHtmlOptions.PortEnvironmentVariable} is '{port}', which is not a port number (0..65535).");
+        }
+
+        return options;
+    }
+}
