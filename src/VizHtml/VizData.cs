@@ -172,10 +172,12 @@ public sealed class VizData : DynamicObject, IEquatable<VizData>
     /// <exception cref="JsonException">When the value does not fit <typeparamref name="T"/>.</exception>
     public T As<T>(JsonSerializerOptions? options = null)
     {
-        var result = _node is null ? default : _node.Deserialize<T>(options ?? DefaultBindingOptions);
-        return result is null && default(T) is not null
-            ? throw new JsonException($"null cannot be bound to {typeof(T).Name}.")
-            : result!;
+        if (_node is null || Kind == VizDataKind.Null)
+        {
+            return default(T) is null ? default! : throw new JsonException($"null cannot be bound to {typeof(T).Name}.");
+        }
+
+        return _node.Deserialize<T>(options ?? DefaultBindingOptions)!;
     }
 
     /// <summary>Binds the value to <paramref name="type"/>.</summary>
@@ -276,12 +278,17 @@ public sealed class VizData : DynamicObject, IEquatable<VizData>
     public override IEnumerable<string> GetDynamicMemberNames() => Names;
 
     /// <inheritdoc/>
+    /// <remarks>
+    /// Strings, booleans and numbers come back as CLR values (<see cref="string"/>, <see cref="bool"/>, and <see cref="int"/>,
+    /// <see cref="long"/> or <see cref="double"/> by size), so <c>d.count + 1</c>, <c>d.name.ToUpper()</c> and
+    /// <c>if (d.flag)</c> read naturally; objects and arrays come back as <see cref="VizData"/>; JSON null as <see langword="null"/>.
+    /// </remarks>
     public override bool TryGetMember(GetMemberBinder binder, out object? result)
     {
         ArgumentNullException.ThrowIfNull(binder);
         if (_node is JsonObject o && o.TryGetPropertyValue(binder.Name, out var child))
         {
-            result = new VizData(child);
+            result = ToDynamicValue(child);
             return true;
         }
 
@@ -296,6 +303,26 @@ public sealed class VizData : DynamicObject, IEquatable<VizData>
             : $"The data is {Kind}, not an object, so it has no member '{binder.Name}'.");
     }
 
+    private static object? ToDynamicValue(JsonNode? node)
+    {
+        var value = new VizData(node);
+        switch (value.Kind)
+        {
+            case VizDataKind.Null:
+                return null;
+            case VizDataKind.String:
+                return value.GetString();
+            case VizDataKind.Boolean:
+                return value.GetBoolean();
+            case VizDataKind.Number when value.TryGetInt64(out var integer):
+                return integer is >= int.MinValue and <= int.MaxValue ? (object)(int)integer : integer;
+            case VizDataKind.Number:
+                return value.GetDouble();
+            default:
+                return value;
+        }
+    }
+
     /// <inheritdoc/>
     public override bool TrySetMember(SetMemberBinder binder, object? value)
     {
@@ -308,8 +335,8 @@ public sealed class VizData : DynamicObject, IEquatable<VizData>
     public override bool TryGetIndex(GetIndexBinder binder, object[] indexes, out object? result)
     {
         ArgumentNullException.ThrowIfNull(indexes);
-        result = indexes is [string name] ? this[name]
-            : indexes is [int index] ? this[index]
+        result = indexes is [string name] ? ToDynamicValue(this[name]._node)
+            : indexes is [int index] ? ToDynamicValue(this[index]._node)
             : throw new ArgumentException("Index VizData with one string (object member) or one int (array element).", nameof(indexes));
         return true;
     }

@@ -44,6 +44,7 @@ public sealed class VizHtmlServer : IAsyncDisposable
     private readonly SemaphoreSlim _lifecycle = new(1, 1);
     private readonly Action<Connection, string, JsonNode?> _onEnvelope;
     private EmbeddedHost? _host;
+    private int _port;
     private volatile bool _accepting;
     private bool _disposed;
 
@@ -64,6 +65,7 @@ public sealed class VizHtmlServer : IAsyncDisposable
         _envelopeReader = new EnvelopeReader(_options.MaxJsonDepth);
         _connectionOptions = new ConnectionOptions(_options.MaxMessageBytes, _options.CloseTimeout, _options.TimeProvider);
         _onEnvelope = OnEnvelope;
+        _port = _options.Port;
     }
 
     /// <summary>
@@ -112,8 +114,11 @@ public sealed class VizHtmlServer : IAsyncDisposable
     /// <summary>Whether the server is listening.</summary>
     public bool IsRunning => _host is not null;
 
-    /// <summary>The port the server listens on (the one chosen by the system when <see cref="VizHtmlOptions.Port"/> is 0); the configured port while stopped.</summary>
-    public int Port => _host?.Port ?? _options.Port;
+    /// <summary>
+    /// The port the server listens on: the one chosen by the system when <see cref="VizHtmlOptions.Port"/> is 0.
+    /// A stopped server keeps it and listens on it again when restarted.
+    /// </summary>
+    public int Port => _port;
 
     /// <summary>The connected clients: a snapshot that does not change as clients come and go.</summary>
     public IReadOnlyList<VizClient> Clients => _registry.Snapshot;
@@ -137,7 +142,10 @@ public sealed class VizHtmlServer : IAsyncDisposable
             }
 
             var handler = new VizHtmlRequestHandler(this, _pages);
-            _host = await EmbeddedHost.StartAsync(_options, _loggerFactory, handler.HandleAsync, cancellationToken).ConfigureAwait(false);
+            _host = await EmbeddedHost.StartAsync(_options, _port, _loggerFactory, handler.HandleAsync, cancellationToken).ConfigureAwait(false);
+
+            // A restart keeps the port the system chose, so open pages find the server again.
+            _port = _host.Port;
             _accepting = true;
             _logger.LogInformation("VizHtml listening on port {Port}: {Url}", _host.Port, GetServerUrl());
         }

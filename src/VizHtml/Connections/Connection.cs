@@ -156,10 +156,12 @@ internal sealed class Connection
         {
             RecordReason(VizDisconnectReason.ConnectionLost, null, null);
         }
-        catch (WebSocketException ex) when (ex.WebSocketErrorCode == WebSocketError.Faulted && ex.InnerException is null && _socket.CloseStatus is { } status)
+        catch (WebSocketException ex) when (ex.WebSocketErrorCode == WebSocketError.Faulted && ex.InnerException is null)
         {
-            // The framework refused the frame itself (for example invalid UTF-8) and has already sent its close.
-            RecordReason(VizDisconnectReason.ProtocolViolation, status, _socket.CloseStatusDescription);
+            // The framework refused a frame itself (invalid UTF-8 gets 1007, a malformed frame 1002), sent its close
+            // and aborted; it does not say which code it sent.
+            _logger.LogInformation("Closed a connection whose frames the WebSocket layer rejected (invalid UTF-8 or a malformed frame)");
+            RecordReason(VizDisconnectReason.ProtocolViolation, null, "invalid frame (invalid UTF-8 or malformed)");
         }
         catch (Exception ex) when (ex is WebSocketException or IOException or Microsoft.AspNetCore.Connections.ConnectionResetException)
         {

@@ -24,7 +24,7 @@ internal sealed class EmbeddedHost : IAsyncDisposable
     /// <summary>The port actually bound (the chosen one when the options asked for 0).</summary>
     public int Port { get; }
 
-    public static async Task<EmbeddedHost> StartAsync(VizHtmlOptions options, ILoggerFactory loggerFactory, RequestDelegate handler, CancellationToken cancellationToken)
+    public static async Task<EmbeddedHost> StartAsync(VizHtmlOptions options, int port, ILoggerFactory loggerFactory, RequestDelegate handler, CancellationToken cancellationToken)
     {
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "VizHtml", ContentRootPath = AppContext.BaseDirectory });
         builder.Services.AddLogging();
@@ -34,11 +34,11 @@ internal sealed class EmbeddedHost : IAsyncDisposable
             kestrel.AddServerHeader = false;
             if (options.BindAddress is null)
             {
-                kestrel.ListenAnyIP(options.Port);
+                kestrel.ListenAnyIP(port);
             }
             else
             {
-                kestrel.Listen(options.BindAddress, options.Port);
+                kestrel.Listen(options.BindAddress, port);
             }
         });
 
@@ -61,8 +61,8 @@ internal sealed class EmbeddedHost : IAsyncDisposable
         }
 
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
-        var port = addresses.Select(a => BindingAddress.Parse(a).Port).FirstOrDefault(options.Port);
-        return new EmbeddedHost(app, port);
+        var bound = addresses.Select(a => BindingAddress.Parse(a).Port).FirstOrDefault(port);
+        return new EmbeddedHost(app, bound);
     }
 
     public async Task StopAsync(CancellationToken cancellationToken) => await _app.StopAsync(cancellationToken).ConfigureAwait(false);

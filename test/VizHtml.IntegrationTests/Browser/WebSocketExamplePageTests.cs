@@ -1,0 +1,104 @@
+using System.Globalization;
+using Microsoft.Playwright;
+using VizHtml.IntegrationTests.Infrastructure;
+using WebSocketExample;
+using static Microsoft.Playwright.Assertions;
+
+namespace VizHtml.IntegrationTests.Browser;
+
+/// <summary>The WebSocket sample page (samples/WebSocketExample) in Chromium against a real server.</summary>
+public sealed class WebSocketExamplePageTests(BrowserFixture browser) : IClassFixture<BrowserFixture>
+{
+    private static readonly PageWaitForFunctionOptions Poll = new() { PollingInterval = 25 };
+
+    [Fact]
+    public async Task SamplePageConnectsShowsTheClockAndReportsThreeClicksInOrderFromLoopback()
+    {
+        var serverLog = new ServerLog();
+        await using var server = await TestServer.StartAsync(o => o.LoggerFactory = serverLog.Factory);
+        var output = new LineWriter();
+        using var example = WebSocketExampleApp.Attach(server.Server, output);
+        using var stopClock = new CancellationTokenSource();
+        var clock = WebSocketExampleApp.RunClockAsync(server.Server, stopClock.Token);
+        try
+        {
+            await using var context = await browser.NewContextAsync();
+            var page = await context.NewPageAsync();
+            var pageErrors = PageDiagnostics.CollectPageErrors(page);
+
+            await page.GotoAsync($"{server.HttpBase}vizhtml/{WebSocketExampleApp.PageName}");
+
+            Assert.Equal($"{server.HttpBase}vizhtml/{WebSocketExampleApp.PageName}/", page.Url);
+            await Expect(page.Locator("#status")).ToHaveTextAsync("connected");
+            await Expect(page.Locator("#my_button")).ToBeEnabledAsync();
+
+            // The clock ticks every 0.1 s: the field must fill and then change.
+            await page.WaitForFunctionAsync("() => document.querySelector('#script_time').value !== ''", null, Poll);
+            var first = await page.InputValueAsync("#script_time");
+            await page.WaitForFunctionAsync("v => document.querySelector('#script_time').value !== v", first, Poll);
+            var second = await page.InputValueAsync("#script_time");
+            Assert.True(
+                double.Parse(second, CultureInfo.InvariantCulture) > double.Parse(first, CultureInfo.InvariantCulture),
+                $"The time went from '{first}' to '{second}'.");
+
+            for (var i = 0; i < 3; i++)
+            {
+                await page.ClickAsync("#my_button");
+            }
+
+            var lines = await output.WaitForLinesAsync(l => l.StartsWith("BUTTON CLICK", StringComparison.Ordinal), 3, serverLog.Describe);
+            Assert.Equal(
+                ["CONNECT 127.0.0.1", "BUTTON CLICK 1 from 127.0.0.1", "BUTTON CLICK 2 from 127.0.0.1", "BUTTON CLICK 3 from 127.0.0.1"],
+                lines);
+            Assert.Equal(1, server.Server.ClientCount);
+            Assert.Empty(pageErrors);
+            Assert.Empty(serverLog.Errors);
+        }
+        finally
+        {
+            await stopClock.CancelAsync();
+            await clock.WaitAsync(TestServer.Timeout);
+        }
+    }
+
+    [Fact]
+    public async Task SamplePageShowsTheOutageAndReconnectsByItselfWhenTheServerRestartsOnTheSamePort()
+    {
+        // Port 0: the system picks the port, and the restart must reuse it or the open page cannot come back.
+        var serverLog = new ServerLog();
+        await using var server = await TestServer.StartAsync(o => o.LoggerFactory = serverLog.Factory);
+        var output = new LineWriter();
+        using var example = WebSocketExampleApp.Attach(server.Server, output);
+        await using var context = await browser.NewContextAsync();
+        var page = await context.NewPageAsync();
+        var pageErrors = PageDiagnostics.CollectPageErrors(page);
+        var status = page.Locator("#status");
+        var button = page.Locator("#my_button");
+
+        await page.GotoAsync($"{server.HttpBase}vizhtml/{WebSocketExampleApp.PageName}/");
+        await Expect(status).ToHaveTextAsync("connected");
+        await button.ClickAsync();
+        await output.WaitForLinesAsync(l => l == "BUTTON CLICK 1 from 127.0.0.1", context: serverLog.Describe);
+        var port = server.Server.Port;
+
+        await server.Server.StopAsync().WaitAsync(TestServer.Timeout);
+
+        await Expect(status).ToHaveTextAsync("waiting for connection");
+        await Expect(button).ToBeDisabledAsync();
+        await output.WaitForLinesAsync(l => l == "DISCONNECT 127.0.0.1", context: serverLog.Describe);
+
+        await server.Server.StartAsync().WaitAsync(TestServer.Timeout);
+
+        Assert.Equal(port, server.Server.Port);
+        await Expect(status).ToHaveTextAsync("connected");
+        await Expect(button).ToBeEnabledAsync();
+        await button.ClickAsync();
+        var lines = await output.WaitForLinesAsync(l => l == "BUTTON CLICK 2 from 127.0.0.1", context: serverLog.Describe);
+        Assert.Equal(
+            ["CONNECT 127.0.0.1", "BUTTON CLICK 1 from 127.0.0.1", "DISCONNECT 127.0.0.1", "CONNECT 127.0.0.1", "BUTTON CLICK 2 from 127.0.0.1"],
+            lines);
+        Assert.Equal(1, server.Server.ClientCount);
+        Assert.Empty(pageErrors);
+        Assert.Empty(serverLog.Errors);
+    }
+}

@@ -1,0 +1,113 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace VizHtml.IntegrationTests.Sockets;
+
+/// <summary>
+/// A bare TCP client that performs the WebSocket upgrade by hand, for faults ClientWebSocket cannot produce:
+/// an abrupt TCP reset, raw frames.
+/// </summary>
+internal sealed class RawTcp : IDisposable
+{
+    private RawTcp(Socket socket) => Socket = socket;
+
+    public Socket Socket { get; }
+
+    public static async Task<RawTcp> UpgradeAsync(int port)
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync(IPAddress.Loopback, port);
+        var key = Convert.ToBase64String(RandomNumberGenerator.GetBytes(16));
+        var request = $"GET /vizhtml/socket HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n";
+        await socket.SendAsync(Encoding.ASCII.GetBytes(request));
+
+        var response = new StringBuilder();
+        var buffer = new byte[1];
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        while (!response.ToString().EndsWith("\r\n\r\n", StringComparison.Ordinal))
+        {
+            var read = await socket.ReceiveAsync(buffer, timeout.Token);
+            if (read == 0)
+            {
+                throw new IOException("Server closed during the upgrade: " + response);
+            }
+
+            response.Append((char)buffer[0]);
+        }
+
+        Assert.StartsWith("HTTP/1.1 101", response.ToString(), StringComparison.Ordinal);
+        return new RawTcp(socket);
+    }
+
+    /// <summary>Sends one masked client frame.</summary>
+    public async Task SendFrameAsync(byte opcode, byte[] payload, bool fin = true)
+    {
+        var header = new List<byte> { (byte)((fin ? 0x80 : 0) | opcode) };
+        if (payload.Length < 126)
+        {
+            header.Add((byte)(0x80 | payload.Length));
+        }
+        else
+        {
+            header.Add(0x80 | 126);
+            header.Add((byte)(payload.Length >> 8));
+            header.Add((byte)payload.Length);
+        }
+
+        var mask = RandomNumberGenerator.GetBytes(4);
+        header.AddRange(mask);
+        var masked = payload.Select((b, i) => (byte)(b ^ mask[i % 4])).ToArray();
+        await Socket.SendAsync(header.Concat(masked).ToArray());
+    }
+
+    /// <summary>Reads server frames until a close frame and returns its status code.</summary>
+    public async Task<int> ReceiveCloseCodeAsync()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        while (true)
+        {
+            var header = await ReadExactlyAsync(2, timeout.Token);
+            var length = header[1] & 0x7F;
+            if (length == 126)
+            {
+                var extended = await ReadExactlyAsync(2, timeout.Token);
+                length = (extended[0] << 8) | extended[1];
+            }
+
+            var payload = await ReadExactlyAsync(length, timeout.Token);
+            if ((header[0] & 0x0F) == 0x8)
+            {
+                return (payload[0] << 8) | payload[1];
+            }
+        }
+    }
+
+    private async Task<byte[]> ReadExactlyAsync(int count, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[count];
+        var read = 0;
+        while (read < count)
+        {
+            var n = await Socket.ReceiveAsync(buffer.AsMemory(read), cancellationToken);
+            if (n == 0)
+            {
+                throw new IOException("The server closed the TCP connection before a close frame.");
+            }
+
+            read += n;
+        }
+
+        return buffer;
+    }
+
+    /// <summary>Closes with SO_LINGER 0, so the server sees a TCP RST and no close handshake.</summary>
+    public void Reset()
+    {
+        Socket.LingerState = new LingerOption(true, 0);
+        Socket.Close();
+    }
+
+    public void Dispose() => Socket.Dispose();
+}
