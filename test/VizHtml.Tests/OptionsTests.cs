@@ -1,0 +1,42 @@
+namespace VizHtml.Tests;
+
+public sealed class OptionsTests
+{
+    [Theory]
+    [InlineData(nameof(VizHtmlOptions.Port))]
+    [InlineData(nameof(VizHtmlOptions.MaxMessageBytes))]
+    [InlineData(nameof(VizHtmlOptions.MaxJsonDepth))]
+    [InlineData(nameof(VizHtmlOptions.CloseTimeout))]
+    public void InvalidOptionsAreRefusedNamingTheProperty(string property)
+    {
+        var options = new VizHtmlOptions();
+        switch (property)
+        {
+            case nameof(VizHtmlOptions.Port): options.Port = 70000; break;
+            case nameof(VizHtmlOptions.MaxMessageBytes): options.MaxMessageBytes = 10; break;
+            case nameof(VizHtmlOptions.MaxJsonDepth): options.MaxJsonDepth = 0; break;
+            case nameof(VizHtmlOptions.CloseTimeout): options.CloseTimeout = TimeSpan.Zero; break;
+        }
+
+        var ex = Assert.Throws<ArgumentException>(() => new VizHtmlServer(options));
+        Assert.Contains("VizHtmlOptions." + property, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void DefaultsMatchTheOriginal()
+    {
+        var options = new VizHtmlOptions();
+        Assert.Equal(8080, options.Port);
+        Assert.Null(options.BindAddress);
+        Assert.Equal(VizDispatchMode.Serialized, options.Dispatch);
+    }
+
+    [Fact]
+    public async Task OptionsAreCopiedWhenTheServerIsCreated()
+    {
+        var options = new VizHtmlOptions { Port = 0, LoggerFactory = Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance };
+        await using var server = new VizHtmlServer(options);
+        options.Port = 1234;
+        Assert.Equal(0, server.Port);
+    }
+}

@@ -1,0 +1,84 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using VizHtml.Protocol;
+
+namespace VizHtml.Tests.Protocol;
+
+public sealed class EnvelopeTests
+{
+    private readonly EnvelopeReader _reader = new(maxDepth: 16);
+
+    [Fact]
+    public void ReadsEventAndDataInAnyMemberOrderAndIgnoresUnknownMembers()
+    {
+        var envelope = Read("""{"data":{"a":[1,2]},"seq":5,"event":"move"}""");
+        Assert.True(envelope.IsValid);
+        Assert.Equal("move", envelope.EventName);
+        Assert.Equal("""{"a":[1,2]}""", envelope.Data!.ToJsonString());
+    }
+
+    [Fact]
+    public void MissingDataIsNull()
+    {
+        var envelope = Read("""{"event":"ping"}""");
+        Assert.True(envelope.IsValid);
+        Assert.Null(envelope.Data);
+    }
+
+    [Theory]
+    [InlineData("", ProtocolErrors.InvalidJson)]
+    [InlineData("{", ProtocolErrors.InvalidJson)]
+    [InlineData("{\"event\":\"a\",\"event\":\"b\"}", ProtocolErrors.InvalidJson)]
+    [InlineData("null", ProtocolErrors.InvalidEnvelope)]
+    [InlineData("[]", ProtocolErrors.InvalidEnvelope)]
+    [InlineData("{\"event\":null}", ProtocolErrors.InvalidEnvelope)]
+    [InlineData("{\"event\":[\"a\"]}", ProtocolErrors.InvalidEnvelope)]
+    [InlineData("{\"event\":\"$ack\"}", ProtocolErrors.InvalidEventName)]
+    [InlineData("{\"event\":\"a\\u0000b\"}", ProtocolErrors.InvalidEventName)]
+    public void RejectsWhatIsNotAnEnvelopeWithACode(string text, string code)
+    {
+        var envelope = Read(text);
+        Assert.False(envelope.IsValid);
+        Assert.Equal(code, envelope.ErrorCode);
+        Assert.False(string.IsNullOrEmpty(envelope.ErrorMessage));
+    }
+
+    [Fact]
+    public void RejectsNestingDeeperThanTheLimit()
+    {
+        Assert.True(Read("{\"event\":\"a\",\"data\":" + new string('[', 14) + new string(']', 14) + "}").IsValid);
+        Assert.Equal(ProtocolErrors.InvalidJson, Read("{\"event\":\"a\",\"data\":" + new string('[', 16) + new string(']', 16) + "}").ErrorCode);
+    }
+
+    [Fact]
+    public void RejectsOverlongEventNames()
+    {
+        var name = new string('e', Envelope.MaxEventNameLength + 1);
+        Assert.Equal(ProtocolErrors.InvalidEventName, Read($"{{\"event\":\"{name}\"}}").ErrorCode);
+        Assert.True(Read($"{{\"event\":\"{name[1..]}\"}}").IsValid);
+    }
+
+    [Fact]
+    public void SerializerWritesTheEnvelopeWithCamelCaseByDefault()
+    {
+        var serializer = new EnvelopeSerializer(new JsonSerializerOptions(JsonSerializerDefaults.Web));
+        var bytes = serializer.Serialize("set_time", new { Time = 1.5, Name = "ü" });
+        var node = JsonNode.Parse(bytes)!;
+        Assert.Equal("set_time", node["event"]!.GetValue<string>());
+        Assert.Equal(1.5, node["data"]!["time"]!.GetValue<double>());
+        Assert.Equal("ü", node["data"]!["name"]!.GetValue<string>());
+        Assert.Equal("""{"event":"x","data":null}""", Encoding.UTF8.GetString(serializer.Serialize("x", null)));
+    }
+
+    [Fact]
+    public void ErrorEnvelopeCarriesCodeAndMessage()
+    {
+        var node = JsonNode.Parse(EnvelopeSerializer.SerializeError("invalid_json", "bad \"input\""))!;
+        Assert.Equal("$error", node["event"]!.GetValue<string>());
+        Assert.Equal("invalid_json", node["data"]!["code"]!.GetValue<string>());
+        Assert.Equal("bad \"input\"", node["data"]!["message"]!.GetValue<string>());
+    }
+
+    private InboundEnvelope Read(string text) => _reader.Read(Encoding.UTF8.GetBytes(text));
+}
