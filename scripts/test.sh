@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Builds VizHtml and runs every test (unit, socket integration, Chromium browser tests).
+# Installs what the tests need on a fresh Debian machine, then prints "N passed, N failed, N skipped".
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v dotnet >/dev/null 2>&1; then
+  echo "error: the .NET SDK (dotnet) is not on PATH; install .NET 10 first" >&2
+  exit 1
+fi
+
+# The browser tests drive Debian's Chromium; test tools never download a browser of their own.
+if [ ! -x /usr/bin/chromium ]; then
+  echo "Installing Chromium (Debian package) for the browser tests..."
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq chromium >/dev/null
+fi
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+results=artifacts/test-results
+rm -rf "$results"
+
+dotnet build VizHtml.slnx -c Release --nologo -v quiet
+status=0
+dotnet test VizHtml.slnx -c Release --no-build --nologo \
+  --logger "trx" --logger "console;verbosity=normal" --results-directory "$results" || status=$?
+
+passed=0 failed=0 skipped=0
+for trx in "$results"/*.trx; do
+  [ -f "$trx" ] || continue
+  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
+  total=$(sed -n 's/.* total="\([0-9]*\)".*/\1/p' <<<"$counters")
+  p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters")
+  f=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")
+  passed=$((passed + ${p:-0}))
+  failed=$((failed + ${f:-0}))
+  skipped=$((skipped + ${total:-0} - ${p:-0} - ${f:-0}))
+done
+
+echo
+echo "${passed} passed, ${failed} failed, ${skipped} skipped"
+if [ "$passed" -eq 0 ]; then
+  echo "error: no test ran" >&2
+  exit 1
+fi
+exit "$status"
