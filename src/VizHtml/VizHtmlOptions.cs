@@ -46,6 +46,22 @@ public sealed class VizHtmlOptions
     /// <value>64.</value>
     public int MaxJsonDepth { get; set; } = 64;
 
+    /// <summary>The largest form post accepted, in bytes, file uploads included; larger ones get 413.</summary>
+    /// <value>32 MiB.</value>
+    public long MaxFormBytes { get; set; } = 32L * 1024 * 1024;
+
+    /// <summary>
+    /// The HTML shown after a form submit. <see langword="null"/> sends the browser back to the page it posted from
+    /// (post/redirect/get), or, for a form from outside (a local file posting to <c>/vizhtml_form/</c>), shows a short
+    /// confirmation.
+    /// </summary>
+    /// <value><see langword="null"/>.</value>
+    public string? FormSubmittedHtml { get; set; }
+
+    /// <summary>How long a custom request handler may take before the browser gets 503.</summary>
+    /// <value>10 seconds.</value>
+    public TimeSpan RequestHandlerTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>How often the server pings each browser; a browser that does not answer within <see cref="KeepAliveTimeout"/> is disconnected.</summary>
     /// <value>15 seconds.</value>
     public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(15);
@@ -75,6 +91,8 @@ public sealed class VizHtmlOptions
         Require(MaxJsonDepth is >= 1 and <= 1000, nameof(MaxJsonDepth), $"must be 1..1000 (was {MaxJsonDepth})");
         Require(KeepAliveInterval >= TimeSpan.Zero, nameof(KeepAliveInterval), "must not be negative");
         Require(KeepAliveTimeout >= TimeSpan.Zero, nameof(KeepAliveTimeout), "must not be negative");
+        Require(MaxFormBytes >= 1024, nameof(MaxFormBytes), $"must be at least 1024 (was {MaxFormBytes})");
+        Require(RequestHandlerTimeout > TimeSpan.Zero, nameof(RequestHandlerTimeout), "must be positive");
         Require(CloseTimeout > TimeSpan.Zero, nameof(CloseTimeout), "must be positive");
         Require(ShutdownTimeout >= TimeSpan.Zero, nameof(ShutdownTimeout), "must not be negative");
         Require(Enum.IsDefined(Dispatch), nameof(Dispatch), $"is not a {nameof(VizDispatchMode)} ({Dispatch})");

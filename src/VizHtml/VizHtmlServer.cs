@@ -23,7 +23,7 @@ namespace VizHtml;
 /// Handlers and pages registered before <see cref="StartAsync"/> are kept across stop and start. Sending never
 /// blocks: <see cref="SendAll"/> serializes once and queues the same bytes for every client.
 /// </remarks>
-public sealed class VizHtmlServer : IAsyncDisposable
+public sealed partial class VizHtmlServer : IAsyncDisposable
 {
     private static readonly Lock DefaultGate = new();
     private static VizHtmlOptions? s_defaultOptions;
@@ -128,6 +128,8 @@ public sealed class VizHtmlServer : IAsyncDisposable
 
     internal ILogger Logger => _logger;
 
+    internal VizHtmlOptions Options => _options;
+
     /// <summary>Starts listening. Does nothing if already started.</summary>
     /// <exception cref="IOException">The port is in use.</exception>
     public async Task StartAsync(CancellationToken cancellationToken = default)
@@ -227,34 +229,6 @@ public sealed class VizHtmlServer : IAsyncDisposable
         var baseUrl = new Uri($"http://localhost:{Port}{VizHtmlRequestHandler.Prefix}/");
         return page is null ? baseUrl : new Uri(baseUrl, PageRegistry.NormalizeName(page) + "/");
     }
-
-    /// <summary>Registers a page from an HTML string at <c>/vizhtml/&lt;name&gt;/</c>; registering a name again replaces it.</summary>
-    /// <param name="name">The page name, e.g. <c>websocket</c>; letters, digits, '-', '_', '.' and '/' between segments.</param>
-    /// <param name="html">The page's HTML; include the script with <c>&lt;script src="vizhtml.js"&gt;</c>.</param>
-    /// <param name="directory">A directory whose files the page reaches by relative URL; <see langword="null"/> for none.</param>
-    public void RegisterHtml(string name, string html, string? directory = null)
-    {
-        ArgumentNullException.ThrowIfNull(html);
-        _pages.Add(Page.FromHtml(PageRegistry.NormalizeName(name), html, directory));
-    }
-
-    /// <summary>Registers a page from an HTML file (read on each request, so edits show on reload).</summary>
-    /// <param name="name">The page name.</param>
-    /// <param name="filePath">The HTML file.</param>
-    /// <param name="directory">Where relative URLs are served from; <see langword="null"/> for the file's own directory.</param>
-    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
-    public void RegisterFile(string name, string filePath, string? directory = null)
-    {
-        ArgumentNullException.ThrowIfNull(filePath);
-        _pages.Add(Page.FromFile(PageRegistry.NormalizeName(name), filePath, directory));
-    }
-
-    /// <summary>Removes one page; later requests for it get 404.</summary>
-    /// <returns>Whether the page was registered.</returns>
-    public bool UnregisterPage(string name) => _pages.Remove(name);
-
-    /// <summary>Removes every page.</summary>
-    public void UnregisterAllPages() => _pages.Clear();
 
     /// <summary>Queues an event for every connected client and returns at once; the payload is serialized once.</summary>
     /// <param name="eventName">The event name pages listen for with <c>onevent</c>; must not start with <c>$</c>.</param>
@@ -425,7 +399,7 @@ public sealed class VizHtmlServer : IAsyncDisposable
         return Convert.ToBase64String(bytes).Replace('+', '-').Replace('/', '_');
     }
 
-    private static string FormatAddress(IPAddress? address) => address switch
+    internal static string FormatAddress(IPAddress? address) => address switch
     {
         null => "unknown",
         { IsIPv4MappedToIPv6: true } => address.MapToIPv4().ToString(),

@@ -614,7 +614,12 @@
     if (typeof obj !== 'object' || Array.isArray(obj)) {
       throw new TypeError(`viz.Data: expected a plain object, got ${Array.isArray(obj) ? 'an array' : describe(obj)}`);
     }
-    Object.assign(this, obj);
+    // Not Object.assign: for an own "__proto__" key (JSON.parse makes those)
+    // it would run the prototype setter, dropping the member and the bag's
+    // viz.Data prototype instead of copying it.
+    for (const key of Object.keys(obj)) {
+      Object.defineProperty(this, key, { value: obj[key], enumerable: true, writable: true, configurable: true });
+    }
   }
 
   /** @returns {boolean} */

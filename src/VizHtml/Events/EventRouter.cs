@@ -13,6 +13,7 @@ internal sealed class EventRouter(ILogger logger)
     private readonly HandlerList<Action<VizMessageEvent>> _anyMessage = new();
     private readonly HandlerList<Action<VizConnectEvent>> _connect = new();
     private readonly HandlerList<Action<VizDisconnectEvent>> _disconnect = new();
+    private readonly HandlerList<Action<VizFormSubmitEvent>> _formSubmit = new();
 
     public IDisposable OnMessage(string eventName, Action<VizMessageEvent> handler) =>
         _byName.GetOrAdd(eventName, static _ => new()).Add(handler);
@@ -22,6 +23,10 @@ internal sealed class EventRouter(ILogger logger)
     public IDisposable OnConnect(Action<VizConnectEvent> handler) => _connect.Add(handler);
 
     public IDisposable OnDisconnect(Action<VizDisconnectEvent> handler) => _disconnect.Add(handler);
+
+    public IDisposable OnFormSubmit(Action<VizFormSubmitEvent> handler) => _formSubmit.Add(handler);
+
+    public void Deliver(VizFormSubmitEvent e) => Invoke(_formSubmit.Snapshot, e, "form submit");
 
     public void Deliver(VizMessageEvent e)
     {

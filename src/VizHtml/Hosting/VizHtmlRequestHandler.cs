@@ -2,19 +2,21 @@ using System.Net;
 using System.Text;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.StaticFiles;
+using Microsoft.Extensions.Logging;
 using Microsoft.Net.Http.Headers;
 using VizHtml.Pages;
 
 namespace VizHtml.Hosting;
 
 /// <summary>
-/// Everything under <c>/vizhtml/</c>: the socket endpoint, the browser script, the page index, pages and
-/// their resources. Forms and custom request handlers will hook in at <see cref="ServePageAsync"/>.
+/// Everything VizHtml answers over HTTP: the socket endpoint, the browser script, the page index, pages, their
+/// resources, form posts (to a page or to <c>/vizhtml_form/</c>) and custom request handlers.
 /// </summary>
 internal sealed class VizHtmlRequestHandler(VizHtmlServer server, PageRegistry pages)
 {
     public const string Prefix = "/vizhtml";
     public const string SocketPath = "/vizhtml/socket";
+    public const string FormPath = "/vizhtml_form";
     private const string ScriptName = "vizhtml.js";
     private const string DeclarationsName = "vizhtml.d.ts";
 
@@ -29,24 +31,32 @@ internal sealed class VizHtmlRequestHandler(VizHtmlServer server, PageRegistry p
             return;
         }
 
+        if (path is FormPath or FormPath + "/")
+        {
+            await HandleFormPathAsync(context).ConfigureAwait(false);
+            return;
+        }
+
         if (!path.StartsWith(Prefix, StringComparison.Ordinal) || (path.Length > Prefix.Length && path[Prefix.Length] != '/'))
         {
             await WriteTextAsync(context, StatusCodes.Status404NotFound, "Not found. VizHtml serves pages under /vizhtml/.").ConfigureAwait(false);
             return;
         }
 
-        if (!HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method))
+        var below = path.Length <= Prefix.Length + 1 ? string.Empty : path[(Prefix.Length + 1)..];
+        if (pages.TryMatch(below, out var page, out var rest))
         {
-            context.Response.Headers.Allow = "GET, HEAD";
-            await WriteTextAsync(context, StatusCodes.Status405MethodNotAllowed, "Method not allowed.").ConfigureAwait(false);
+            await ServePageAsync(context, page, rest).ConfigureAwait(false);
             return;
         }
 
-        var below = path.Length <= Prefix.Length + 1 ? string.Empty : path[(Prefix.Length + 1)..];
-
-        // The script resolves from any page: <script src="vizhtml.js"> works at /vizhtml/x and /vizhtml/x/.
-        if (below == ScriptName || below.EndsWith("/" + ScriptName, StringComparison.Ordinal))
+        if (!IsGetOrHead(context))
         {
+            await MethodNotAllowedAsync(context).ConfigureAwait(false);
+        }
+        else if (below == ScriptName || below.EndsWith("/" + ScriptName, StringComparison.Ordinal))
+        {
+            // The script resolves from any URL under /vizhtml/, registered page or not.
             await ServeScriptAsync(context, ClientScript.Script).ConfigureAwait(false);
         }
         else if (below == DeclarationsName)
@@ -55,16 +65,174 @@ internal sealed class VizHtmlRequestHandler(VizHtmlServer server, PageRegistry p
         }
         else if (below.Length == 0)
         {
-            await ServeIndexAsync(context).ConfigureAwait(false);
-        }
-        else if (pages.TryMatch(below, out var page, out var rest))
-        {
-            await ServePageAsync(context, page, rest).ConfigureAwait(false);
+            context.Response.Headers.CacheControl = "no-cache";
+            await WriteAsync(context, StatusCodes.Status200OK, "text/html; charset=utf-8", PageIndex.Render(pages.All, server.GetServerUrl)).ConfigureAwait(false);
         }
         else
         {
             await WriteTextAsync(context, StatusCodes.Status404NotFound, "No page is registered at this address.").ConfigureAwait(false);
         }
+    }
+
+    private async Task ServePageAsync(HttpContext context, Page page, string rest)
+    {
+        if (page.Handler is { } handler)
+        {
+            var response = await server.RunRequestHandlerAsync(context, page, handler, rest.TrimStart('/')).ConfigureAwait(false);
+            if (response is not null || context.RequestAborted.IsCancellationRequested)
+            {
+                if (response is not null)
+                {
+                    await WriteResponseAsync(context, response).ConfigureAwait(false);
+                }
+
+                return;
+            }
+        }
+
+        var relative = rest.TrimStart('/');
+        if (HttpMethods.IsPost(context.Request.Method) && relative.Length == 0 && context.Request.HasFormContentType)
+        {
+            await SubmitFormAsync(context, page.Name, redirectTo: $"{Prefix}/{page.Name}/").ConfigureAwait(false);
+            return;
+        }
+
+        if (!IsGetOrHead(context))
+        {
+            await MethodNotAllowedAsync(context).ConfigureAwait(false);
+            return;
+        }
+
+        if (rest.Length == 0)
+        {
+            // Pages behave like directories so that relative URLs (images, vizhtml.js) resolve below them.
+            context.Response.StatusCode = StatusCodes.Status302Found;
+            context.Response.Headers.Location = $"{Prefix}/{page.Name}/{context.Request.QueryString}";
+            return;
+        }
+
+        if (relative.Length == 0 && page.HasHtml)
+        {
+            var html = await page.ReadHtmlAsync(context.RequestAborted).ConfigureAwait(false);
+            context.Response.Headers.CacheControl = "no-cache";
+            await WriteAsync(context, StatusCodes.Status200OK, "text/html; charset=utf-8", html).ConfigureAwait(false);
+            return;
+        }
+
+        if (relative == ScriptName)
+        {
+            await ServeScriptAsync(context, ClientScript.Script).ConfigureAwait(false);
+            return;
+        }
+
+        if (page.ResourceDirectory is null || ResolveResource(page.ResourceDirectory, relative) is not { } file)
+        {
+            await WriteTextAsync(context, StatusCodes.Status404NotFound, "Not found.").ConfigureAwait(false);
+            return;
+        }
+
+        await ServeFileAsync(context, file, contentType: null).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A post to <c>/vizhtml_form/</c>: from a registered page (known by its Referer) it goes back to that page;
+    /// from anywhere else (a local file) the browser gets a confirmation page.
+    /// </summary>
+    private async Task HandleFormPathAsync(HttpContext context)
+    {
+        if (!HttpMethods.IsPost(context.Request.Method) || !context.Request.HasFormContentType)
+        {
+            context.Response.Headers.Allow = "POST";
+            await WriteTextAsync(context, StatusCodes.Status405MethodNotAllowed, "Post an HTML form here (application/x-www-form-urlencoded or multipart/form-data).").ConfigureAwait(false);
+            return;
+        }
+
+        string? pageName = null;
+        string? redirectTo = null;
+        if (Uri.TryCreate(context.Request.Headers.Referer.ToString(), UriKind.Absolute, out var referer)
+            && string.Equals(referer.Authority, context.Request.Host.Value, StringComparison.OrdinalIgnoreCase)
+            && referer.AbsolutePath.StartsWith(Prefix + "/", StringComparison.Ordinal)
+            && pages.TryMatch(referer.AbsolutePath[(Prefix.Length + 1)..].TrimEnd('/'), out var page, out _))
+        {
+            pageName = page.Name;
+            redirectTo = referer.PathAndQuery;
+        }
+
+        await SubmitFormAsync(context, pageName, redirectTo).ConfigureAwait(false);
+    }
+
+    private async Task SubmitFormAsync(HttpContext context, string? pageName, string? redirectTo)
+    {
+        VizFormSubmitEvent form;
+        try
+        {
+            form = await FormReader.ReadAsync(context, pageName, VizHtmlServer.FormatAddress(context.Connection.RemoteIpAddress), server.Options.MaxFormBytes).ConfigureAwait(false);
+        }
+        catch (FormReader.FormTooLargeException ex)
+        {
+            server.Logger.LogWarning("Refused a form from {Address}: {Problem}", context.Connection.RemoteIpAddress, ex.Message);
+            await WriteTextAsync(context, StatusCodes.Status413PayloadTooLarge, ex.Message).ConfigureAwait(false);
+            return;
+        }
+
+        server.RaiseFormSubmit(form);
+        if (server.Options.FormSubmittedHtml is { } confirmation)
+        {
+            await WriteAsync(context, StatusCodes.Status200OK, "text/html; charset=utf-8", confirmation).ConfigureAwait(false);
+        }
+        else if (redirectTo is not null)
+        {
+            // Post/redirect/get: the browser lands back on the page, and reloading it does not post again.
+            context.Response.StatusCode = StatusCodes.Status303SeeOther;
+            context.Response.Headers.Location = redirectTo;
+        }
+        else
+        {
+            await WriteAsync(context, StatusCodes.Status200OK, "text/html; charset=utf-8", DefaultConfirmation).ConfigureAwait(false);
+        }
+    }
+
+    private const string DefaultConfirmation = """
+        <!DOCTYPE html><html><head><meta charset="utf-8"><title>Form received</title></head>
+        <body><p>Thank you: the form was received.</p><p><a href="javascript:history.back()">Back</a></p></body></html>
+        """;
+
+    private static async Task WriteResponseAsync(HttpContext context, VizResponse response)
+    {
+        foreach (var (name, value) in response.Headers)
+        {
+            context.Response.Headers[name] = value;
+        }
+
+        if (response.FilePath is { } path)
+        {
+            await ServeFileAsync(context, new FileInfo(path), response.ContentType).ConfigureAwait(false);
+            return;
+        }
+
+        context.Response.StatusCode = response.StatusCode;
+        if (response.Body is { } body)
+        {
+            context.Response.ContentType = response.ContentType;
+            context.Response.ContentLength = body.Length;
+            if (!HttpMethods.IsHead(context.Request.Method))
+            {
+                await context.Response.Body.WriteAsync(body, context.RequestAborted).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static async Task ServeFileAsync(HttpContext context, FileInfo file, string? contentType)
+    {
+        if (contentType is null && !ContentTypes.TryGetContentType(file.Name, out contentType))
+        {
+            contentType = "application/octet-stream";
+        }
+
+        var lastModified = new DateTimeOffset(file.LastWriteTimeUtc);
+        var etag = new EntityTagHeaderValue($"\"{lastModified.UtcTicks:x}-{file.Length:x}\"");
+        context.Response.Headers.CacheControl = "no-cache";
+        await Results.File(file.FullName, contentType, lastModified: lastModified, entityTag: etag).ExecuteAsync(context).ConfigureAwait(false);
     }
 
     private static async Task ServeScriptAsync(HttpContext context, ClientScript script)
@@ -88,55 +256,6 @@ internal sealed class VizHtmlRequestHandler(VizHtmlServer server, PageRegistry p
         }
     }
 
-    private async Task ServeIndexAsync(HttpContext context)
-    {
-        var html = new StringBuilder("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>VizHtml pages</title></head><body><h1>VizHtml pages</h1><ul>");
-        foreach (var page in pages.All)
-        {
-            var url = WebUtility.HtmlEncode(server.GetServerUrl(page.Name).ToString());
-            html.Append("<li><a href=\"").Append(url).Append("\">").Append(WebUtility.HtmlEncode(page.Name)).Append("</a> ").Append(url).Append("</li>");
-        }
-
-        html.Append("</ul></body></html>");
-        context.Response.Headers.CacheControl = "no-cache";
-        await WriteAsync(context, StatusCodes.Status200OK, "text/html; charset=utf-8", html.ToString()).ConfigureAwait(false);
-    }
-
-    private static async Task ServePageAsync(HttpContext context, Page page, string rest)
-    {
-        if (rest.Length == 0)
-        {
-            // Pages behave like directories so that relative URLs (images, vizhtml.js) resolve below them.
-            var location = $"{Prefix}/{page.Name}/{context.Request.QueryString}";
-            context.Response.StatusCode = StatusCodes.Status302Found;
-            context.Response.Headers.Location = location;
-            return;
-        }
-
-        if (rest == "/")
-        {
-            var html = await page.ReadHtmlAsync(context.RequestAborted).ConfigureAwait(false);
-            context.Response.Headers.CacheControl = "no-cache";
-            await WriteAsync(context, StatusCodes.Status200OK, "text/html; charset=utf-8", html).ConfigureAwait(false);
-            return;
-        }
-
-        if (page.ResourceDirectory is null || ResolveResource(page.ResourceDirectory, rest[1..]) is not { } file)
-        {
-            await WriteTextAsync(context, StatusCodes.Status404NotFound, "Not found.").ConfigureAwait(false);
-            return;
-        }
-
-        if (!ContentTypes.TryGetContentType(file.Name, out var contentType))
-        {
-            contentType = "application/octet-stream";
-        }
-
-        var lastModified = file.LastWriteTimeUtc;
-        var etag = new EntityTagHeaderValue($"\"{lastModified.Ticks:x}-{file.Length:x}\"");
-        await Results.File(file.FullName, contentType, lastModified: lastModified, entityTag: etag).ExecuteAsync(context).ConfigureAwait(false);
-    }
-
     /// <summary>Maps a relative URL path to a file inside <paramref name="root"/>, or <see langword="null"/> when it would leave it.</summary>
     internal static FileInfo? ResolveResource(string root, string relative)
     {
@@ -153,19 +272,46 @@ internal sealed class VizHtmlRequestHandler(VizHtmlServer server, PageRegistry p
         }
 
         var file = new FileInfo(full);
-        if (!file.Exists)
-        {
-            return null;
-        }
-
-        // A symlink inside the directory must not lead outside it.
-        var target = file.ResolveLinkTarget(returnFinalTarget: true);
-        if (target is not null && !Path.GetFullPath(target.FullName).StartsWith(rootWithSlash, StringComparison.Ordinal))
+        if (!file.Exists || !StaysInside(file, rootWithSlash))
         {
             return null;
         }
 
         return file;
+    }
+
+    // A symlink anywhere on the way (the file or a directory above it) must not lead outside the root.
+    private static bool StaysInside(FileInfo file, string rootWithSlash)
+    {
+        var realRoot = RealPath(rootWithSlash.TrimEnd(Path.DirectorySeparatorChar)) + Path.DirectorySeparatorChar;
+        var realFile = RealPath(file.FullName);
+        return realFile.StartsWith(realRoot, StringComparison.Ordinal);
+    }
+
+    private static string RealPath(string path)
+    {
+        // Resolve each existing segment's link target from the top, so links in parent directories count too.
+        var parts = path.Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries);
+        var current = Path.DirectorySeparatorChar.ToString();
+        foreach (var part in parts)
+        {
+            current = Path.Combine(current, part);
+            FileSystemInfo info = Directory.Exists(current) ? new DirectoryInfo(current) : new FileInfo(current);
+            if (info.ResolveLinkTarget(returnFinalTarget: true) is { } target)
+            {
+                current = Path.GetFullPath(target.FullName);
+            }
+        }
+
+        return current;
+    }
+
+    private static bool IsGetOrHead(HttpContext context) => HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method);
+
+    private static Task MethodNotAllowedAsync(HttpContext context)
+    {
+        context.Response.Headers.Allow = "GET, HEAD";
+        return WriteTextAsync(context, StatusCodes.Status405MethodNotAllowed, "Method not allowed.");
     }
 
     private static Task WriteTextAsync(HttpContext context, int status, string text) =>
