@@ -43,22 +43,26 @@ public sealed class VizClient
     /// <summary>Queues an event for this client and returns at once; never blocks.</summary>
     /// <param name="eventName">The event name the page listens for with <c>onevent</c>; must not start with <c>$</c>.</param>
     /// <param name="data">Anything System.Text.Json can write, or a <see cref="VizData"/>; <see langword="null"/> sends JSON null.</param>
-    /// <returns><see langword="true"/> if queued; <see langword="false"/> if the client has disconnected.</returns>
+    /// <returns><see langword="true"/> if queued; <see langword="false"/> if the client has disconnected (or, for a volatile event, its queue is full).</returns>
     /// <exception cref="ArgumentException">The event name is empty, too long or reserved.</exception>
     /// <exception cref="NotSupportedException">System.Text.Json cannot write <paramref name="data"/>.</exception>
-    public bool Send(string eventName, object? data = null) =>
-        _connection.TryEnqueue(OutboundFrame.Message(_server.Serialize(eventName, data)));
+    public bool Send(string eventName, object? data = null) => Send(eventName, data, _server.DeliveryOf(eventName));
+
+    /// <summary>Queues an event for this client with an explicit delivery class for this send.</summary>
+    /// <returns><see langword="true"/> if queued; <see langword="false"/> if the client has disconnected or the event was dropped.</returns>
+    public bool Send(string eventName, object? data, VizDelivery delivery) =>
+        _connection.TryEnqueue(OutboundFrame.Message(_server.Serialize(eventName, data), delivery, eventName));
 
     /// <summary>Queues an event and completes when it has been written to the socket.</summary>
-    /// <returns><see langword="true"/> once written; <see langword="false"/> if the client disconnected first.</returns>
+    /// <returns><see langword="true"/> once written; <see langword="false"/> if it never will be (the client disconnected, or a newer value of a latest-class event replaced it).</returns>
     /// <exception cref="OperationCanceledException">When <paramref name="cancellationToken"/> fires first (the event may still be sent).</exception>
     public Task<bool> SendAsync(string eventName, object? data = null, CancellationToken cancellationToken = default) =>
-        SendPayloadAsync(_server.Serialize(eventName, data), cancellationToken);
+        SendPayloadAsync(eventName, _server.Serialize(eventName, data), cancellationToken);
 
-    internal Task<bool> SendPayloadAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    internal Task<bool> SendPayloadAsync(string eventName, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {
         var delivered = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
-        return _connection.TryEnqueue(OutboundFrame.Message(payload, delivered))
+        return _connection.TryEnqueue(OutboundFrame.Message(payload, _server.DeliveryOf(eventName), eventName, delivered))
             ? delivered.Task.WaitAsync(cancellationToken)
             : Task.FromResult(false);
     }

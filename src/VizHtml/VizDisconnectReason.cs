@@ -17,4 +17,10 @@ public enum VizDisconnectReason
 
     /// <summary>The client broke the protocol (for example a binary frame or an oversized message); the close code says which rule.</summary>
     ProtocolViolation,
+
+    /// <summary>
+    /// The client could not keep up: its send queue overflowed with <see cref="VizDelivery.Reliable"/> events (close code
+    /// 4008) or one write took longer than <see cref="VizHtmlOptions.SendTimeout"/>.
+    /// </summary>
+    SlowConsumer,
 }

@@ -46,6 +46,18 @@ public sealed class VizHtmlOptions
     /// <value>64.</value>
     public int MaxJsonDepth { get; set; } = 64;
 
+    /// <summary>How many events may wait in one client's send queue; past it, <see cref="VizDelivery"/> decides.</summary>
+    /// <value>1024.</value>
+    public int MaxQueuedMessages { get; set; } = 1024;
+
+    /// <summary>How many bytes may wait in one client's send queue (a single event larger than this is still sent to a client with an empty queue).</summary>
+    /// <value>4 MiB.</value>
+    public long MaxQueuedBytes { get; set; } = 4L * 1024 * 1024;
+
+    /// <summary>How long one write to a client's socket may take before the client is disconnected as slow.</summary>
+    /// <value>10 seconds, as SignalR.</value>
+    public TimeSpan SendTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>The largest form post accepted, in bytes, file uploads included; larger ones get 413.</summary>
     /// <value>32 MiB.</value>
     public long MaxFormBytes { get; set; } = 32L * 1024 * 1024;
@@ -91,6 +103,9 @@ public sealed class VizHtmlOptions
         Require(MaxJsonDepth is >= 1 and <= 1000, nameof(MaxJsonDepth), $"must be 1..1000 (was {MaxJsonDepth})");
         Require(KeepAliveInterval >= TimeSpan.Zero, nameof(KeepAliveInterval), "must not be negative");
         Require(KeepAliveTimeout >= TimeSpan.Zero, nameof(KeepAliveTimeout), "must not be negative");
+        Require(MaxQueuedMessages >= 1, nameof(MaxQueuedMessages), $"must be at least 1 (was {MaxQueuedMessages})");
+        Require(MaxQueuedBytes >= 1024, nameof(MaxQueuedBytes), $"must be at least 1024 (was {MaxQueuedBytes})");
+        Require(SendTimeout > TimeSpan.Zero, nameof(SendTimeout), "must be positive");
         Require(MaxFormBytes >= 1024, nameof(MaxFormBytes), $"must be at least 1024 (was {MaxFormBytes})");
         Require(RequestHandlerTimeout > TimeSpan.Zero, nameof(RequestHandlerTimeout), "must be positive");
         Require(CloseTimeout > TimeSpan.Zero, nameof(CloseTimeout), "must be positive");

@@ -21,7 +21,7 @@ namespace VizHtml;
 /// </summary>
 /// <remarks>
 /// Handlers and pages registered before <see cref="StartAsync"/> are kept across stop and start. Sending never
-/// blocks: <see cref="SendAll"/> serializes once and queues the same bytes for every client.
+/// blocks: <see cref="SendAll(string, object?)"/> serializes once and queues the same bytes for every client.
 /// </remarks>
 public sealed partial class VizHtmlServer : IAsyncDisposable
 {
@@ -43,6 +43,7 @@ public sealed partial class VizHtmlServer : IAsyncDisposable
     private readonly ConnectionOptions _connectionOptions;
     private readonly SemaphoreSlim _lifecycle = new(1, 1);
     private readonly Action<Connection, string, JsonNode?> _onEnvelope;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, VizDelivery> _deliveryByEvent = new(StringComparer.Ordinal);
     private EmbeddedHost? _host;
     private int _port;
     private volatile bool _accepting;
@@ -63,7 +64,7 @@ public sealed partial class VizHtmlServer : IAsyncDisposable
         _jsonOptions = _options.JsonSerializerOptions ?? new JsonSerializerOptions(JsonSerializerDefaults.Web);
         _serializer = new EnvelopeSerializer(_jsonOptions);
         _envelopeReader = new EnvelopeReader(_options.MaxJsonDepth);
-        _connectionOptions = new ConnectionOptions(_options.MaxMessageBytes, _options.CloseTimeout, _options.TimeProvider);
+        _connectionOptions = new ConnectionOptions(_options.MaxMessageBytes, _options.MaxQueuedMessages, _options.MaxQueuedBytes, _options.SendTimeout, _options.CloseTimeout, _options.TimeProvider);
         _onEnvelope = OnEnvelope;
         _port = _options.Port;
     }
@@ -235,9 +236,13 @@ public sealed partial class VizHtmlServer : IAsyncDisposable
     /// <param name="data">Anything System.Text.Json can write, or a <see cref="VizData"/>.</param>
     /// <returns>The number of clients it was queued for.</returns>
     /// <exception cref="ArgumentException">The event name is empty, too long or reserved.</exception>
-    public int SendAll(string eventName, object? data = null)
+    public int SendAll(string eventName, object? data = null) => SendAll(eventName, data, DeliveryOf(eventName));
+
+    /// <summary>Queues an event for every connected client with an explicit delivery class for this send.</summary>
+    /// <returns>The number of clients it was queued for (a volatile event dropped for a full queue does not count).</returns>
+    public int SendAll(string eventName, object? data, VizDelivery delivery)
     {
-        var frame = OutboundFrame.Message(Serialize(eventName, data));
+        var frame = OutboundFrame.Message(Serialize(eventName, data), delivery, eventName);
         var queued = 0;
         foreach (var client in _registry.Snapshot)
         {
@@ -250,6 +255,18 @@ public sealed partial class VizHtmlServer : IAsyncDisposable
         return queued;
     }
 
+    /// <summary>Sets the delivery class of an event name for every later send that does not name one.</summary>
+    /// <param name="eventName">The event name.</param>
+    /// <param name="delivery">What happens to this event for a client that cannot keep up; <see cref="VizDelivery.Reliable"/> unless set.</param>
+    public void SetDelivery(string eventName, VizDelivery delivery)
+    {
+        ThrowIfInvalidEventName(eventName);
+        _deliveryByEvent[eventName] = delivery;
+    }
+
+    internal VizDelivery DeliveryOf(string eventName) =>
+        _deliveryByEvent.IsEmpty || !_deliveryByEvent.TryGetValue(eventName, out var delivery) ? VizDelivery.Reliable : delivery;
+
     /// <summary>Sends an event to every connected client and completes when every socket has taken it (or its client has left).</summary>
     /// <returns>How many clients it was written to.</returns>
     public async Task<int> SendAllAsync(string eventName, object? data = null, CancellationToken cancellationToken = default)
@@ -259,7 +276,7 @@ public sealed partial class VizHtmlServer : IAsyncDisposable
         var deliveries = new Task<bool>[clients.Length];
         for (var i = 0; i < clients.Length; i++)
         {
-            deliveries[i] = clients[i].SendPayloadAsync(payload, cancellationToken);
+            deliveries[i] = clients[i].SendPayloadAsync(eventName, payload, cancellationToken);
         }
 
         var results = await Task.WhenAll(deliveries).ConfigureAwait(false);

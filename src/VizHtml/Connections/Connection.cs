@@ -23,6 +23,12 @@ internal sealed class Connection
     private readonly ILogger _logger;
     private readonly Channel<OutboundFrame> _queue;
     private readonly CancellationTokenSource _abort;
+    private readonly CancellationTokenSource _writeTimeout;
+    private readonly Lock _latestGate = new();
+    private Dictionary<string, LatestSlot>? _latest;
+    private int _queuedCount;
+    private long _queuedBytes;
+    private volatile bool _overflowed;
     private int _closeReason = -1;
     private WebSocketCloseStatus? _closeStatus;
     private string? _closeDescription;
@@ -34,8 +40,13 @@ internal sealed class Connection
         _reader = reader;
         _logger = logger;
         _abort = new CancellationTokenSource(Timeout.InfiniteTimeSpan, options.TimeProvider);
+        _writeTimeout = new CancellationTokenSource(Timeout.InfiniteTimeSpan, options.TimeProvider);
 
-        // Unbounded for now; the write loop is the only reader, so a broadcast never waits on this client.
+        // Recorded the moment the timer fires: the abort it causes must not be reported as a lost connection.
+        _writeTimeout.Token.Register(static state => ((Connection)state!).RecordReason(VizDisconnectReason.SlowConsumer, null, "send timed out"), this);
+
+        // Unbounded as a channel; the bounds (count and bytes) are enforced in TryEnqueue so that a broadcast never
+        // waits on this client and the delivery class decides what happens at the bound.
         _queue = Channel.CreateUnbounded<OutboundFrame>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = false });
     }
 
@@ -50,8 +61,131 @@ internal sealed class Connection
 
     public string? CloseDescription => _closeDescription;
 
-    /// <summary>Queues a frame. Returns <see langword="false"/> once the connection is closing.</summary>
-    public bool TryEnqueue(in OutboundFrame frame) => _queue.Writer.TryWrite(frame);
+    /// <summary>Messages waiting to be written.</summary>
+    public int QueuedMessages => Volatile.Read(ref _queuedCount);
+
+    /// <summary>Bytes waiting to be written.</summary>
+    public long QueuedBytes => Interlocked.Read(ref _queuedBytes);
+
+    /// <summary>
+    /// Queues a frame without waiting. Returns <see langword="false"/> when it will not be sent: the connection is
+    /// closing, or the queue is full (a volatile frame is dropped; a reliable one disconnects the client as slow).
+    /// </summary>
+    public bool TryEnqueue(in OutboundFrame frame)
+    {
+        if (frame.LatestKey is { } key)
+        {
+            return EnqueueLatest(frame, key);
+        }
+
+        var bytes = frame.Payload.Length;
+        var count = Interlocked.Increment(ref _queuedCount);
+        var total = Interlocked.Add(ref _queuedBytes, bytes);
+
+        // One message alone always fits, so a single large image can be sent to an idle client.
+        if (count > 1 && (count > _options.MaxQueuedMessages || total > _options.MaxQueuedBytes))
+        {
+            Unaccount(bytes);
+            frame.Delivered?.TrySetResult(false);
+            if (frame.Delivery == VizDelivery.Reliable)
+            {
+                Overflow();
+            }
+
+            return false;
+        }
+
+        if (_queue.Writer.TryWrite(frame))
+        {
+            return true;
+        }
+
+        Unaccount(bytes);
+        frame.Delivered?.TrySetResult(false);
+        return false;
+    }
+
+    private bool EnqueueLatest(in OutboundFrame frame, string key)
+    {
+        lock (_latestGate)
+        {
+            _latest ??= new Dictionary<string, LatestSlot>(StringComparer.Ordinal);
+            if (_latest.TryGetValue(key, out var slot) && slot.Pending)
+            {
+                // A value of this event is still waiting: the newer one takes its place in the queue.
+                Interlocked.Add(ref _queuedBytes, frame.Payload.Length - slot.Payload.Length);
+                slot.Delivered?.TrySetResult(false);
+                slot.Payload = frame.Payload;
+                slot.Delivered = frame.Delivered;
+                return true;
+            }
+
+            slot ??= _latest[key] = new LatestSlot();
+            if (!_queue.Writer.TryWrite(frame))
+            {
+                frame.Delivered?.TrySetResult(false);
+                return false;
+            }
+
+            slot.Pending = true;
+            slot.Payload = frame.Payload;
+            slot.Delivered = frame.Delivered;
+            Interlocked.Increment(ref _queuedCount);
+            Interlocked.Add(ref _queuedBytes, frame.Payload.Length);
+            return true;
+        }
+    }
+
+    /// <summary>Takes the newest pending value of a latest-class event for writing.</summary>
+    private (ReadOnlyMemory<byte> Payload, TaskCompletionSource<bool>? Delivered) TakeLatest(string key)
+    {
+        lock (_latestGate)
+        {
+            var slot = _latest![key];
+            slot.Pending = false;
+            var taken = (slot.Payload, slot.Delivered);
+            slot.Payload = ReadOnlyMemory<byte>.Empty;
+            slot.Delivered = null;
+            return taken;
+        }
+    }
+
+    private void Unaccount(int bytes)
+    {
+        Interlocked.Decrement(ref _queuedCount);
+        Interlocked.Add(ref _queuedBytes, -bytes);
+    }
+
+    /// <summary>The queue overflowed with reliable events: drop what is queued, send 4008 if the socket takes it, else abort.</summary>
+    private void Overflow()
+    {
+        if (!RecordReason(VizDisconnectReason.SlowConsumer, SlowConsumerStatus, "slow consumer: send queue full"))
+        {
+            return;
+        }
+
+        _logger.LogWarning("Disconnecting {Client}: its send queue is full ({Messages} messages, {Bytes} bytes)", Owner, QueuedMessages, QueuedBytes);
+        _overflowed = true;
+        _queue.Writer.TryComplete();
+        try
+        {
+            _abort.CancelAfter(_options.CloseTimeout);
+        }
+        catch (ObjectDisposedException)
+        {
+            // The connection ended meanwhile.
+        }
+    }
+
+    /// <summary>RFC 6455 leaves 4000-4999 to applications; 4008 is VizHtml's "slow consumer".</summary>
+    public const WebSocketCloseStatus SlowConsumerStatus = (WebSocketCloseStatus)4008;
+
+    private sealed class LatestSlot
+    {
+        public bool Pending;
+        public ReadOnlyMemory<byte> Payload;
+        public TaskCompletionSource<bool>? Delivered;
+    }
 
     /// <summary>Closes after everything already queued has been written.</summary>
     public void RequestClose(VizDisconnectReason reason, WebSocketCloseStatus status, string description)
@@ -77,6 +211,7 @@ internal sealed class Connection
             await FinishAsync(writing).ConfigureAwait(false);
             FailPendingDeliveries();
             _abort.Dispose();
+            _writeTimeout.Dispose();
         }
     }
 
@@ -180,12 +315,20 @@ internal sealed class Connection
     private async Task WriteLoopAsync(CancellationToken cancellationToken)
     {
         var reader = _queue.Reader;
+        using var sendToken = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _writeTimeout.Token);
         try
         {
             while (await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
             {
                 while (reader.TryRead(out var frame))
                 {
+                    if (_overflowed)
+                    {
+                        // The client fell too far behind: what is queued is dropped and it is told why.
+                        await CloseOutputAsync(SlowConsumerStatus, _closeDescription).ConfigureAwait(false);
+                        return;
+                    }
+
                     if (frame.CloseStatus is { } status)
                     {
                         await CloseOutputAsync(status, frame.CloseDescription).ConfigureAwait(false);
@@ -195,10 +338,26 @@ internal sealed class Connection
                         return;
                     }
 
-                    await _socket.SendAsync(frame.Payload, WebSocketMessageType.Text, endOfMessage: true, cancellationToken).ConfigureAwait(false);
-                    frame.Delivered?.TrySetResult(true);
+                    var (payload, delivered) = frame.LatestKey is { } key ? TakeLatest(key) : (frame.Payload, frame.Delivered);
+
+                    // A peer that stops reading fills the TCP buffers and this write stalls; past SendTimeout it is cut off.
+                    _writeTimeout.CancelAfter(_options.SendTimeout);
+                    await _socket.SendAsync(payload, WebSocketMessageType.Text, endOfMessage: true, sendToken.Token).ConfigureAwait(false);
+                    _writeTimeout.CancelAfter(Timeout.InfiniteTimeSpan);
+                    Unaccount(payload.Length);
+                    delivered?.TrySetResult(true);
                 }
             }
+
+            if (_overflowed)
+            {
+                await CloseOutputAsync(SlowConsumerStatus, _closeDescription).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (_writeTimeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            _logger.LogWarning("Disconnecting {Client}: one write took longer than {Timeout}", Owner, _options.SendTimeout);
+            await _abort.CancelAsync().ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
@@ -207,7 +366,7 @@ internal sealed class Connection
         {
             _logger.LogDebug(ex, "Connection lost while writing");
             RecordReason(VizDisconnectReason.ConnectionLost, null, null);
-            _abort.Cancel();
+            await _abort.CancelAsync().ConfigureAwait(false);
         }
     }
 
@@ -270,7 +429,8 @@ internal sealed class Connection
     {
         while (_queue.Reader.TryRead(out var frame))
         {
-            frame.Delivered?.TrySetResult(false);
+            var delivered = frame.LatestKey is { } key ? TakeLatest(key).Delivered : frame.Delivered;
+            delivered?.TrySetResult(false);
         }
     }
 

@@ -8,9 +8,11 @@ namespace VizHtml.Connections;
 /// </summary>
 internal readonly struct OutboundFrame
 {
-    private OutboundFrame(ReadOnlyMemory<byte> payload, TaskCompletionSource<bool>? delivered, WebSocketCloseStatus? closeStatus, string? closeDescription)
+    private OutboundFrame(ReadOnlyMemory<byte> payload, VizDelivery delivery, string? latestKey, TaskCompletionSource<bool>? delivered, WebSocketCloseStatus? closeStatus, string? closeDescription)
     {
         Payload = payload;
+        Delivery = delivery;
+        LatestKey = latestKey;
         Delivered = delivered;
         CloseStatus = closeStatus;
         CloseDescription = closeDescription;
@@ -18,7 +20,12 @@ internal readonly struct OutboundFrame
 
     public ReadOnlyMemory<byte> Payload { get; }
 
-    /// <summary>Completed with <see langword="true"/> once written to the socket, <see langword="false"/> if the connection ended first.</summary>
+    public VizDelivery Delivery { get; }
+
+    /// <summary>For <see cref="VizDelivery.Latest"/>: the event name whose newest pending value replaces older ones.</summary>
+    public string? LatestKey { get; }
+
+    /// <summary>Completed with <see langword="true"/> once written to the socket, <see langword="false"/> if it never will be.</summary>
     public TaskCompletionSource<bool>? Delivered { get; }
 
     /// <summary>Set on the frame that closes the connection after everything queued before it.</summary>
@@ -27,8 +34,11 @@ internal readonly struct OutboundFrame
     public string? CloseDescription { get; }
 
     public static OutboundFrame Message(ReadOnlyMemory<byte> payload, TaskCompletionSource<bool>? delivered = null) =>
-        new(payload, delivered, null, null);
+        new(payload, VizDelivery.Reliable, null, delivered, null, null);
+
+    public static OutboundFrame Message(ReadOnlyMemory<byte> payload, VizDelivery delivery, string eventName, TaskCompletionSource<bool>? delivered = null) =>
+        new(payload, delivery, delivery == VizDelivery.Latest ? eventName : null, delivered, null, null);
 
     public static OutboundFrame Close(WebSocketCloseStatus status, string description) =>
-        new(ReadOnlyMemory<byte>.Empty, null, status, description);
+        new(ReadOnlyMemory<byte>.Empty, VizDelivery.Reliable, null, null, status, description);
 }

@@ -4,17 +4,18 @@ using VizHtml.IntegrationTests.Infrastructure;
 
 namespace VizHtml.IntegrationTests.Browser;
 
-/// <summary>How the server hands vizhtml.js and pages to a browser, checked over plain HTTP.</summary>
+/// <summary>How the server hands vizhtml.js to a browser, checked over plain HTTP (pages and resources: ../Http).</summary>
 public sealed class ClientScriptServingTests
 {
     [Theory]
     [InlineData("vizhtml/vizhtml.js")]
     [InlineData("vizhtml/demo/vizhtml.js")]
-    [InlineData("vizhtml/demo/sub/vizhtml.js")]
+    [InlineData("vizhtml/multi/level/vizhtml.js")]
     public async Task TheScriptIsServedFromTheLibrarySourceWithAStrongETagAndRevalidation(string path)
     {
         await using var server = await TestServer.StartAsync();
         server.Server.RegisterHtml("demo", "<!DOCTYPE html><script src=\"vizhtml.js\"></script>");
+        server.Server.RegisterHtml("multi/level", "<!DOCTYPE html><script src=\"vizhtml.js\"></script>");
         using var http = NewHttpClient(server);
 
         using var response = await http.GetAsync(path);
@@ -39,36 +40,6 @@ public sealed class ClientScriptServingTests
         using var changed = await http.SendAsync(stale);
         Assert.Equal(HttpStatusCode.OK, changed.StatusCode);
         Assert.Equal(etag, changed.Headers.ETag);
-    }
-
-    [Fact]
-    public async Task APageAddressWithoutTheTrailingSlashRedirectsToTheDirectoryFormKeepingTheQuery()
-    {
-        await using var server = await TestServer.StartAsync();
-        server.Server.RegisterHtml("demo", "<!DOCTYPE html><p>demo</p>");
-        using var http = NewHttpClient(server);
-
-        using var redirect = await http.GetAsync("vizhtml/demo?key=abc");
-        Assert.Equal(HttpStatusCode.Found, redirect.StatusCode);
-        Assert.Equal("/vizhtml/demo/?key=abc", redirect.Headers.Location?.OriginalString);
-
-        using var page = await http.GetAsync("vizhtml/demo/?key=abc");
-        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
-        Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);
-        Assert.Equal("<!DOCTYPE html><p>demo</p>", await page.Content.ReadAsStringAsync());
-    }
-
-    [Fact]
-    public async Task AnUnknownPageIsNotFoundAndTheSocketEndpointRefusesPlainHttp()
-    {
-        await using var server = await TestServer.StartAsync();
-        using var http = NewHttpClient(server);
-
-        using var missing = await http.GetAsync("vizhtml/nothing-here/");
-        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
-
-        using var socket = await http.GetAsync("vizhtml/socket");
-        Assert.Equal(HttpStatusCode.BadRequest, socket.StatusCode);
     }
 
     private static HttpClient NewHttpClient(TestServer server) =>

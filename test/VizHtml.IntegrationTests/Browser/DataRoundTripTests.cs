@@ -84,6 +84,35 @@ public sealed class DataRoundTripTests(BrowserFixture browser) : IClassFixture<B
     }
 
     [Fact]
+    public async Task ADataBagKeepsAMemberNamedProtoAndStaysAVizData()
+    {
+        // JSON.parse makes "__proto__" an ordinary own member; copying it with Object.assign would run the prototype
+        // setter instead, losing the member and the bag's type.
+        const string WithProto = """{"__proto__":{"polluted":true},"a":2}""";
+        await using var server = await TestServer.StartAsync();
+        var hellos = RecorderPage.Register(server.Server);
+        var values = new EventLog<VizMessageEvent>();
+        server.Server.OnMessage("value", values.Add);
+        await using var context = await browser.NewContextAsync();
+        var (page, _) = await RecorderPage.OpenAsync(context, server, hellos, "sender");
+
+        var pageSide = await page.EvaluateAsync<string[]>(
+            """
+            json => {
+              const bag = viz.Data(JSON.parse(json));
+              socket.send('value', bag);
+              return [String(bag instanceof viz.Data), JSON.stringify(bag), String(({}).polluted)];
+            }
+            """,
+            WithProto).WaitAsync(TestServer.Timeout);
+
+        Assert.Equal(["true", WithProto, "undefined"], pageSide);
+        var received = Assert.Single(await values.WaitForCountAsync(1)).Data;
+        Assert.Equal(VizData.Parse(WithProto), received);
+        Assert.True(received.Has("__proto__"));
+    }
+
+    [Fact]
     public async Task ValuesTheServerSendsReachThePageExactly()
     {
         await using var server = await TestServer.StartAsync();

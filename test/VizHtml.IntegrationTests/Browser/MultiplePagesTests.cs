@@ -52,7 +52,7 @@ public sealed class MultiplePagesTests(BrowserFixture browser) : IClassFixture<B
         Assert.Equal(2, connectedIds.Length);
         Assert.Contains(clientB.Id, connectedIds);
 
-        await pageB.CloseAsync();
+        await pageB.CloseAsync().WaitAsync(TestServer.Timeout);
 
         var left = Assert.Single(await disconnects.WaitForCountAsync(1));
         Assert.Equal(clientB.Id, left.Client.Id);

@@ -1,3 +1,4 @@
+using Microsoft.Playwright;
 using VizHtml.IntegrationTests.Infrastructure;
 using static Microsoft.Playwright.Assertions;
 
@@ -35,7 +36,7 @@ public sealed class PageErrorHandlingTests(BrowserFixture browser) : IClassFixtu
         var connects = new EventLog<VizConnectEvent>();
         server.Server.OnConnect(connects.Add);
         await using var context = await browser.NewContextAsync();
-        var page = await context.NewPageAsync();
+        var page = await context.NewPageAsync().WaitAsync(TestServer.Timeout);
         var consoleErrors = PageDiagnostics.CollectConsole(page, "error");
         var pageErrors = PageDiagnostics.CollectPageErrors(page);
 
@@ -45,7 +46,7 @@ public sealed class PageErrorHandlingTests(BrowserFixture browser) : IClassFixtu
 
         Assert.True(client.Send("ping", 1));
         Assert.True(client.Send("ping", 2));
-        await page.WaitForFunctionAsync("() => window.calls.length >= 6");
+        await page.WaitForFunctionAsync("() => window.calls.length >= 6", null, new PageWaitForFunctionOptions { PollingInterval = 25 });
 
         Assert.Equal(
             ["first 1", "second 1", "any ping 1", "first 2", "second 2", "any ping 2"],

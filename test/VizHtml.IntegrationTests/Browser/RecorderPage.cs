@@ -51,9 +51,19 @@ public static class RecorderPage
     /// <summary>Opens the page as <paramref name="who"/> and returns it with its server-side client once it said hello.</summary>
     public static async Task<(IPage Page, VizClient Client)> OpenAsync(IBrowserContext context, TestServer server, EventLog<VizMessageEvent> hellos, string who)
     {
-        var page = await context.NewPageAsync();
+        var page = await context.NewPageAsync().WaitAsync(TestServer.Timeout);
         await page.GotoAsync($"{server.HttpBase}vizhtml/{Name}/?who={Uri.EscapeDataString(who)}");
-        var all = await hellos.WaitForAsync(items => items.Any(e => IsHelloFrom(e, who)));
+        IReadOnlyList<VizMessageEvent> all;
+        try
+        {
+            all = await hellos.WaitForAsync(items => items.Any(e => IsHelloFrom(e, who)));
+        }
+        catch (TimeoutException ex)
+        {
+            var status = await page.Locator("#status").TextContentAsync(new LocatorTextContentOptions { Timeout = 1000 });
+            throw new TimeoutException($"Page '{who}' did not say hello within {TestServer.Timeout.TotalSeconds} s; its status reads '{status}'.", ex);
+        }
+
         var client = all.Single(e => IsHelloFrom(e, who)).Client;
         return (page, client);
     }

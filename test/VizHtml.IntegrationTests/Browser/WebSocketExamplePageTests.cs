@@ -23,7 +23,7 @@ public sealed class WebSocketExamplePageTests(BrowserFixture browser) : IClassFi
         try
         {
             await using var context = await browser.NewContextAsync();
-            var page = await context.NewPageAsync();
+            var page = await context.NewPageAsync().WaitAsync(TestServer.Timeout);
             var pageErrors = PageDiagnostics.CollectPageErrors(page);
 
             await page.GotoAsync($"{server.HttpBase}vizhtml/{WebSocketExampleApp.PageName}");
@@ -70,7 +70,7 @@ public sealed class WebSocketExamplePageTests(BrowserFixture browser) : IClassFi
         var output = new LineWriter();
         using var example = WebSocketExampleApp.Attach(server.Server, output);
         await using var context = await browser.NewContextAsync();
-        var page = await context.NewPageAsync();
+        var page = await context.NewPageAsync().WaitAsync(TestServer.Timeout);
         var pageErrors = PageDiagnostics.CollectPageErrors(page);
         var status = page.Locator("#status");
         var button = page.Locator("#my_button");

@@ -1,0 +1,182 @@
+using System.Net.WebSockets;
+using System.Text.Json.Nodes;
+using VizHtml.IntegrationTests.Infrastructure;
+
+namespace VizHtml.IntegrationTests.Sockets;
+
+/// <summary>One client stops reading; what happens to it depends on the delivery class, and nobody else notices.</summary>
+public sealed class SlowConsumerTests
+{
+    private static readonly string Chunk = new('x', 16 * 1024);
+
+    private static void SmallQueues(VizHtmlOptions o)
+    {
+        o.MaxQueuedMessages = 64;
+        o.MaxQueuedBytes = 256 * 1024;
+        o.CloseTimeout = TimeSpan.FromSeconds(2);
+    }
+
+    [Fact]
+    public async Task ReliableOverflowDisconnectsOnlyTheStalledClientAndKeepsItsQueueBounded()
+    {
+        await using var test = await TestServer.StartAsync(SmallQueues);
+        var disconnects = new EventLog<VizDisconnectEvent>();
+        test.Server.OnDisconnect(disconnects.Add);
+        var (good, _) = await test.ConnectAsync();
+        var (stalled, stalledServerSide) = await test.ConnectAsync();
+        using var _g = good;
+        using var _s = stalled;
+
+        const int Messages = 3000;
+        var progress = new int[1];
+        var reading = ReadAllAsync(good, Messages, progress);
+        long maxQueuedBytes = 0;
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        for (var i = 0; i < Messages; i++)
+        {
+            // The producer runs at the pace of the reading client (as a 60 Hz host would), never at the stalled one's.
+            while (i - Volatile.Read(ref progress[0]) > 4 && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(1);
+            }
+
+            test.Server.SendAll("chunk", new { i, pad = Chunk });
+            maxQueuedBytes = Math.Max(maxQueuedBytes, stalledServerSide.Connection.QueuedBytes);
+        }
+
+        Assert.True(DateTime.UtcNow < deadline, $"the reading client stalled at {Volatile.Read(ref progress[0])} ({reading.Exception?.InnerException?.Message}), state {good.Socket.State} {good.Socket.CloseStatus} {disconnects.Items.Count}");
+        Assert.Equal(Enumerable.Range(0, Messages), await reading.WaitAsync(TimeSpan.FromSeconds(60)));
+        var gone = (await disconnects.WaitForCountAsync(1))[0];
+        Assert.Same(stalledServerSide, gone.Client);
+        Assert.Equal(VizDisconnectReason.SlowConsumer, gone.Reason);
+        Assert.True(maxQueuedBytes <= (256 * 1024) + Chunk.Length + 64, $"queue reached {maxQueuedBytes} bytes");
+        Assert.Equal(1, test.Server.ClientCount);
+    }
+
+    [Fact]
+    public async Task StalledClientThatResumesReadingIsToldWhyWith4008()
+    {
+        await using var test = await TestServer.StartAsync(o =>
+        {
+            SmallQueues(o);
+            o.CloseTimeout = TimeSpan.FromSeconds(10);
+        });
+        var (stalled, _) = await test.ConnectAsync();
+        using var _s = stalled;
+
+        // Broadcast until the stalled client is no longer among the recipients: its queue overflowed.
+        var sent = 0;
+        while (test.Server.SendAll("chunk", Chunk) == 1)
+        {
+            Assert.True(++sent < 100_000, "the queue never overflowed");
+        }
+
+        Assert.Equal(WebSocketCloseStatus.EndpointUnavailable + 3007, await stalled.ReceiveCloseAsync());
+        Assert.Contains("slow", stalled.Socket.CloseStatusDescription, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task VolatileEventsAreDroppedForAFullQueueAndTheClientStaysConnected()
+    {
+        await using var test = await TestServer.StartAsync(SmallQueues);
+        test.Server.SetDelivery("frame", VizDelivery.Volatile);
+        var (stalled, serverSide) = await test.ConnectAsync();
+        using var _s = stalled;
+
+        var dropped = 0;
+        for (var i = 0; i < 2000; i++)
+        {
+            dropped += test.Server.SendAll("frame", new { i, pad = Chunk }) == 0 ? 1 : 0;
+        }
+
+        Assert.True(dropped > 0, "nothing was dropped: the client never fell behind");
+        Assert.True(serverSide.IsConnected);
+
+        // Once it reads again it gets an increasing subsequence, then fresh events, on the same connection.
+        var last = -1;
+        var seen = 0;
+        while (test.Server.Clients.Count == 1 && serverSide.Connection.QueuedMessages > 0 || seen == 0)
+        {
+            var (_, data) = await stalled.ReceiveAsync();
+            var i = data!["i"]!.GetValue<int>();
+            Assert.True(i > last);
+            last = i;
+            seen++;
+        }
+
+        test.Server.SendAll("frame", new { i = 5000, pad = "" });
+        while (last != 5000)
+        {
+            last = (await stalled.ReceiveAsync()).Data!["i"]!.GetValue<int>();
+        }
+
+        Assert.True(seen < 2000);
+        Assert.Equal(WebSocketState.Open, stalled.Socket.State);
+    }
+
+    [Fact]
+    public async Task LatestKeepsOnlyTheNewestPendingValueAndNeverOverflows()
+    {
+        await using var test = await TestServer.StartAsync(SmallQueues);
+        test.Server.SetDelivery("pose", VizDelivery.Latest);
+        var disconnects = new EventLog<VizDisconnectEvent>();
+        test.Server.OnDisconnect(disconnects.Add);
+        var (stalled, serverSide) = await test.ConnectAsync();
+        using var _s = stalled;
+
+        const int Updates = 5000;
+        for (var i = 1; i <= Updates; i++)
+        {
+            Assert.Equal(1, test.Server.SendAll("pose", new { i, pad = Chunk }));
+            // One value may be in flight on the socket while the next waits: never more.
+            Assert.True(serverSide.Connection.QueuedMessages <= 2, "latest values piled up");
+        }
+
+        var received = new List<int>();
+        while (received.Count == 0 || received[^1] != Updates)
+        {
+            received.Add((await stalled.ReceiveAsync()).Data!["i"]!.GetValue<int>());
+        }
+
+        Assert.Equal(received.Order(), received);
+        Assert.True(received.Count < Updates, $"all {Updates} values were delivered: nothing was ever coalesced");
+        Assert.Empty(disconnects.Items);
+    }
+
+    [Fact]
+    public async Task AWriteThatStallsPastTheSendTimeoutDisconnectsTheClient()
+    {
+        await using var test = await TestServer.StartAsync(o =>
+        {
+            o.MaxQueuedMessages = 100_000;
+            o.MaxQueuedBytes = 1L << 30;
+            o.SendTimeout = TimeSpan.FromMilliseconds(500);
+        });
+        var disconnects = new EventLog<VizDisconnectEvent>();
+        test.Server.OnDisconnect(disconnects.Add);
+        var (stalled, serverSide) = await test.ConnectAsync();
+        using var _s = stalled;
+
+        for (var i = 0; i < 4000 && serverSide.IsConnected; i++)
+        {
+            test.Server.SendAll("chunk", Chunk);
+        }
+
+        var gone = (await disconnects.WaitForCountAsync(1, TimeSpan.FromSeconds(20)))[0];
+        Assert.Equal(VizDisconnectReason.SlowConsumer, gone.Reason);
+        Assert.Equal("send timed out", gone.CloseDescription);
+    }
+
+    private static async Task<List<int>> ReadAllAsync(RawClient client, int count, int[] progress)
+    {
+        var seen = new List<int>(count);
+        while (seen.Count < count)
+        {
+            var (_, data) = await client.ReceiveAsync(TimeSpan.FromSeconds(30));
+            seen.Add(((JsonObject)data!)["i"]!.GetValue<int>());
+            Volatile.Write(ref progress[0], seen.Count);
+        }
+
+        return seen;
+    }
+}
