@@ -54,10 +54,17 @@ public sealed class VizFormSubmitEvent : DynamicObject
     /// <exception cref="JsonException">A value does not fit its member.</exception>
     public T As<T>()
     {
+        // A checkbox group with one box ticked sends one value; a list member still gets a list.
+        var listMembers = FormBindingOptions.GetTypeInfo(typeof(T)).Properties
+            .Where(p => p.PropertyType != typeof(string) && typeof(System.Collections.IEnumerable).IsAssignableFrom(p.PropertyType))
+            .Select(p => p.Name)
+            .ToHashSet(StringComparer.OrdinalIgnoreCase);
         var bag = new JsonObject();
         foreach (var (name, values) in Fields)
         {
-            bag[name] = values.Count == 1 ? JsonValue.Create(values[0]) : new JsonArray(values.Select(v => (JsonNode?)JsonValue.Create(v)).ToArray());
+            bag[name] = values.Count == 1 && !listMembers.Contains(name)
+                ? JsonValue.Create(values[0])
+                : new JsonArray(values.Select(v => (JsonNode?)JsonValue.Create(v)).ToArray());
         }
 
         return bag.Deserialize<T>(FormBindingOptions)!;
@@ -84,6 +91,7 @@ public sealed class VizFormSubmitEvent : DynamicObject
 
     private static JsonSerializerOptions FormBindingOptions { get; } = new(BindingOptions)
     {
+        TypeInfoResolver = new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver(),
         NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowReadingFromString,
         Converters = { new BooleanFromFormTextConverter() },
     };

@@ -136,11 +136,15 @@ public sealed partial class VizHtmlServer
 
     internal void RaiseFormSubmit(VizFormSubmitEvent form) => _dispatcher.Post(() => _router.Deliver(form));
 
-    /// <summary>Runs a page's custom handler on the dispatcher; null means it declined.</summary>
-    internal async Task<VizResponse?> RunRequestHandlerAsync(HttpContext context, Page page, Func<VizRequest, VizResponse?> handler, string path)
+    /// <summary>
+    /// Runs a page's custom handler on the dispatcher. Returns the handler's answer, or declines with the form it read
+    /// (so a declined post still becomes a form submit without reading the body twice).
+    /// </summary>
+    internal async Task<(VizResponse? Response, VizFormSubmitEvent? Form)> RunRequestHandlerAsync(HttpContext context, Page page, Func<VizRequest, VizResponse?> handler, string path)
     {
         using var timeout = new CancellationTokenSource(_options.RequestHandlerTimeout, _options.TimeProvider);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, context.RequestAborted);
+        var token = linked.Token;
         var address = FormatAddress(context.Connection.RemoteIpAddress);
         VizFormSubmitEvent? form = null;
         if (HttpMethods.IsPost(context.Request.Method) && context.Request.HasFormContentType)
@@ -149,29 +153,30 @@ public sealed partial class VizHtmlServer
             {
                 form = await FormReader.ReadAsync(context, page.Name, address, _options.MaxFormBytes).ConfigureAwait(false);
             }
-            catch (FormReader.FormTooLargeException ex)
+            catch (FormReader.FormRejectedException ex)
             {
-                return VizResponse.Status(StatusCodes.Status413PayloadTooLarge, ex.Message);
+                return (VizResponse.Status(ex.StatusCode, ex.Message), null);
             }
         }
 
         var request = new VizRequest(
             context.Request.Method,
             page.Name,
-            Uri.UnescapeDataString(path),
+            DecodeEncodedSlashes(path),
             context.Request.QueryString.Value ?? string.Empty,
             context.Request.Query.ToDictionary(q => q.Key, q => (IReadOnlyList<string>)q.Value.Select(v => v ?? string.Empty).ToArray(), StringComparer.Ordinal),
             context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase),
             form,
             address,
-            linked.Token);
+            token);
 
         var answer = new TaskCompletionSource<VizResponse?>(TaskCreationOptions.RunContinuationsAsynchronously);
         _dispatcher.Post(() =>
         {
-            if (linked.IsCancellationRequested)
+            // The browser may have been answered 503 already: a request whose turn comes too late is skipped.
+            if (token.IsCancellationRequested)
             {
-                answer.TrySetCanceled(linked.Token);
+                answer.TrySetCanceled(token);
                 return;
             }
 
@@ -189,23 +194,28 @@ public sealed partial class VizHtmlServer
 
         try
         {
-            return await answer.Task.WaitAsync(linked.Token).ConfigureAwait(false);
+            var response = await answer.Task.WaitAsync(token).ConfigureAwait(false);
+            return (response, response is null ? form : null);
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested)
         {
             _logger.LogWarning("The handler of page {Page} did not answer {Method} {Path} within {Timeout}", page.Name, request.Method, path, _options.RequestHandlerTimeout);
-            return VizResponse.Status(StatusCodes.Status503ServiceUnavailable, "The page's handler did not answer in time.");
+            return (VizResponse.Status(StatusCodes.Status503ServiceUnavailable, "The page's handler did not answer in time."), null);
         }
         catch (OperationCanceledException)
         {
-            return null;
+            return (null, null);
         }
 #pragma warning disable CA1031 // As above.
         catch (Exception ex)
 #pragma warning restore CA1031
         {
             _logger.LogError(ex, "The handler of page {Page} threw on {Method} {Path}", page.Name, request.Method, path);
-            return VizResponse.Status(StatusCodes.Status500InternalServerError, "The page's handler failed.");
+            return (VizResponse.Status(StatusCodes.Status500InternalServerError, "The page's handler failed."), null);
         }
     }
+
+    // Kestrel has already decoded the path except for %2F, which it leaves encoded so it cannot split a segment.
+    private static string DecodeEncodedSlashes(string path) =>
+        path.Replace("%2F", "/", StringComparison.OrdinalIgnoreCase);
 }

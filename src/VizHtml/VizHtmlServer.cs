@@ -60,7 +60,7 @@ public sealed partial class VizHtmlServer : IAsyncDisposable
         _loggerFactory = _options.LoggerFactory ?? LoggerFactory.Create(b => b.AddSimpleConsole(c => c.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
         _logger = _loggerFactory.CreateLogger("VizHtml");
         _router = new EventRouter(_loggerFactory.CreateLogger("VizHtml.Events"));
-        _dispatcher = Dispatcher.Create(_options.Dispatch, _options.SynchronizationContext);
+        _dispatcher = Dispatcher.Create(_options.Dispatch, _options.SynchronizationContext, _loggerFactory.CreateLogger("VizHtml.Events"));
         _jsonOptions = _options.JsonSerializerOptions ?? new JsonSerializerOptions(JsonSerializerDefaults.Web);
         _serializer = new EnvelopeSerializer(_jsonOptions);
         _envelopeReader = new EnvelopeReader(_options.MaxJsonDepth);

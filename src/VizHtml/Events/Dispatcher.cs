@@ -1,11 +1,32 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace VizHtml.Events;
 
-/// <summary>Runs handler work where the host wants it. Work items never throw: <see cref="EventRouter"/> catches.</summary>
+/// <summary>
+/// Runs handler work where the host wants it. Work items catch user exceptions themselves (<see cref="EventRouter"/>);
+/// <see cref="Run"/> is the last guard, so a bug in VizHtml's own work item can never stop the loop.
+/// </summary>
 internal abstract class Dispatcher
 {
+    private ILogger _logger = NullLogger.Instance;
+
+    protected void Run(Action work)
+    {
+        try
+        {
+            work();
+        }
+#pragma warning disable CA1031 // The dispatcher must outlive any single work item.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            _logger.LogError(ex, "A dispatched work item failed; the dispatcher carries on");
+        }
+    }
+
     public abstract void Post(Action work);
 
     /// <summary>Runs queued work on the caller's thread; only the manual dispatcher has any.</summary>
@@ -15,7 +36,14 @@ internal abstract class Dispatcher
     /// <summary>Lets queued work finish, up to <paramref name="timeout"/>.</summary>
     public virtual Task DrainAsync(TimeSpan timeout) => Task.CompletedTask;
 
-    public static Dispatcher Create(VizDispatchMode mode, SynchronizationContext? context) => mode switch
+    public static Dispatcher Create(VizDispatchMode mode, SynchronizationContext? context, ILogger? logger = null)
+    {
+        var dispatcher = Create(mode, context);
+        dispatcher._logger = logger ?? NullLogger.Instance;
+        return dispatcher;
+    }
+
+    private static Dispatcher Create(VizDispatchMode mode, SynchronizationContext? context) => mode switch
     {
         VizDispatchMode.Serialized => new SerializedDispatcher(),
         VizDispatchMode.SynchronizationContext => new ContextDispatcher(context ?? SynchronizationContext.Current
@@ -45,14 +73,14 @@ internal sealed class SerializedDispatcher : Dispatcher
     {
         await foreach (var work in _work.Reader.ReadAllAsync().ConfigureAwait(false))
         {
-            work();
+            Run(work);
         }
     }
 }
 
 internal sealed class ContextDispatcher(SynchronizationContext context) : Dispatcher
 {
-    public override void Post(Action work) => context.Post(static state => ((Action)state!)(), work);
+    public override void Post(Action work) => context.Post(static state => { var (self, item) = ((ContextDispatcher, Action))state!; self.Run(item); }, (this, work));
 }
 
 /// <summary>Holds work until the host's loop calls <see cref="DispatchPending"/>.</summary>
@@ -69,7 +97,7 @@ internal sealed class ManualDispatcher : Dispatcher
         var ran = 0;
         while (ran < budget && _work.TryDequeue(out var work))
         {
-            work();
+            Run(work);
             ran++;
         }
 

@@ -76,24 +76,28 @@ internal sealed class VizHtmlRequestHandler(VizHtmlServer server, PageRegistry p
 
     private async Task ServePageAsync(HttpContext context, Page page, string rest)
     {
+        VizFormSubmitEvent? formAlreadyRead = null;
         if (page.Handler is { } handler)
         {
-            var response = await server.RunRequestHandlerAsync(context, page, handler, rest.TrimStart('/')).ConfigureAwait(false);
-            if (response is not null || context.RequestAborted.IsCancellationRequested)
+            var (response, declinedForm) = await server.RunRequestHandlerAsync(context, page, handler, rest.TrimStart('/')).ConfigureAwait(false);
+            if (response is not null)
             {
-                if (response is not null)
-                {
-                    await WriteResponseAsync(context, response).ConfigureAwait(false);
-                }
-
+                await WriteResponseAsync(context, response).ConfigureAwait(false);
                 return;
             }
+
+            if (context.RequestAborted.IsCancellationRequested)
+            {
+                return;
+            }
+
+            formAlreadyRead = declinedForm;
         }
 
         var relative = rest.TrimStart('/');
         if (HttpMethods.IsPost(context.Request.Method) && relative.Length == 0 && context.Request.HasFormContentType)
         {
-            await SubmitFormAsync(context, page.Name, redirectTo: $"{Prefix}/{page.Name}/").ConfigureAwait(false);
+            await SubmitFormAsync(context, page.Name, redirectTo: $"{Prefix}/{page.Name}/", formAlreadyRead).ConfigureAwait(false);
             return;
         }
 
@@ -119,19 +123,20 @@ internal sealed class VizHtmlRequestHandler(VizHtmlServer server, PageRegistry p
             return;
         }
 
-        if (relative == ScriptName)
+        var file = page.ResourceDirectory is null ? null : ResolveResource(page.ResourceDirectory, relative);
+        if (file is not null)
         {
-            await ServeScriptAsync(context, ClientScript.Script).ConfigureAwait(false);
-            return;
+            await ServeFileAsync(context, file, contentType: null).ConfigureAwait(false);
         }
-
-        if (page.ResourceDirectory is null || ResolveResource(page.ResourceDirectory, relative) is not { } file)
+        else if (relative == ScriptName || relative.EndsWith("/" + ScriptName, StringComparison.Ordinal))
+        {
+            // HTML in a subfolder of a folder page finds the script too, unless the page ships its own.
+            await ServeScriptAsync(context, ClientScript.Script).ConfigureAwait(false);
+        }
+        else
         {
             await WriteTextAsync(context, StatusCodes.Status404NotFound, "Not found.").ConfigureAwait(false);
-            return;
         }
-
-        await ServeFileAsync(context, file, contentType: null).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -158,20 +163,20 @@ internal sealed class VizHtmlRequestHandler(VizHtmlServer server, PageRegistry p
             redirectTo = referer.PathAndQuery;
         }
 
-        await SubmitFormAsync(context, pageName, redirectTo).ConfigureAwait(false);
+        await SubmitFormAsync(context, pageName, redirectTo, formAlreadyRead: null).ConfigureAwait(false);
     }
 
-    private async Task SubmitFormAsync(HttpContext context, string? pageName, string? redirectTo)
+    private async Task SubmitFormAsync(HttpContext context, string? pageName, string? redirectTo, VizFormSubmitEvent? formAlreadyRead)
     {
         VizFormSubmitEvent form;
         try
         {
-            form = await FormReader.ReadAsync(context, pageName, VizHtmlServer.FormatAddress(context.Connection.RemoteIpAddress), server.Options.MaxFormBytes).ConfigureAwait(false);
+            form = formAlreadyRead ?? await FormReader.ReadAsync(context, pageName, VizHtmlServer.FormatAddress(context.Connection.RemoteIpAddress), server.Options.MaxFormBytes).ConfigureAwait(false);
         }
-        catch (FormReader.FormTooLargeException ex)
+        catch (FormReader.FormRejectedException ex)
         {
             server.Logger.LogWarning("Refused a form from {Address}: {Problem}", context.Connection.RemoteIpAddress, ex.Message);
-            await WriteTextAsync(context, StatusCodes.Status413PayloadTooLarge, ex.Message).ConfigureAwait(false);
+            await WriteTextAsync(context, ex.StatusCode, ex.Message).ConfigureAwait(false);
             return;
         }
 

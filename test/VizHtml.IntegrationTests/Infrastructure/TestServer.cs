@@ -31,7 +31,7 @@ public sealed class TestServer : IAsyncDisposable
         };
         configure?.Invoke(options);
         var server = new VizHtmlServer(options);
-        await server.StartAsync();
+        await server.StartAsync().WaitAsync(Timeout);
         return new TestServer(server);
     }
 
@@ -52,7 +52,7 @@ public sealed class TestServer : IAsyncDisposable
         return (client, serverSide);
     }
 
-    public async ValueTask DisposeAsync() => await Server.DisposeAsync();
+    public async ValueTask DisposeAsync() => await Server.DisposeAsync().AsTask().WaitAsync(Timeout);
 }
 
 /// <summary>A plain ClientWebSocket that speaks the envelope protocol, as any Node or Python client would.</summary>
