@@ -1,4 +1,5 @@
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 
@@ -15,12 +16,72 @@ public sealed class VizHtmlOptions
     public int Port { get; set; } = 8080;
 
     /// <summary>The local address to listen on.</summary>
-    /// <value><see langword="null"/>: every interface (IPv4 and IPv6), so a tablet on the LAN can connect. Use <see cref="IPAddress.Loopback"/> to accept only this machine.</value>
+    /// <value><see langword="null"/>: every interface (IPv4 and IPv6), so a tablet on the LAN can connect. <see cref="IPAddress.Loopback"/> is the loopback-only switch: only this machine can connect.</value>
     public IPAddress? BindAddress { get; set; }
 
     /// <summary>The host name or address put in URLs for other devices (<see cref="VizHtmlServer.GetServerUrl()"/>).</summary>
     /// <value><see langword="null"/>: this machine's first LAN IPv4 address, else its host name.</value>
     public string? PublicHost { get; set; }
+
+    /// <summary>
+    /// A secret every client must present: the page URL carries it (<c>?key=...</c>; <see cref="VizHtmlServer.GetServerUrl(string)"/>
+    /// and the index's QR codes include it, so opening a page pairs a tablet in one step), after which the browser keeps it in a
+    /// cookie. Requests without it get 401, socket upgrades included. Never logged.
+    /// </summary>
+    /// <value><see langword="null"/>: no key.</value>
+    public string? AccessKey { get; set; }
+
+    /// <summary>
+    /// Origins, besides the server's own, whose pages may open a socket or post to a page (exact <c>scheme://host:port</c>;
+    /// <c>"*"</c> for any; <c>"null"</c> for local files). Requests without an Origin header (native clients) are not affected.
+    /// </summary>
+    /// <value>Empty: only pages served by this server.</value>
+    public IList<string> AllowedOrigins { get; set; } = [];
+
+    /// <summary>
+    /// Host names, besides IP addresses, <c>localhost</c>, this machine's name and <see cref="PublicHost"/>, that requests may be
+    /// addressed to (against DNS rebinding); <c>"*"</c> for any.
+    /// </summary>
+    /// <value>Empty.</value>
+    public IList<string> AllowedHosts { get; set; } = [];
+
+    /// <summary>The server certificate; set it (or <see cref="CertificatePath"/>) to serve https and wss only.</summary>
+    /// <value><see langword="null"/>: plain http.</value>
+    public X509Certificate2? Certificate { get; set; }
+
+    /// <summary>
+    /// A certificate file to serve https and wss with: a PKCS#12 file (<c>.pfx</c>/<c>.p12</c>, with <see cref="CertificatePassword"/>)
+    /// or a PEM certificate whose key is in <see cref="CertificateKeyPath"/> (or in the same file).
+    /// </summary>
+    /// <value><see langword="null"/>.</value>
+    public string? CertificatePath { get; set; }
+
+    /// <summary>The PEM private key file for a PEM <see cref="CertificatePath"/>.</summary>
+    /// <value><see langword="null"/>: the key is in the certificate file.</value>
+    public string? CertificateKeyPath { get; set; }
+
+    /// <summary>The password of a PKCS#12 <see cref="CertificatePath"/>.</summary>
+    /// <value><see langword="null"/>.</value>
+    public string? CertificatePassword { get; set; }
+
+    /// <summary>The most sockets open at once; upgrades beyond it get 503.</summary>
+    /// <value>10,000.</value>
+    public int MaxConnections { get; set; } = 10_000;
+
+    /// <summary>The most sockets open at once from one IP address; upgrades beyond it get 429.</summary>
+    /// <value>100.</value>
+    public int MaxConnectionsPerAddress { get; set; } = 100;
+
+    /// <summary>
+    /// How many messages per second one client may send, on average (bursts up to twice this pass). Excess messages are dropped
+    /// with an <c>$error</c> event (code <c>rate_limited</c>); a client that keeps flooding for 10 seconds' worth is closed with 1008.
+    /// </summary>
+    /// <value>500.</value>
+    public int MaxMessagesPerSecond { get; set; } = 500;
+
+    /// <summary>How long a new TCP connection may take to send its HTTP request (including a socket upgrade) before it is closed.</summary>
+    /// <value>10 seconds.</value>
+    public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Where handlers run.</summary>
     /// <value><see cref="VizDispatchMode.Serialized"/>.</value>
@@ -94,7 +155,13 @@ public sealed class VizHtmlOptions
     /// <value><see cref="TimeProvider.System"/>.</value>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
-    internal VizHtmlOptions Clone() => (VizHtmlOptions)MemberwiseClone();
+    internal VizHtmlOptions Clone()
+    {
+        var copy = (VizHtmlOptions)MemberwiseClone();
+        copy.AllowedOrigins = [.. AllowedOrigins];
+        copy.AllowedHosts = [.. AllowedHosts];
+        return copy;
+    }
 
     internal void Validate()
     {
@@ -103,6 +170,15 @@ public sealed class VizHtmlOptions
         Require(MaxJsonDepth is >= 1 and <= 1000, nameof(MaxJsonDepth), $"must be 1..1000 (was {MaxJsonDepth})");
         Require(KeepAliveInterval >= TimeSpan.Zero, nameof(KeepAliveInterval), "must not be negative");
         Require(KeepAliveTimeout >= TimeSpan.Zero, nameof(KeepAliveTimeout), "must not be negative");
+        Require(AccessKey is null || AccessKey.Length >= 8, nameof(AccessKey), "must be at least 8 characters");
+        Require(AllowedOrigins is not null && AllowedHosts is not null, nameof(AllowedOrigins), "and AllowedHosts must not be null");
+        Require(Certificate is null || CertificatePath is null, nameof(CertificatePath), $"and {nameof(Certificate)} cannot both be set");
+        Require(CertificatePath is null || File.Exists(CertificatePath), nameof(CertificatePath), $"names a file that does not exist ({CertificatePath})");
+        Require(CertificateKeyPath is null || File.Exists(CertificateKeyPath), nameof(CertificateKeyPath), $"names a file that does not exist ({CertificateKeyPath})");
+        Require(MaxConnections >= 1, nameof(MaxConnections), $"must be at least 1 (was {MaxConnections})");
+        Require(MaxConnectionsPerAddress >= 1, nameof(MaxConnectionsPerAddress), $"must be at least 1 (was {MaxConnectionsPerAddress})");
+        Require(MaxMessagesPerSecond >= 1, nameof(MaxMessagesPerSecond), $"must be at least 1 (was {MaxMessagesPerSecond})");
+        Require(HandshakeTimeout > TimeSpan.Zero, nameof(HandshakeTimeout), "must be positive");
         Require(MaxQueuedMessages >= 1, nameof(MaxQueuedMessages), $"must be at least 1 (was {MaxQueuedMessages})");
         Require(MaxQueuedBytes >= 1024, nameof(MaxQueuedBytes), $"must be at least 1024 (was {MaxQueuedBytes})");
         Require(SendTimeout > TimeSpan.Zero, nameof(SendTimeout), "must be positive");

@@ -31,7 +31,7 @@ public sealed partial class VizHtmlServer : IAsyncDisposable
 
     private readonly VizHtmlOptions _options;
     private readonly ILoggerFactory _loggerFactory;
-    private readonly bool _ownsLoggerFactory;
+    private readonly ILoggerFactory? _ownedLoggerFactory;
     private readonly ILogger _logger;
     private readonly EventRouter _router;
     private readonly Dispatcher _dispatcher;
@@ -44,6 +44,7 @@ public sealed partial class VizHtmlServer : IAsyncDisposable
     private readonly SemaphoreSlim _lifecycle = new(1, 1);
     private readonly Action<Connection, string, JsonNode?> _onEnvelope;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, VizDelivery> _deliveryByEvent = new(StringComparer.Ordinal);
+    private readonly ConnectionLimits _connectionLimits;
     private EmbeddedHost? _host;
     private int _port;
     private volatile bool _accepting;
@@ -56,17 +57,19 @@ public sealed partial class VizHtmlServer : IAsyncDisposable
     {
         _options = options?.Clone() ?? new VizHtmlOptions();
         _options.Validate();
-        _ownsLoggerFactory = _options.LoggerFactory is null;
-        _loggerFactory = _options.LoggerFactory ?? LoggerFactory.Create(b => b.AddSimpleConsole(c => c.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
+        _ownedLoggerFactory = _options.LoggerFactory is null ? LoggerFactory.Create(b => b.AddSimpleConsole(c => c.SingleLine = true).SetMinimumLevel(LogLevel.Warning)) : null;
+        var loggerFactory = _options.LoggerFactory ?? _ownedLoggerFactory!;
+        _loggerFactory = _options.AccessKey is { } key ? new Security.RedactingLoggerFactory(loggerFactory, key) : loggerFactory;
         _logger = _loggerFactory.CreateLogger("VizHtml");
         _router = new EventRouter(_loggerFactory.CreateLogger("VizHtml.Events"));
         _dispatcher = Dispatcher.Create(_options.Dispatch, _options.SynchronizationContext, _loggerFactory.CreateLogger("VizHtml.Events"));
         _jsonOptions = _options.JsonSerializerOptions ?? new JsonSerializerOptions(JsonSerializerDefaults.Web);
         _serializer = new EnvelopeSerializer(_jsonOptions);
         _envelopeReader = new EnvelopeReader(_options.MaxJsonDepth);
-        _connectionOptions = new ConnectionOptions(_options.MaxMessageBytes, _options.MaxQueuedMessages, _options.MaxQueuedBytes, _options.SendTimeout, _options.CloseTimeout, _options.TimeProvider);
+        _connectionOptions = new ConnectionOptions(_options.MaxMessageBytes, _options.MaxMessagesPerSecond, _options.MaxQueuedMessages, _options.MaxQueuedBytes, _options.SendTimeout, _options.CloseTimeout, _options.TimeProvider);
         _onEnvelope = OnEnvelope;
         _port = _options.Port;
+        _connectionLimits = new ConnectionLimits(_options.MaxConnections, _options.MaxConnectionsPerAddress);
     }
 
     /// <summary>
@@ -144,13 +147,13 @@ public sealed partial class VizHtmlServer : IAsyncDisposable
                 return;
             }
 
-            var handler = new VizHtmlRequestHandler(this, _pages);
+            var handler = new VizHtmlRequestHandler(this, _pages, new Security.AccessPolicy(_options));
             _host = await EmbeddedHost.StartAsync(_options, _port, _loggerFactory, handler.HandleAsync, cancellationToken).ConfigureAwait(false);
 
             // A restart keeps the port the system chose, so open pages find the server again.
             _port = _host.Port;
             _accepting = true;
-            _logger.LogInformation("VizHtml listening on port {Port}: {Url}", _host.Port, GetServerUrl());
+            _logger.LogInformation("VizHtml listening on port {Port}: {Url}", _host.Port, BuildUrl(PublicHost(), page: null, includeKey: false));
         }
         finally
         {
@@ -210,25 +213,29 @@ public sealed partial class VizHtmlServer : IAsyncDisposable
             }
         }
 
-        if (_ownsLoggerFactory)
-        {
-            _loggerFactory.Dispose();
-        }
+        _ownedLoggerFactory?.Dispose();
 
         _lifecycle.Dispose();
     }
 
-    /// <summary>The base URL other devices use to reach this server, e.g. <c>http://192.168.1.20:8080/vizhtml/</c>.</summary>
-    public Uri GetServerUrl() => new($"http://{FormatHost(PublicHost())}:{Port}{VizHtmlRequestHandler.Prefix}/");
+    /// <summary>
+    /// The base URL other devices use to reach this server, e.g. <c>http://192.168.1.20:8080/vizhtml/</c>; it carries the
+    /// <see cref="VizHtmlOptions.AccessKey"/> when one is set.
+    /// </summary>
+    public Uri GetServerUrl() => BuildUrl(PublicHost(), page: null, includeKey: true);
 
-    /// <summary>The full URL of a registered page for other devices, e.g. <c>http://192.168.1.20:8080/vizhtml/websocket/</c>.</summary>
-    public Uri GetServerUrl(string page) => new(GetServerUrl(), PageRegistry.NormalizeName(page) + "/");
+    /// <summary>The full URL of a registered page for other devices, e.g. <c>http://192.168.1.20:8080/vizhtml/websocket/</c>, with the access key if any.</summary>
+    public Uri GetServerUrl(string page) => BuildUrl(PublicHost(), page, includeKey: true);
 
-    /// <summary>The URL of the server, or of <paramref name="page"/>, as this machine reaches it (<c>http://localhost:port/...</c>).</summary>
-    public Uri GetLocalUrl(string? page = null)
+    /// <summary>The URL of the server, or of <paramref name="page"/>, as this machine reaches it (<c>http://localhost:port/...</c>), with the access key if any.</summary>
+    public Uri GetLocalUrl(string? page = null) => BuildUrl("localhost", page, includeKey: true);
+
+    private Uri BuildUrl(string host, string? page, bool includeKey)
     {
-        var baseUrl = new Uri($"http://localhost:{Port}{VizHtmlRequestHandler.Prefix}/");
-        return page is null ? baseUrl : new Uri(baseUrl, PageRegistry.NormalizeName(page) + "/");
+        var scheme = _options.Certificate is not null || _options.CertificatePath is not null ? "https" : "http";
+        var path = page is null ? string.Empty : PageRegistry.NormalizeName(page) + "/";
+        var query = includeKey && _options.AccessKey is { } key ? $"?{Security.AccessPolicy.KeyQueryName}={Uri.EscapeDataString(key)}" : string.Empty;
+        return new Uri($"{scheme}://{FormatHost(host)}:{Port}{VizHtmlRequestHandler.Prefix}/{path}{query}");
     }
 
     /// <summary>Queues an event for every connected client and returns at once; the payload is serialized once.</summary>
@@ -373,9 +380,30 @@ public sealed partial class VizHtmlServer : IAsyncDisposable
             return;
         }
 
+        var address = FormatAddress(context.Connection.RemoteIpAddress);
+        if (!_connectionLimits.TryAcquire(address, out var refusal))
+        {
+            _logger.LogWarning("Refused a socket from {Address}: {Problem}", address, refusal.Message);
+            context.Response.StatusCode = refusal.StatusCode;
+            await context.Response.WriteAsync(refusal.Message, context.RequestAborted).ConfigureAwait(false);
+            return;
+        }
+
+        try
+        {
+            await RunSocketAsync(context, address).ConfigureAwait(false);
+        }
+        finally
+        {
+            _connectionLimits.Release(address);
+        }
+    }
+
+    private async Task RunSocketAsync(HttpContext context, string address)
+    {
         var socket = await context.WebSockets.AcceptWebSocketAsync().ConfigureAwait(false);
         var connection = new Connection(socket, _connectionOptions, _envelopeReader, _logger);
-        var client = new VizClient(this, connection, NewClientId(), FormatAddress(context.Connection.RemoteIpAddress), _options.TimeProvider.GetUtcNow());
+        var client = new VizClient(this, connection, NewClientId(), address, _options.TimeProvider.GetUtcNow());
         connection.Owner = client;
 
         _registry.Add(client);

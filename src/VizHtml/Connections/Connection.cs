@@ -24,6 +24,7 @@ internal sealed class Connection
     private readonly Channel<OutboundFrame> _queue;
     private readonly CancellationTokenSource _abort;
     private readonly CancellationTokenSource _writeTimeout;
+    private readonly RateLimiter _rate;
     private readonly Lock _latestGate = new();
     private Dictionary<string, LatestSlot>? _latest;
     private int _queuedCount;
@@ -41,6 +42,7 @@ internal sealed class Connection
         _logger = logger;
         _abort = new CancellationTokenSource(Timeout.InfiniteTimeSpan, options.TimeProvider);
         _writeTimeout = new CancellationTokenSource(Timeout.InfiniteTimeSpan, options.TimeProvider);
+        _rate = new RateLimiter(options.MaxMessagesPerSecond, options.TimeProvider);
 
         // Recorded the moment the timer fires: the abort it causes must not be reported as a lost connection.
         _writeTimeout.Token.Register(static state => ((Connection)state!).RecordReason(VizDisconnectReason.SlowConsumer, null, "send timed out"), this);
@@ -265,6 +267,19 @@ internal sealed class Connection
                     case WebSocketMessageType.Binary:
                         await ViolateAsync(WebSocketCloseStatus.InvalidMessageType, "binary frames are not supported; send text envelopes").ConfigureAwait(false);
                         return;
+                }
+
+                switch (_rate.Take())
+                {
+                    case RateLimiter.Verdict.Abuse:
+                        await ViolateAsync(WebSocketCloseStatus.PolicyViolation, "message rate limit exceeded").ConfigureAwait(false);
+                        return;
+                    case RateLimiter.Verdict.DropAndWarn:
+                        _logger.LogWarning("Dropping messages from {Client}: more than {Rate} a second", Owner, _options.MaxMessagesPerSecond);
+                        TryEnqueue(OutboundFrame.Message(EnvelopeSerializer.SerializeError(ProtocolErrors.RateLimited, $"more than {_options.MaxMessagesPerSecond} messages a second; some were dropped")));
+                        continue;
+                    case RateLimiter.Verdict.Drop:
+                        continue;
                 }
 
                 var envelope = _reader.Read(buffer.AsMemory(0, length));

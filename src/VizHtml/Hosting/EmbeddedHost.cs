@@ -1,4 +1,5 @@
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -15,30 +16,47 @@ internal sealed class EmbeddedHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
 
-    private EmbeddedHost(WebApplication app, int port)
+    private EmbeddedHost(WebApplication app, int port, bool isHttps)
     {
         _app = app;
         Port = port;
+        IsHttps = isHttps;
     }
 
     /// <summary>The port actually bound (the chosen one when the options asked for 0).</summary>
     public int Port { get; }
+
+    /// <summary>Whether the server speaks https and wss.</summary>
+    public bool IsHttps { get; }
 
     public static async Task<EmbeddedHost> StartAsync(VizHtmlOptions options, int port, ILoggerFactory loggerFactory, RequestDelegate handler, CancellationToken cancellationToken)
     {
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "VizHtml", ContentRootPath = AppContext.BaseDirectory });
         builder.Services.AddLogging();
         builder.Services.Replace(ServiceDescriptor.Singleton(loggerFactory));
+        var certificate = LoadCertificate(options);
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
+
+            // A client that opens TCP and never sends its request (or upgrade) is closed after this.
+            kestrel.Limits.RequestHeadersTimeout = options.HandshakeTimeout;
+            kestrel.Limits.MaxRequestBodySize = options.MaxFormBytes;
+            void Configure(Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions listen)
+            {
+                if (certificate is not null)
+                {
+                    listen.UseHttps(certificate);
+                }
+            }
+
             if (options.BindAddress is null)
             {
-                kestrel.ListenAnyIP(port);
+                kestrel.ListenAnyIP(port, Configure);
             }
             else
             {
-                kestrel.Listen(options.BindAddress, port);
+                kestrel.Listen(options.BindAddress, port, Configure);
             }
         });
 
@@ -62,7 +80,20 @@ internal sealed class EmbeddedHost : IAsyncDisposable
 
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
         var bound = addresses.Select(a => BindingAddress.Parse(a).Port).FirstOrDefault(port);
-        return new EmbeddedHost(app, bound);
+        return new EmbeddedHost(app, bound, certificate is not null);
+    }
+
+    private static X509Certificate2? LoadCertificate(VizHtmlOptions options)
+    {
+        if (options.Certificate is not null || options.CertificatePath is not { } path)
+        {
+            return options.Certificate;
+        }
+
+        var extension = Path.GetExtension(path).ToUpperInvariant();
+        return extension is ".PFX" or ".P12"
+            ? X509CertificateLoader.LoadPkcs12FromFile(path, options.CertificatePassword)
+            : X509Certificate2.CreateFromPemFile(path, options.CertificateKeyPath);
     }
 
     public async Task StopAsync(CancellationToken cancellationToken) => await _app.StopAsync(cancellationToken).ConfigureAwait(false);

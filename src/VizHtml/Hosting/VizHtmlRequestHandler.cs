@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.StaticFiles;
 using Microsoft.Extensions.Logging;
 using Microsoft.Net.Http.Headers;
 using VizHtml.Pages;
+using VizHtml.Security;
 
 namespace VizHtml.Hosting;
 
@@ -12,7 +13,7 @@ namespace VizHtml.Hosting;
 /// Everything VizHtml answers over HTTP: the socket endpoint, the browser script, the page index, pages, their
 /// resources, form posts (to a page or to <c>/vizhtml_form/</c>) and custom request handlers.
 /// </summary>
-internal sealed class VizHtmlRequestHandler(VizHtmlServer server, PageRegistry pages)
+internal sealed class VizHtmlRequestHandler(VizHtmlServer server, PageRegistry pages, AccessPolicy policy)
 {
     public const string Prefix = "/vizhtml";
     public const string SocketPath = "/vizhtml/socket";
@@ -25,6 +26,11 @@ internal sealed class VizHtmlRequestHandler(VizHtmlServer server, PageRegistry p
     public async Task HandleAsync(HttpContext context)
     {
         var path = context.Request.Path.Value ?? "/";
+        if (!await AdmitAsync(context, path).ConfigureAwait(false))
+        {
+            return;
+        }
+
         if (path.Equals(SocketPath, StringComparison.Ordinal))
         {
             await server.AcceptSocketAsync(context).ConfigureAwait(false);
@@ -72,6 +78,41 @@ internal sealed class VizHtmlRequestHandler(VizHtmlServer server, PageRegistry p
         {
             await WriteTextAsync(context, StatusCodes.Status404NotFound, "No page is registered at this address.").ConfigureAwait(false);
         }
+    }
+
+    /// <summary>The access policy, before anything else answers: Host, then Origin where a page acts, then the access key.</summary>
+    private async Task<bool> AdmitAsync(HttpContext context, string path)
+    {
+        var request = context.Request;
+        if (!policy.IsHostAllowed(request.Host))
+        {
+            server.Logger.LogWarning("Refused a request for host {Host} from {Address} (not an allowed host name; DNS rebinding?)", request.Host.Host, context.Connection.RemoteIpAddress);
+            await WriteTextAsync(context, StatusCodes.Status400BadRequest, "This host name is not allowed; use the server's address or add the name to VizHtmlOptions.AllowedHosts.").ConfigureAwait(false);
+            return false;
+        }
+
+        // A foreign page may link to this server, but not open its socket or post to its pages (cross-site WebSocket hijacking, CSRF).
+        var acts = path == SocketPath || (HttpMethods.IsPost(request.Method) && path is not (FormPath or FormPath + "/"));
+        if (acts && !policy.IsOriginAllowed(request))
+        {
+            server.Logger.LogWarning("Refused {Method} {Path} from origin {Origin} at {Address} (cross-site)", request.Method, path, request.Headers.Origin.ToString(), context.Connection.RemoteIpAddress);
+            await WriteTextAsync(context, StatusCodes.Status403Forbidden, "This origin is not allowed; add it to VizHtmlOptions.AllowedOrigins.").ConfigureAwait(false);
+            return false;
+        }
+
+        if (!policy.HasKey(request, out var fromQuery))
+        {
+            server.Logger.LogWarning("Refused {Method} {Path} from {Address}: no valid access key", request.Method, path, context.Connection.RemoteIpAddress);
+            await WriteTextAsync(context, StatusCodes.Status401Unauthorized, "This VizHtml server needs its access key: open the page from the link or QR code the program shows.").ConfigureAwait(false);
+            return false;
+        }
+
+        if (fromQuery && path != SocketPath)
+        {
+            policy.RememberKey(context);
+        }
+
+        return true;
     }
 
     private async Task ServePageAsync(HttpContext context, Page page, string rest)

@@ -69,4 +69,5 @@ internal static class ProtocolErrors
     public const string InvalidEnvelope = "invalid_envelope";
     public const string InvalidEventName = "invalid_event_name";
     public const string InvalidData = "invalid_data";
+    public const string RateLimited = "rate_limited";
 }
