@@ -39,7 +39,9 @@ internal sealed class EmbeddedHost : IAsyncDisposable
         {
             kestrel.AddServerHeader = false;
 
-            // A client that opens TCP and never sends its request (or upgrade) is closed after this.
+            // A client that opens TCP and never sends its request (or upgrade) is closed after this: Kestrel times a silent
+            // new connection with KeepAliveTimeout and a request whose headers dribble in with RequestHeadersTimeout.
+            kestrel.Limits.KeepAliveTimeout = options.HandshakeTimeout;
             kestrel.Limits.RequestHeadersTimeout = options.HandshakeTimeout;
             kestrel.Limits.MaxRequestBodySize = options.MaxFormBytes;
             void Configure(Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions listen)

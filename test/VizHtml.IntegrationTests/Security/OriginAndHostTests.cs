@@ -1,0 +1,109 @@
+using System.Net;
+using VizHtml.IntegrationTests.Infrastructure;
+using static VizHtml.IntegrationTests.Security.SecurityTestSupport;
+
+namespace VizHtml.IntegrationTests.Security;
+
+public sealed class OriginAndHostTests
+{
+    [Theory]
+    [InlineData("http://evil.example")]
+    [InlineData("http://127.0.0.1:{port}.evil.example")]
+    [InlineData("http://evil.example/127.0.0.1:{port}")]
+    [InlineData("https://127.0.0.1:{port}")]
+    [InlineData("http://127.0.0.1:{other}")]
+    [InlineData("http://localhost:{port}")]
+    [InlineData("null")]
+    public async Task ACrossOriginSocketUpgradeIsRefusedBeforeTheUpgrade(string origin)
+    {
+        await using var test = await TestServer.StartAsync();
+        var connects = new EventLog<VizConnectEvent>();
+        test.Server.OnConnect(connects.Add);
+        var value = origin.Replace("{port}", $"{test.Server.Port}", StringComparison.Ordinal).Replace("{other}", $"{test.Server.Port + 1}", StringComparison.Ordinal);
+
+        Assert.Equal(403, await UpgradeStatusAsync(test.SocketUri, o => o.SetRequestHeader("Origin", value)));
+        Assert.Equal(0, test.Server.ClientCount);
+
+        // The server and its same-origin pages carry on.
+        Assert.Equal(101, await UpgradeStatusAsync(test.SocketUri, o => o.SetRequestHeader("Origin", $"http://127.0.0.1:{test.Server.Port}")));
+    }
+
+    [Fact]
+    public async Task SameOriginNativeClientsAndAllowlistedOriginsAreAccepted()
+    {
+        await using var test = await TestServer.StartAsync(o => o.AllowedOrigins.Add("https://dashboard.lab.example"));
+
+        Assert.Equal(101, await UpgradeStatusAsync(test.SocketUri, o => o.SetRequestHeader("Origin", $"http://127.0.0.1:{test.Server.Port}")));
+        Assert.Equal(101, await UpgradeStatusAsync(test.SocketUri));
+        Assert.Equal(101, await UpgradeStatusAsync(test.SocketUri, o => o.SetRequestHeader("Origin", "https://dashboard.lab.example")));
+        Assert.Equal(403, await UpgradeStatusAsync(test.SocketUri, o => o.SetRequestHeader("Origin", "https://other.lab.example")));
+    }
+
+    [Fact]
+    public async Task AWildcardAllowsEveryOrigin()
+    {
+        await using var test = await TestServer.StartAsync(o => o.AllowedOrigins.Add("*"));
+        Assert.Equal(101, await UpgradeStatusAsync(test.SocketUri, o => o.SetRequestHeader("Origin", "http://evil.example")));
+    }
+
+    [Fact]
+    public async Task ACrossSiteFormPostToAPageIsRefusedButTheOpenFormPathAcceptsIt()
+    {
+        await using var test = await TestServer.StartAsync();
+        test.Server.RegisterHtml("q", "<form method=post></form>");
+        var forms = new EventLog<VizFormSubmitEvent>();
+        test.Server.OnFormSubmit(forms.Add);
+        using var http = NoRedirectClient(test);
+
+        using var toPage = new HttpRequestMessage(HttpMethod.Post, "vizhtml/q/") { Content = new FormUrlEncodedContent([new("a", "1")]) };
+        toPage.Headers.Add("Origin", "http://evil.example");
+        Assert.Equal(HttpStatusCode.Forbidden, (await http.SendAsync(toPage)).StatusCode);
+
+        using var toFormPath = new HttpRequestMessage(HttpMethod.Post, "vizhtml_form/") { Content = new FormUrlEncodedContent([new("a", "2")]) };
+        toFormPath.Headers.Add("Origin", "null");
+        Assert.Equal(HttpStatusCode.OK, (await http.SendAsync(toFormPath)).StatusCode);
+
+        Assert.Equal("2", (await forms.WaitForCountAsync(1))[0]["a"]);
+        Assert.Single(forms.Items);
+    }
+
+    [Theory]
+    [InlineData("attacker.rebind.example")]
+    [InlineData("127.0.0.1.nip.example")]
+    [InlineData("localhost.evil.example")]
+    public async Task ARequestForAForeignHostNameIsRefused(string host)
+    {
+        await using var test = await TestServer.StartAsync();
+        test.Server.RegisterHtml("p", "<p>secret state</p>");
+        using var http = NoRedirectClient(test);
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, "vizhtml/p/");
+        request.Headers.Host = $"{host}:{test.Server.Port}";
+        var response = await http.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.DoesNotContain("secret state", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(400, await UpgradeStatusAsync(test.SocketUri, o => o.SetRequestHeader("Host", $"{host}:{test.Server.Port}")));
+    }
+
+    [Theory]
+    [InlineData("127.0.0.1")]
+    [InlineData("localhost")]
+    [InlineData("[::1]")]
+    [InlineData("192.168.1.20")]
+    [InlineData("panel.lab.example")]
+    public async Task AddressesThisMachinesNamesAndAllowedHostsAreServed(string host)
+    {
+        await using var test = await TestServer.StartAsync(o => o.AllowedHosts.Add("panel.lab.example"));
+        test.Server.RegisterHtml("p", "<p>ok</p>");
+        using var http = NoRedirectClient(test);
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, "vizhtml/p/");
+        request.Headers.Host = $"{host}:{test.Server.Port}";
+        Assert.Equal(HttpStatusCode.OK, (await http.SendAsync(request)).StatusCode);
+
+        using var byMachineName = new HttpRequestMessage(HttpMethod.Get, "vizhtml/p/");
+        byMachineName.Headers.Host = $"{Dns.GetHostName()}:{test.Server.Port}";
+        Assert.Equal(HttpStatusCode.OK, (await http.SendAsync(byMachineName)).StatusCode);
+    }
+}
