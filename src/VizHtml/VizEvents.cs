@@ -23,17 +23,32 @@ public sealed class VizMessageEvent
 /// <summary>A browser connected.</summary>
 public sealed class VizConnectEvent
 {
-    internal VizConnectEvent(VizClient client) => Client = client;
+    internal VizConnectEvent(VizClient client, bool resumed, bool recovered)
+    {
+        Client = client;
+        Resumed = resumed;
+        Recovered = recovered;
+    }
 
-    /// <summary>The new client.</summary>
+    /// <summary>The client; after a resume, the same instance as before.</summary>
     public VizClient Client { get; }
+
+    /// <summary>Whether this is a client coming back on a new connection (a page using <c>vizhtml.js</c> after a network drop).</summary>
+    public bool Resumed { get; }
+
+    /// <summary>
+    /// For a resume: whether every event it missed was replayed. When <see langword="false"/> some were lost (the gap was
+    /// longer than the replay buffer keeps): send the page a fresh snapshot of the state. Always <see langword="false"/> for a new client.
+    /// </summary>
+    public bool Recovered { get; }
 }
 
 /// <summary>A browser left.</summary>
 public sealed class VizDisconnectEvent
 {
-    internal VizDisconnectEvent(VizClient client, VizDisconnectReason reason, int? closeStatus, string? closeDescription)
+    internal VizDisconnectEvent(VizClient client, VizDisconnectReason reason, int? closeStatus, string? closeDescription, bool canResume = false)
     {
+        CanResume = canResume;
         Client = client;
         Reason = reason;
         CloseStatus = closeStatus;
@@ -51,4 +66,10 @@ public sealed class VizDisconnectEvent
 
     /// <summary>The close reason text, when there was one.</summary>
     public string? CloseDescription { get; }
+
+    /// <summary>
+    /// Whether the client may come back within <see cref="VizHtmlOptions.ResumeTimeout"/> (a <c>vizhtml.js</c> page whose connection
+    /// was lost). Events sent to it meanwhile are kept and replayed; a later connect event has <see cref="VizConnectEvent.Resumed"/> set.
+    /// </summary>
+    public bool CanResume { get; }
 }

@@ -119,6 +119,25 @@ public sealed class VizHtmlOptions
     /// <value>10 seconds, as SignalR.</value>
     public TimeSpan SendTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// How long a <c>vizhtml.js</c> client whose connection was lost may take to come back and resume: same client object,
+    /// every missed reliable event replayed. Past it the client is gone for good.
+    /// </summary>
+    /// <value>2 minutes, as Socket.IO's recovery window.</value>
+    public TimeSpan ResumeTimeout { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>How many unacknowledged events are kept per client for replay; older ones make a later resume unrecoverable.</summary>
+    /// <value>1024.</value>
+    public int ReplayBufferMessages { get; set; } = 1024;
+
+    /// <summary>How many bytes of unacknowledged events are kept per client for replay.</summary>
+    /// <value>4 MiB (broadcast payloads are shared, so this counts what the client would receive, not copies).</value>
+    public long ReplayBufferBytes { get; set; } = 4L * 1024 * 1024;
+
+    /// <summary>How long a <c>vizhtml.js</c> connection may go without a message before the server sends a heartbeat; the page treats 2.5 times this without any message as a dead server.</summary>
+    /// <value>15 seconds.</value>
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(15);
+
     /// <summary>The largest form post accepted, in bytes, file uploads included; larger ones get 413.</summary>
     /// <value>32 MiB.</value>
     public long MaxFormBytes { get; set; } = 32L * 1024 * 1024;
@@ -179,6 +198,10 @@ public sealed class VizHtmlOptions
         Require(MaxConnectionsPerAddress >= 1, nameof(MaxConnectionsPerAddress), $"must be at least 1 (was {MaxConnectionsPerAddress})");
         Require(MaxMessagesPerSecond >= 1, nameof(MaxMessagesPerSecond), $"must be at least 1 (was {MaxMessagesPerSecond})");
         Require(HandshakeTimeout > TimeSpan.Zero, nameof(HandshakeTimeout), "must be positive");
+        Require(ResumeTimeout >= TimeSpan.Zero, nameof(ResumeTimeout), "must not be negative");
+        Require(ReplayBufferMessages >= 1, nameof(ReplayBufferMessages), $"must be at least 1 (was {ReplayBufferMessages})");
+        Require(ReplayBufferBytes >= 1024, nameof(ReplayBufferBytes), $"must be at least 1024 (was {ReplayBufferBytes})");
+        Require(HeartbeatInterval >= TimeSpan.FromSeconds(1), nameof(HeartbeatInterval), "must be at least 1 second");
         Require(MaxQueuedMessages >= 1, nameof(MaxQueuedMessages), $"must be at least 1 (was {MaxQueuedMessages})");
         Require(MaxQueuedBytes >= 1024, nameof(MaxQueuedBytes), $"must be at least 1024 (was {MaxQueuedBytes})");
         Require(SendTimeout > TimeSpan.Zero, nameof(SendTimeout), "must be positive");

@@ -42,10 +42,12 @@ public sealed partial class VizHtmlServer : IAsyncDisposable
     private readonly JsonSerializerOptions _jsonOptions;
     private readonly ConnectionOptions _connectionOptions;
     private readonly SemaphoreSlim _lifecycle = new(1, 1);
-    private readonly Action<Connection, string, JsonNode?> _onEnvelope;
+    private readonly Action<Connection, InboundEnvelope> _onEnvelope;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, VizDelivery> _deliveryByEvent = new(StringComparer.Ordinal);
     private readonly ConnectionLimits _connectionLimits;
     private EmbeddedHost? _host;
+    private CancellationTokenSource? _maintenanceStop;
+    private Task? _maintenance;
     private int _port;
     private volatile bool _accepting;
     private bool _disposed;
@@ -153,6 +155,8 @@ public sealed partial class VizHtmlServer : IAsyncDisposable
             // A restart keeps the port the system chose, so open pages find the server again.
             _port = _host.Port;
             _accepting = true;
+            _maintenanceStop = new CancellationTokenSource();
+            _maintenance = RunMaintenanceAsync(_maintenanceStop.Token);
             _logger.LogInformation("VizHtml listening on port {Port}: {Url}", _host.Port, BuildUrl(PublicHost(), page: null, includeKey: false));
         }
         finally
@@ -177,6 +181,17 @@ public sealed partial class VizHtmlServer : IAsyncDisposable
             }
 
             _accepting = false;
+            if (_maintenanceStop is not null)
+            {
+                await _maintenanceStop.CancelAsync().ConfigureAwait(false);
+                await _maintenance!.ConfigureAwait(false);
+                _maintenanceStop.Dispose();
+                _maintenanceStop = null;
+            }
+
+            // A stop ends every session: after a restart nothing can be resumed (the page is told recovered: false).
+            _sessionsByToken.Clear();
+            _away.Clear();
             foreach (var client in _registry.Snapshot)
             {
                 client.Connection.RequestClose(VizDisconnectReason.ServerStopping, WebSocketCloseStatus.EndpointUnavailable, "server stopping");
@@ -253,9 +268,18 @@ public sealed partial class VizHtmlServer : IAsyncDisposable
         var queued = 0;
         foreach (var client in _registry.Snapshot)
         {
-            if (client.Connection.TryEnqueue(frame))
+            if (client.Enqueue(frame))
             {
                 queued++;
+            }
+        }
+
+        // Clients that are away but may resume keep the event for their return; they are not counted.
+        if (!_away.IsEmpty)
+        {
+            foreach (var (_, client) in _away)
+            {
+                client.Enqueue(frame);
             }
         }
 
@@ -399,36 +423,6 @@ public sealed partial class VizHtmlServer : IAsyncDisposable
         }
     }
 
-    private async Task RunSocketAsync(HttpContext context, string address)
-    {
-        var socket = await context.WebSockets.AcceptWebSocketAsync().ConfigureAwait(false);
-        var connection = new Connection(socket, _connectionOptions, _envelopeReader, _logger);
-        var client = new VizClient(this, connection, NewClientId(), address, _options.TimeProvider.GetUtcNow());
-        connection.Owner = client;
-
-        _registry.Add(client);
-        _logger.LogDebug("Client {Client} connected", client);
-        _dispatcher.Post(() => _router.Deliver(new VizConnectEvent(client)));
-        try
-        {
-            await connection.RunAsync(_onEnvelope, context.RequestAborted).ConfigureAwait(false);
-        }
-        finally
-        {
-            _registry.Remove(client);
-            client.MarkDisconnected();
-            var e = new VizDisconnectEvent(client, connection.CloseReason, (int?)connection.CloseStatus, connection.CloseDescription);
-            _logger.LogDebug("Client {Client} disconnected: {Reason}", client, e.Reason);
-            _dispatcher.Post(() => _router.Deliver(e));
-        }
-    }
-
-    private void OnEnvelope(Connection connection, string eventName, JsonNode? data)
-    {
-        var e = new VizMessageEvent(eventName, VizData.FromNode(data), connection.Owner!);
-        _dispatcher.Post(() => _router.Deliver(e));
-    }
-
     private static void ThrowIfInvalidEventName(string eventName)
     {
         if (Envelope.ValidateEventName(eventName) is { } problem)
@@ -437,7 +431,7 @@ public sealed partial class VizHtmlServer : IAsyncDisposable
         }
     }
 
-    private static string NewClientId()
+    internal static string NewClientId()
     {
         Span<byte> bytes = stackalloc byte[9];
         RandomNumberGenerator.Fill(bytes);

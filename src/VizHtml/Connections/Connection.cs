@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Net.WebSockets;
-using System.Text.Json.Nodes;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using VizHtml.Protocol;
@@ -25,6 +24,8 @@ internal sealed class Connection
     private readonly CancellationTokenSource _abort;
     private readonly CancellationTokenSource _writeTimeout;
     private readonly RateLimiter _rate;
+    private byte[]? _composeBuffer;
+    private long _lastWrite;
     private readonly Lock _latestGate = new();
     private Dictionary<string, LatestSlot>? _latest;
     private int _queuedCount;
@@ -43,6 +44,7 @@ internal sealed class Connection
         _abort = new CancellationTokenSource(Timeout.InfiniteTimeSpan, options.TimeProvider);
         _writeTimeout = new CancellationTokenSource(Timeout.InfiniteTimeSpan, options.TimeProvider);
         _rate = new RateLimiter(options.MaxMessagesPerSecond, options.TimeProvider);
+        _lastWrite = options.TimeProvider.GetTimestamp();
 
         // Recorded the moment the timer fires: the abort it causes must not be reported as a lost connection.
         _writeTimeout.Token.Register(static state => ((Connection)state!).RecordReason(VizDisconnectReason.SlowConsumer, null, "send timed out"), this);
@@ -73,7 +75,10 @@ internal sealed class Connection
     /// Queues a frame without waiting. Returns <see langword="false"/> when it will not be sent: the connection is
     /// closing, or the queue is full (a volatile frame is dropped; a reliable one disconnects the client as slow).
     /// </summary>
-    public bool TryEnqueue(in OutboundFrame frame)
+    public bool TryEnqueue(in OutboundFrame frame) => TryEnqueue(frame, withinBounds: true);
+
+    /// <summary>Queues a frame; <paramref name="withinBounds"/> false is for a resume's replay, which the replay buffer has already bounded.</summary>
+    public bool TryEnqueue(in OutboundFrame frame, bool withinBounds)
     {
         if (frame.LatestKey is { } key)
         {
@@ -85,7 +90,7 @@ internal sealed class Connection
         var total = Interlocked.Add(ref _queuedBytes, bytes);
 
         // One message alone always fits, so a single large image can be sent to an idle client.
-        if (count > 1 && (count > _options.MaxQueuedMessages || total > _options.MaxQueuedBytes))
+        if (withinBounds && count > 1 && (count > _options.MaxQueuedMessages || total > _options.MaxQueuedBytes))
         {
             Unaccount(bytes);
             frame.Delivered?.TrySetResult(false);
@@ -189,6 +194,47 @@ internal sealed class Connection
         public TaskCompletionSource<bool>? Delivered;
     }
 
+    /// <summary>The peer's address, kept for a version 2 connection until its $hello creates or resumes its client.</summary>
+    public string? RemoteAddress { get; set; }
+
+    /// <summary>Closes with 1008 if no client owns this connection after <paramref name="timeout"/> (a $hello that never came).</summary>
+    public void RequestCloseUnlessOwnedAfter(TimeSpan timeout, string reason)
+    {
+        _options.TimeProvider.CreateTimer(
+            static state =>
+            {
+                var (connection, reason) = ((Connection, string))state!;
+                if (connection.Owner is null)
+                {
+                    connection.RequestClose(VizDisconnectReason.ProtocolViolation, WebSocketCloseStatus.PolicyViolation, reason);
+                }
+            },
+            (this, reason),
+            timeout,
+            Timeout.InfiniteTimeSpan);
+    }
+
+    /// <summary>When the write loop last finished a write (a <see cref="TimeProvider"/> timestamp).</summary>
+    public long LastWriteTimestamp => Interlocked.Read(ref _lastWrite);
+
+    /// <summary>Set when a resumed connection of the same session took this one's place; its end raises no events.</summary>
+    public bool Superseded { get; private set; }
+
+    /// <summary>Drops the socket at once because the client came back on a new one.</summary>
+    public void Supersede()
+    {
+        Superseded = true;
+        RecordReason(VizDisconnectReason.ConnectionLost, null, "replaced by a resumed connection");
+        try
+        {
+            _abort.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Already over.
+        }
+    }
+
     /// <summary>Closes after everything already queued has been written.</summary>
     public void RequestClose(VizDisconnectReason reason, WebSocketCloseStatus status, string description)
     {
@@ -199,7 +245,7 @@ internal sealed class Connection
     }
 
     /// <summary>Runs both loops until the connection ends; never throws for network failures.</summary>
-    public async Task RunAsync(Action<Connection, string, JsonNode?> onEnvelope, CancellationToken requestAborted)
+    public async Task RunAsync(Action<Connection, InboundEnvelope> onEnvelope, CancellationToken requestAborted)
     {
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(requestAborted, _abort.Token);
         var writing = WriteLoopAsync(linked.Token);
@@ -217,7 +263,7 @@ internal sealed class Connection
         }
     }
 
-    private async Task ReadLoopAsync(Action<Connection, string, JsonNode?> onEnvelope, CancellationToken cancellationToken)
+    private async Task ReadLoopAsync(Action<Connection, InboundEnvelope> onEnvelope, CancellationToken cancellationToken)
     {
         byte[]? buffer = null;
         try
@@ -232,19 +278,15 @@ internal sealed class Connection
                     return;
                 }
 
-                buffer ??= ArrayPool<byte>.Shared.Rent(InitialReceiveBufferBytes);
+                // An empty message is complete after the zero-byte read itself.
+                var result = peek;
                 var length = 0;
-                ValueWebSocketReceiveResult result = default;
-                do
+                while (!result.EndOfMessage && result.MessageType != WebSocketMessageType.Close)
                 {
+                    buffer ??= ArrayPool<byte>.Shared.Rent(InitialReceiveBufferBytes);
                     if (length == buffer.Length)
                     {
-                        if (length >= _options.MaxMessageBytes)
-                        {
-                            await ViolateAsync(WebSocketCloseStatus.MessageTooBig, $"message larger than {_options.MaxMessageBytes} bytes").ConfigureAwait(false);
-                            return;
-                        }
-
+                        // Grows up to one byte past the limit, so a message of exactly the limit is told from a larger one.
                         buffer = Grow(buffer, length);
                     }
 
@@ -257,7 +299,6 @@ internal sealed class Connection
                         return;
                     }
                 }
-                while (!result.EndOfMessage && result.MessageType != WebSocketMessageType.Close);
 
                 switch (result.MessageType)
                 {
@@ -282,10 +323,10 @@ internal sealed class Connection
                         continue;
                 }
 
-                var envelope = _reader.Read(buffer.AsMemory(0, length));
+                var envelope = _reader.Read(buffer is null ? ReadOnlyMemory<byte>.Empty : buffer.AsMemory(0, length));
                 if (envelope.IsValid)
                 {
-                    onEnvelope(this, envelope.EventName!, envelope.Data);
+                    onEnvelope(this, envelope);
                 }
                 else
                 {
@@ -295,7 +336,7 @@ internal sealed class Connection
                 }
 
                 // Large buffers go back to the pool between messages rather than pinning memory on a quiet client.
-                if (buffer.Length > InitialReceiveBufferBytes)
+                if (buffer is not null && buffer.Length > InitialReceiveBufferBytes)
                 {
                     ArrayPool<byte>.Shared.Return(buffer);
                     buffer = null;
@@ -354,11 +395,13 @@ internal sealed class Connection
                     }
 
                     var (payload, delivered) = frame.LatestKey is { } key ? TakeLatest(key) : (frame.Payload, frame.Delivered);
+                    var wire = frame.Seq > 0 ? Sequenced(frame.Seq, payload) : payload;
 
                     // A peer that stops reading fills the TCP buffers and this write stalls; past SendTimeout it is cut off.
                     _writeTimeout.CancelAfter(_options.SendTimeout);
-                    await _socket.SendAsync(payload, WebSocketMessageType.Text, endOfMessage: true, sendToken.Token).ConfigureAwait(false);
+                    await _socket.SendAsync(wire, WebSocketMessageType.Text, endOfMessage: true, sendToken.Token).ConfigureAwait(false);
                     _writeTimeout.CancelAfter(Timeout.InfiniteTimeSpan);
+                    Interlocked.Exchange(ref _lastWrite, _options.TimeProvider.GetTimestamp());
                     Unaccount(payload.Length);
                     delivered?.TrySetResult(true);
                 }
@@ -383,6 +426,29 @@ internal sealed class Connection
             RecordReason(VizDisconnectReason.ConnectionLost, null, null);
             await _abort.CancelAsync().ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// Puts this client's sequence number in front of a payload shared with other clients: <c>{"seq":N,</c> followed by the
+    /// payload without its opening brace, in a buffer the write loop reuses.
+    /// </summary>
+    private ReadOnlyMemory<byte> Sequenced(long seq, ReadOnlyMemory<byte> payload)
+    {
+        ReadOnlySpan<byte> prefix = "{\"seq\":"u8;
+        var needed = prefix.Length + 20 + 1 + payload.Length;
+        if (_composeBuffer is null || _composeBuffer.Length < needed)
+        {
+            _composeBuffer = new byte[Math.Max(needed, 256)];
+        }
+
+        var span = _composeBuffer.AsSpan();
+        prefix.CopyTo(span);
+        var at = prefix.Length;
+        seq.TryFormat(span[at..], out var digits, provider: System.Globalization.CultureInfo.InvariantCulture);
+        at += digits;
+        span[at++] = (byte)',';
+        payload.Span[1..].CopyTo(span[at..]);
+        return _composeBuffer.AsMemory(0, at + payload.Length - 1);
     }
 
     private void OnPeerClosed()

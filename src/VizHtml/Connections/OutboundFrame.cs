@@ -8,8 +8,9 @@ namespace VizHtml.Connections;
 /// </summary>
 internal readonly struct OutboundFrame
 {
-    private OutboundFrame(ReadOnlyMemory<byte> payload, VizDelivery delivery, string? latestKey, TaskCompletionSource<bool>? delivered, WebSocketCloseStatus? closeStatus, string? closeDescription)
+    private OutboundFrame(ReadOnlyMemory<byte> payload, VizDelivery delivery, string? latestKey, TaskCompletionSource<bool>? delivered, WebSocketCloseStatus? closeStatus, string? closeDescription, long seq = 0)
     {
+        Seq = seq;
         Payload = payload;
         Delivery = delivery;
         LatestKey = latestKey;
@@ -19,6 +20,11 @@ internal readonly struct OutboundFrame
     }
 
     public ReadOnlyMemory<byte> Payload { get; }
+
+    /// <summary>The per-client sequence number written in front of the shared payload; 0 for an unsequenced frame.</summary>
+    public long Seq { get; }
+
+    public OutboundFrame WithSeq(long seq) => new(Payload, Delivery, LatestKey, Delivered, CloseStatus, CloseDescription, seq);
 
     public VizDelivery Delivery { get; }
 

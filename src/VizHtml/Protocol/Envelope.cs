@@ -18,6 +18,21 @@ internal static class Envelope
     /// <summary>The event the server sends when it rejects something a client sent.</summary>
     public const string ErrorEvent = "$error";
 
+    /// <summary>Version 2: the client's first message, asking for a new session or to resume one.</summary>
+    public const string HelloEvent = "$hello";
+
+    /// <summary>Version 2: the server's answer to <see cref="HelloEvent"/>.</summary>
+    public const string WelcomeEvent = "$welcome";
+
+    /// <summary>Version 2: a cumulative acknowledgement, both ways.</summary>
+    public const string AckEvent = "$ack";
+
+    /// <summary>Version 2: sent by the server to a quiet connection so the browser can tell a silent server from a dead one.</summary>
+    public const string HeartbeatEvent = "$heartbeat";
+
+    /// <summary>The protocol messages a client may send.</summary>
+    public static bool IsClientControlEvent(string name) => name is HelloEvent or AckEvent;
+
     /// <summary>Longest event name accepted, in UTF-16 characters.</summary>
     public const int MaxEventNameLength = 256;
 

@@ -4,9 +4,12 @@ using System.Text.Json.Nodes;
 namespace VizHtml.Protocol;
 
 /// <summary>The outcome of decoding one inbound text message.</summary>
-internal readonly record struct InboundEnvelope(string? EventName, JsonNode? Data, string? ErrorCode, string? ErrorMessage)
+internal readonly record struct InboundEnvelope(string? EventName, JsonNode? Data, string? ErrorCode, string? ErrorMessage, long Seq = 0)
 {
     public bool IsValid => ErrorCode is null;
+
+    /// <summary>A protocol message (<c>$hello</c>, <c>$ack</c>) rather than an application event.</summary>
+    public bool IsControl => EventName is { Length: > 0 } name && name[0] == Envelope.ReservedPrefix;
 }
 
 /// <summary>
@@ -47,16 +50,23 @@ internal sealed class EnvelopeReader
         }
 
         var name = eventValue.GetValue<string>();
-        if (Envelope.ValidateEventName(name) is { } problem)
+        if (!Envelope.IsClientControlEvent(name) && Envelope.ValidateEventName(name) is { } problem)
         {
             return Error(ProtocolErrors.InvalidEventName, problem);
+        }
+
+        long seq = 0;
+        if (obj.TryGetPropertyValue("seq", out var seqNode)
+            && (seqNode is not JsonValue seqValue || seqValue.GetValueKind() != JsonValueKind.Number || !seqValue.TryGetValue(out seq) || seq < 1))
+        {
+            return Error(ProtocolErrors.InvalidEnvelope, "\"seq\" must be a positive integer");
         }
 
         obj.TryGetPropertyValue("data", out var data);
 
         // Detach so the application's value does not keep the whole envelope alive.
         obj.Remove("data");
-        return new InboundEnvelope(name, data, null, null);
+        return new InboundEnvelope(name, data, null, null, seq);
     }
 
     private static InboundEnvelope Error(string code, string message) => new(null, null, code, message);

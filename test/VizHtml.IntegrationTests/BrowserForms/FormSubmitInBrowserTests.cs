@@ -46,7 +46,7 @@ public sealed class FormSubmitInBrowserTests(BrowserFixture browser) : IClassFix
         var (post, landed) = await SubmitAsync(page, "#send", pageUrl);
 
         Assert.Equal(pageUrl, post.Url);
-        Assert.StartsWith("multipart/form-data; boundary=", await post.HeaderValueAsync("content-type"), StringComparison.Ordinal);
+        Assert.StartsWith("multipart/form-data; boundary=", await post.HeaderValueAsync("content-type").WaitAsync(TestServer.Timeout), StringComparison.Ordinal);
         Assert.Equal(303, (await post.ResponseAsync().WaitAsync(TestServer.Timeout))?.Status);
         await AssertShowsTheSurveyAgainAsync(page, landed, pageUrl);
         await Screenshots.SaveAsync(page, "form-submitted");
@@ -66,7 +66,7 @@ public sealed class FormSubmitInBrowserTests(BrowserFixture browser) : IClassFix
             Assert.Equal(UploadBytes, file.Content.ToArray());
             using var stream = file.OpenRead();
             using var copy = new MemoryStream();
-            await stream.CopyToAsync(copy);
+            await stream.CopyToAsync(copy).WaitAsync(TestServer.Timeout);
             Assert.Equal(UploadBytes, copy.ToArray());
         }
 
@@ -97,7 +97,7 @@ public sealed class FormSubmitInBrowserTests(BrowserFixture browser) : IClassFix
         var (post, landed) = await SubmitAsync(page, "#send", pageUrl);
 
         Assert.Equal(pageUrl, post.Url);
-        Assert.Equal("application/x-www-form-urlencoded", await post.HeaderValueAsync("content-type"));
+        Assert.Equal("application/x-www-form-urlencoded", await post.HeaderValueAsync("content-type").WaitAsync(TestServer.Timeout));
         Assert.Equal(303, (await post.ResponseAsync().WaitAsync(TestServer.Timeout))?.Status);
         await AssertShowsTheSurveyAgainAsync(page, landed, pageUrl);
 
@@ -137,7 +137,7 @@ public sealed class FormSubmitInBrowserTests(BrowserFixture browser) : IClassFix
         var (post, landed) = await SubmitAsync(page, "#send", pageUrl);
 
         Assert.Equal($"{server.HttpBase}vizhtml_form/", post.Url);
-        Assert.Equal(pageUrl, await post.HeaderValueAsync("referer"));
+        Assert.Equal(pageUrl, await post.HeaderValueAsync("referer").WaitAsync(TestServer.Timeout));
         Assert.Equal(303, (await post.ResponseAsync().WaitAsync(TestServer.Timeout))?.Status);
         await AssertShowsTheSurveyAgainAsync(page, landed, pageUrl);
 
@@ -178,7 +178,7 @@ public sealed class FormSubmitInBrowserTests(BrowserFixture browser) : IClassFix
             r => r.Request.Method == "POST" && r.Url == formUrl);
 
         Assert.Equal(200, confirmation.Status);
-        Assert.StartsWith("text/html", await confirmation.HeaderValueAsync("content-type"), StringComparison.Ordinal);
+        Assert.StartsWith("text/html", await confirmation.HeaderValueAsync("content-type").WaitAsync(TestServer.Timeout), StringComparison.Ordinal);
         await Expect(page.Locator("body")).ToContainTextAsync("form was received");
         Assert.Equal(formUrl, page.Url);
 

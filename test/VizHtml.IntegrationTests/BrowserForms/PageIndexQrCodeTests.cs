@@ -97,7 +97,7 @@ public sealed class PageIndexQrCodeTests(BrowserFixture browser) : IClassFixture
 
     private static async Task<string?> DecodeQrAsync(ILocator image, bool asShown)
     {
-        var pixels = await image.EvaluateAsync<JsonElement>(ReadPixelsScript, asShown);
+        var pixels = await image.EvaluateAsync<JsonElement>(ReadPixelsScript, asShown).WaitAsync(TestServer.Timeout);
         var width = pixels.GetProperty("width").GetInt32();
         var height = pixels.GetProperty("height").GetInt32();
         var rgba = Convert.FromBase64String(pixels.GetProperty("rgba").GetString()!);

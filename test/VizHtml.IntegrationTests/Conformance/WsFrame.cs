@@ -36,7 +36,7 @@ public enum LengthEncoding
     Minimal,
 
     /// <summary>The 7-bit form (0-125).</summary>
-    Short,
+    SevenBit,
 
     /// <summary>126 followed by a 16-bit length.</summary>
     Extended16,
@@ -77,12 +77,12 @@ internal static class FrameWriter
         var declared = declaredLength ?? (ulong)payload.Length;
         if (length == LengthEncoding.Minimal)
         {
-            length = declared < 126 ? LengthEncoding.Short : declared <= ushort.MaxValue ? LengthEncoding.Extended16 : LengthEncoding.Extended64;
+            length = declared < 126 ? LengthEncoding.SevenBit : declared <= ushort.MaxValue ? LengthEncoding.Extended16 : LengthEncoding.Extended64;
         }
 
         var lengthBytes = length switch
         {
-            LengthEncoding.Short => 0,
+            LengthEncoding.SevenBit => 0,
             LengthEncoding.Extended16 => 2,
             _ => 8,
         };
@@ -92,7 +92,7 @@ internal static class FrameWriter
         var maskBit = masked ? 0x80 : 0;
         switch (length)
         {
-            case LengthEncoding.Short:
+            case LengthEncoding.SevenBit:
                 if (declared > 125)
                 {
                     throw new ArgumentOutOfRangeException(nameof(length), "the 7-bit form holds at most 125");

@@ -34,7 +34,7 @@ public sealed class EnvelopeTests
     [InlineData("[]", ProtocolErrors.InvalidEnvelope)]
     [InlineData("{\"event\":null}", ProtocolErrors.InvalidEnvelope)]
     [InlineData("{\"event\":[\"a\"]}", ProtocolErrors.InvalidEnvelope)]
-    [InlineData("{\"event\":\"$ack\"}", ProtocolErrors.InvalidEventName)]
+    [InlineData("{\"event\":\"$resume\"}", ProtocolErrors.InvalidEventName)]
     [InlineData("{\"event\":\"a\\u0000b\"}", ProtocolErrors.InvalidEventName)]
     public void RejectsWhatIsNotAnEnvelopeWithACode(string text, string code)
     {

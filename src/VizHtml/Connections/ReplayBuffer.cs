@@ -1,0 +1,81 @@
+namespace VizHtml.Connections;
+
+/// <summary>
+/// The events sent to one client that it has not acknowledged yet, in sequence order, bounded by count, bytes and age.
+/// What falls out of the bounds before it is acknowledged can no longer be replayed: a resume from before it is not recovered.
+/// Not thread-safe: its <see cref="Session"/> locks around it.
+/// </summary>
+internal sealed class ReplayBuffer(int maxCount, long maxBytes, TimeSpan maxAge, TimeProvider time)
+{
+    private readonly Queue<Entry> _entries = new();
+    private long _bytes;
+
+    /// <summary>The highest sequence number that was dropped unacknowledged (0 when none was).</summary>
+    public long LostThrough { get; private set; }
+
+    /// <summary>The highest sequence number the client has acknowledged.</summary>
+    public long Acknowledged { get; private set; }
+
+    public int Count => _entries.Count;
+
+    public long Bytes => _bytes;
+
+    public void Append(long seq, ReadOnlyMemory<byte> payload)
+    {
+        _entries.Enqueue(new Entry(seq, payload, time.GetTimestamp()));
+        _bytes += payload.Length;
+        while (_entries.Count > maxCount || _bytes > maxBytes)
+        {
+            Drop();
+        }
+    }
+
+    /// <summary>Forgets everything up to and including <paramref name="seq"/> (cumulative acknowledgement).</summary>
+    public void Acknowledge(long seq)
+    {
+        if (seq <= Acknowledged)
+        {
+            return;
+        }
+
+        Acknowledged = seq;
+        while (_entries.TryPeek(out var head) && head.Seq <= seq)
+        {
+            _entries.Dequeue();
+            _bytes -= head.Payload.Length;
+        }
+    }
+
+    /// <summary>Drops entries older than the age bound.</summary>
+    public void Expire()
+    {
+        var now = time.GetTimestamp();
+        while (_entries.TryPeek(out var head) && time.GetElapsedTime(head.Timestamp, now) > maxAge)
+        {
+            Drop();
+        }
+    }
+
+    /// <summary>Whether a client that has processed everything up to <paramref name="lastSeq"/> can be brought up to date.</summary>
+    public bool CanReplayFrom(long lastSeq, long lastSent)
+    {
+        Expire();
+        return lastSeq >= LostThrough && lastSeq <= lastSent;
+    }
+
+    /// <summary>The entries after <paramref name="lastSeq"/>, oldest first.</summary>
+    public IEnumerable<(long Seq, ReadOnlyMemory<byte> Payload)> After(long lastSeq) =>
+        _entries.Where(e => e.Seq > lastSeq).Select(e => (e.Seq, e.Payload));
+
+    private void Drop()
+    {
+        var dropped = _entries.Dequeue();
+        _bytes -= dropped.Payload.Length;
+        if (dropped.Seq > Acknowledged)
+        {
+            LostThrough = Math.Max(LostThrough, dropped.Seq);
+        }
+    }
+
+    private readonly record struct Entry(long Seq, ReadOnlyMemory<byte> Payload, long Timestamp);
+}
