@@ -20,6 +20,9 @@ public sealed partial class VizHtmlServer
     private readonly ConcurrentDictionary<string, VizClient> _away = new(StringComparer.Ordinal);
     private readonly string _epoch = NewClientId();
 
+    /// <summary>How many version 2 clients are away and may still resume (for tests and diagnostics).</summary>
+    internal int AwayCount => _away.Count;
+
     private async Task RunSocketAsync(HttpContext context, string address)
     {
         // A version 2 client says so in the URL and then sends $hello: which session it joins is known only then.

@@ -220,6 +220,20 @@ internal sealed class Connection
     /// <summary>Set when a resumed connection of the same session took this one's place; its end raises no events.</summary>
     public bool Superseded { get; private set; }
 
+    /// <summary>Drops the socket at once, without a close handshake (as a network failure would).</summary>
+    public void Abort()
+    {
+        RecordReason(VizDisconnectReason.ConnectionLost, null, "aborted");
+        try
+        {
+            _abort.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Already over.
+        }
+    }
+
     /// <summary>Drops the socket at once because the client came back on a new one.</summary>
     public void Supersede()
     {
