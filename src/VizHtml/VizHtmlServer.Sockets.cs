@@ -38,6 +38,7 @@ public sealed partial class VizHtmlServer
         {
             var client = new VizClient(this, connection, NewClientId(), address, _options.TimeProvider.GetUtcNow());
             connection.Owner = client;
+            _targets.Add(client);
             _registry.Add(client);
             _logger.LogDebug("Client {Client} connected", client);
             _dispatcher.Post(() => _router.Deliver(new VizConnectEvent(client, resumed: false, recovered: false)));
@@ -84,12 +85,14 @@ public sealed partial class VizHtmlServer
                 else
                 {
                     _sessionsByToken.TryRemove(session.Token, out _);
+                    _targets.Remove(client);
                 }
             }
         }
         else
         {
             client.MarkDisconnected();
+            _targets.Remove(client);
         }
 
         _registry.Remove(client);
@@ -211,6 +214,7 @@ public sealed partial class VizHtmlServer
             client = new VizClient(this, connection, NewClientId(), connection.RemoteAddress!, _options.TimeProvider.GetUtcNow(), new Session(replay));
             connection.Owner = client;
             _sessionsByToken[client.Session!.Token] = client;
+            _targets.Add(client);
             lock (client.Session.Gate)
             {
                 connection.TryEnqueue(OutboundFrame.Message(Welcome(client, resumed: false, recovered: false)), withinBounds: false);
@@ -246,6 +250,8 @@ public sealed partial class VizHtmlServer
 
             _away.TryRemove(client.Id, out _);
         }
+
+        _targets.Remove(client);
     }
 
     /// <summary>Once a second: forget sessions away for longer than the resume timeout, and send heartbeats on quiet connections.</summary>
@@ -266,6 +272,7 @@ public sealed partial class VizHtmlServer
                         {
                             _sessionsByToken.TryRemove(session.Token, out _);
                             _away.TryRemove(id, out _);
+                            _targets.Remove(client);
                             session.DetachedAt = null;
                         }
                     }

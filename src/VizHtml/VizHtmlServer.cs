@@ -36,6 +36,9 @@ public sealed partial class VizHtmlServer : IAsyncDisposable
     private readonly EventRouter _router;
     private readonly Dispatcher _dispatcher;
     private readonly ConnectionRegistry _registry = new();
+
+    // Everyone a broadcast is for: connected clients, and version 2 clients that are away but may resume.
+    private readonly ConnectionRegistry _targets = new();
     private readonly PageRegistry _pages = new();
     private readonly EnvelopeSerializer _serializer;
     private readonly EnvelopeReader _envelopeReader;
@@ -191,6 +194,11 @@ public sealed partial class VizHtmlServer : IAsyncDisposable
 
             // A stop ends every session: after a restart nothing can be resumed (the page is told recovered: false).
             _sessionsByToken.Clear();
+            foreach (var (_, away) in _away)
+            {
+                _targets.Remove(away);
+            }
+
             _away.Clear();
             foreach (var client in _registry.Snapshot)
             {
@@ -266,20 +274,12 @@ public sealed partial class VizHtmlServer : IAsyncDisposable
     {
         var frame = OutboundFrame.Message(Serialize(eventName, data), delivery, eventName);
         var queued = 0;
-        foreach (var client in _registry.Snapshot)
+        foreach (var client in _targets.Snapshot)
         {
-            if (client.Enqueue(frame))
+            // A client that is away keeps the event for its return, but is not counted.
+            if (client.Enqueue(frame) && client.IsConnected)
             {
                 queued++;
-            }
-        }
-
-        // Clients that are away but may resume keep the event for their return; they are not counted.
-        if (!_away.IsEmpty)
-        {
-            foreach (var (_, client) in _away)
-            {
-                client.Enqueue(frame);
             }
         }
 
@@ -303,7 +303,7 @@ public sealed partial class VizHtmlServer : IAsyncDisposable
     public async Task<int> SendAllAsync(string eventName, object? data = null, CancellationToken cancellationToken = default)
     {
         var payload = Serialize(eventName, data);
-        var clients = _registry.Snapshot;
+        var clients = _targets.Snapshot;
         var deliveries = new Task<bool>[clients.Length];
         for (var i = 0; i < clients.Length; i++)
         {

@@ -324,7 +324,15 @@ internal sealed class Connection
                         return;
                 }
 
-                switch (_rate.Take())
+                if (Owner?.Session is not null)
+                {
+                    var wait = _rate.Reserve();
+                    if (wait > TimeSpan.Zero)
+                    {
+                        await Task.Delay(wait, _options.TimeProvider, cancellationToken).ConfigureAwait(false);
+                    }
+                }
+                else switch (_rate.Take())
                 {
                     case RateLimiter.Verdict.Abuse:
                         await ViolateAsync(WebSocketCloseStatus.PolicyViolation, "message rate limit exceeded").ConfigureAwait(false);

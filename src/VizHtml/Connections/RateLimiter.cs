@@ -21,6 +21,19 @@ internal sealed class RateLimiter(int ratePerSecond, TimeProvider time)
         Abuse,
     }
 
+    /// <summary>
+    /// Takes a token for a client whose events must not be dropped (numbered, version 2): returns how long to wait before
+    /// reading on, so a flood is slowed down by TCP backpressure instead of losing events.
+    /// </summary>
+    public TimeSpan Reserve()
+    {
+        var now = time.GetTimestamp();
+        var elapsed = time.GetElapsedTime(_last, now).TotalSeconds;
+        _last = now;
+        _tokens = Math.Min(_burst, _tokens + (elapsed * ratePerSecond)) - 1;
+        return _tokens >= 0 ? TimeSpan.Zero : TimeSpan.FromSeconds(-_tokens / ratePerSecond);
+    }
+
     public Verdict Take()
     {
         var now = time.GetTimestamp();

@@ -9,16 +9,14 @@ namespace VizHtml.Events;
 /// </summary>
 internal sealed class EventRouter(ILogger logger)
 {
-    private readonly ConcurrentDictionary<string, HandlerList<Action<VizMessageEvent>>> _byName = new(StringComparer.Ordinal);
-    private readonly HandlerList<Action<VizMessageEvent>> _anyMessage = new();
+    private readonly MessageHandlers<VizMessageEvent> _messages = new(logger);
     private readonly HandlerList<Action<VizConnectEvent>> _connect = new();
     private readonly HandlerList<Action<VizDisconnectEvent>> _disconnect = new();
     private readonly HandlerList<Action<VizFormSubmitEvent>> _formSubmit = new();
 
-    public IDisposable OnMessage(string eventName, Action<VizMessageEvent> handler) =>
-        _byName.GetOrAdd(eventName, static _ => new()).Add(handler);
+    public IDisposable OnMessage(string eventName, Action<VizMessageEvent> handler) => _messages.On(eventName, handler);
 
-    public IDisposable OnAnyMessage(Action<VizMessageEvent> handler) => _anyMessage.Add(handler);
+    public IDisposable OnAnyMessage(Action<VizMessageEvent> handler) => _messages.OnAny(handler);
 
     public IDisposable OnConnect(Action<VizConnectEvent> handler) => _connect.Add(handler);
 
@@ -26,28 +24,44 @@ internal sealed class EventRouter(ILogger logger)
 
     public IDisposable OnFormSubmit(Action<VizFormSubmitEvent> handler) => _formSubmit.Add(handler);
 
-    public void Deliver(VizFormSubmitEvent e) => Invoke(_formSubmit.Snapshot, e, "form submit");
-
     public void Deliver(VizMessageEvent e)
     {
-        var delivered = false;
-        if (_byName.TryGetValue(e.Event, out var handlers))
-        {
-            delivered = Invoke(handlers.Snapshot, e, e.Event);
-        }
-
-        delivered |= Invoke(_anyMessage.Snapshot, e, e.Event);
-        if (!delivered)
+        if (!_messages.Deliver(e.Event, e))
         {
             logger.LogDebug("No handler for event {Event} from {Address}", e.Event, e.Client.Address);
         }
     }
 
-    public void Deliver(VizConnectEvent e) => Invoke(_connect.Snapshot, e, "connect");
+    public void Deliver(VizConnectEvent e) => Handlers.InvokeAll(_connect.Snapshot, e, "connect", logger);
 
-    public void Deliver(VizDisconnectEvent e) => Invoke(_disconnect.Snapshot, e, "disconnect");
+    public void Deliver(VizDisconnectEvent e) => Handlers.InvokeAll(_disconnect.Snapshot, e, "disconnect", logger);
 
-    private bool Invoke<T>(Action<T>[] handlers, T e, string what)
+    public void Deliver(VizFormSubmitEvent e) => Handlers.InvokeAll(_formSubmit.Snapshot, e, "form submit", logger);
+}
+
+/// <summary>Handlers of named messages plus catch-all handlers, for the server's and the .NET client's events alike.</summary>
+internal sealed class MessageHandlers<TEvent>(ILogger logger)
+    where TEvent : class
+{
+    private readonly ConcurrentDictionary<string, HandlerList<Action<TEvent>>> _byName = new(StringComparer.Ordinal);
+    private readonly HandlerList<Action<TEvent>> _any = new();
+
+    public IDisposable On(string eventName, Action<TEvent> handler) => _byName.GetOrAdd(eventName, static _ => new()).Add(handler);
+
+    public IDisposable OnAny(Action<TEvent> handler) => _any.Add(handler);
+
+    /// <summary>Runs the named handlers, then the catch-all ones; returns whether any ran.</summary>
+    public bool Deliver(string eventName, TEvent e)
+    {
+        var delivered = _byName.TryGetValue(eventName, out var handlers) && Handlers.InvokeAll(handlers.Snapshot, e, eventName, logger);
+        return Handlers.InvokeAll(_any.Snapshot, e, eventName, logger) | delivered;
+    }
+}
+
+internal static class Handlers
+{
+    /// <summary>Calls each handler; one that throws is logged and the rest still run.</summary>
+    public static bool InvokeAll<T>(Action<T>[] handlers, T e, string what, ILogger logger)
     {
         foreach (var handler in handlers)
         {

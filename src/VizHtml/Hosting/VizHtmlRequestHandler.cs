@@ -136,9 +136,11 @@ internal sealed class VizHtmlRequestHandler(VizHtmlServer server, PageRegistry p
         }
 
         var relative = rest.TrimStart('/');
-        if (HttpMethods.IsPost(context.Request.Method) && relative.Length == 0 && context.Request.HasFormContentType)
+        if (HttpMethods.IsPost(context.Request.Method) && context.Request.HasFormContentType)
         {
-            await SubmitFormAsync(context, page.Name, redirectTo: $"{Prefix}/{page.Name}/", formAlreadyRead).ConfigureAwait(false);
+            // A form anywhere on the page (its own URL, or an HTML file below a folder page) goes back where it came from.
+            var back = $"{Prefix}/{page.Name}/{(relative.Length == 0 ? string.Empty : Uri.EscapeDataString(relative).Replace("%2F", "/", StringComparison.Ordinal))}{context.Request.QueryString}";
+            await SubmitFormAsync(context, page.Name, redirectTo: back, formAlreadyRead).ConfigureAwait(false);
             return;
         }
 

@@ -1,0 +1,431 @@
+using System.Buffers;
+using System.Net.WebSockets;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using VizHtml.Events;
+
+namespace VizHtml;
+
+/// <summary>An event a <see cref="VizHtmlClient"/> received from the server.</summary>
+public sealed class VizClientMessageEvent
+{
+    internal VizClientMessageEvent(string eventName, VizData data)
+    {
+        Event = eventName;
+        Data = data;
+    }
+
+    /// <summary>The event name (case-sensitive).</summary>
+    public string Event { get; }
+
+    /// <summary>The payload.</summary>
+    public VizData Data { get; }
+}
+
+/// <summary>A change in a <see cref="VizHtmlClient"/>'s connection.</summary>
+public sealed class VizClientConnectionEvent
+{
+    internal VizClientConnectionEvent(bool connected, bool resumed, bool recovered)
+    {
+        Connected = connected;
+        Resumed = resumed;
+        Recovered = recovered;
+    }
+
+    /// <summary><see langword="true"/> for a (re)connect, <see langword="false"/> for a lost connection.</summary>
+    public bool Connected { get; }
+
+    /// <summary>For a connect: whether the server took the client back into its session.</summary>
+    public bool Resumed { get; }
+
+    /// <summary>For a connect: whether nothing was lost in either direction. When <see langword="false"/> after a resume, resync the state.</summary>
+    public bool Recovered { get; }
+}
+
+/// <summary>
+/// A .NET program's connection to a VizHtml server, speaking protocol version 2 as <c>vizhtml.js</c> does: it reconnects
+/// by itself with backoff and jitter, resumes its session, and delivers every event exactly once and in order both ways
+/// while the gap fits the server's replay buffer and <see cref="VizHtmlClientOptions.MaxPendingSends"/>.
+/// Handlers run one at a time on the client's receive loop. Thread-safe.
+/// </summary>
+public sealed class VizHtmlClient : IAsyncDisposable
+{
+    private const int AckEvery = 32;
+
+    private readonly Uri _socketUri;
+    private readonly VizHtmlClientOptions _options;
+    private readonly JsonSerializerOptions _json;
+    private readonly ILogger _logger;
+    private readonly MessageHandlers<VizClientMessageEvent> _messages;
+    private readonly HandlerList<Action<VizClientConnectionEvent>> _connectionHandlers = new();
+    private readonly Lock _gate = new();
+    private readonly Queue<(long Seq, byte[] Payload, long Timestamp)> _pending = new();
+    private readonly CancellationTokenSource _stop = new();
+    private Channel<byte[]>? _outbox;
+    private Task? _run;
+    private string? _token;
+    private long _lastReceived;
+    private long _lastAcked;
+    private long _lastSent;
+    private long _lastInbound;
+    private TimeSpan _heartbeat = TimeSpan.FromSeconds(15);
+    private volatile bool _welcomed;
+
+    /// <summary>Creates a client for a server; call <see cref="StartAsync"/> to connect.</summary>
+    /// <param name="server">The server's base URL (<c>http://host:8080/</c>) or its socket URL (<c>ws://host:8080/vizhtml/socket</c>).</param>
+    /// <param name="options">Settings; <see langword="null"/> for the defaults.</param>
+    public VizHtmlClient(Uri server, VizHtmlClientOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(server);
+        _options = options ?? new VizHtmlClientOptions();
+        _json = _options.JsonSerializerOptions ?? new JsonSerializerOptions(JsonSerializerDefaults.Web);
+        _logger = (_options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger("VizHtml.Client");
+        _messages = new MessageHandlers<VizClientMessageEvent>(_logger);
+        var scheme = server.Scheme is "https" or "wss" ? "wss" : "ws";
+        var path = server.AbsolutePath.EndsWith("/vizhtml/socket", StringComparison.Ordinal) ? server.AbsolutePath : "/vizhtml/socket";
+        var key = _options.AccessKey is { } k ? "&key=" + Uri.EscapeDataString(k) : string.Empty;
+        _socketUri = new Uri($"{scheme}://{server.Authority}{path}?v=2{key}");
+    }
+
+    /// <summary>Whether the client is connected and welcomed by the server now.</summary>
+    public bool IsConnected => _welcomed;
+
+    /// <summary>The client id the server gave this session (the server's <see cref="VizClient.Id"/>).</summary>
+    public string? Id { get; private set; }
+
+    /// <summary>How many sends were dropped because <see cref="VizHtmlClientOptions.MaxPendingSends"/> or <see cref="VizHtmlClientOptions.MaxPendingAge"/> was exceeded.</summary>
+    public long DroppedSends => Interlocked.Read(ref _dropped);
+
+    private long _dropped;
+
+    /// <summary>Calls <paramref name="handler"/> for every event named <paramref name="eventName"/> from the server.</summary>
+    /// <returns>Dispose it to unsubscribe.</returns>
+    public IDisposable OnMessage(string eventName, Action<VizClientMessageEvent> handler) => _messages.On(eventName, handler);
+
+    /// <summary>Calls <paramref name="handler"/> for every event from the server.</summary>
+    /// <returns>Dispose it to unsubscribe.</returns>
+    public IDisposable OnMessage(Action<VizClientMessageEvent> handler) => _messages.OnAny(handler);
+
+    /// <summary>Calls <paramref name="handler"/> on every connect, resume and lost connection.</summary>
+    /// <returns>Dispose it to unsubscribe.</returns>
+    public IDisposable OnConnectionChanged(Action<VizClientConnectionEvent> handler) => _connectionHandlers.Add(handler);
+
+    /// <summary>Connects and completes once the server has welcomed the client; after that the client keeps itself connected.</summary>
+    /// <exception cref="OperationCanceledException">When <paramref name="cancellationToken"/> fires before the first welcome.</exception>
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        var welcomed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var subscription = OnConnectionChanged(e =>
+        {
+            if (e.Connected)
+            {
+                welcomed.TrySetResult();
+            }
+        });
+        _run ??= Task.Run(() => RunAsync(_stop.Token), CancellationToken.None);
+        await welcomed.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Sends an event: numbered, kept until the server acknowledges it, resent after a reconnect, delivered once. While
+    /// disconnected it waits (see <see cref="VizHtmlClientOptions.MaxPendingSends"/>). Never blocks.
+    /// </summary>
+    /// <exception cref="ArgumentException">The event name is empty, too long or reserved.</exception>
+    public void Send(string eventName, object? data = null)
+    {
+        if (Protocol.Envelope.ValidateEventName(eventName) is { } problem)
+        {
+            throw new ArgumentException($"Invalid event name '{eventName}': {problem}.", nameof(eventName));
+        }
+
+        lock (_gate)
+        {
+            var seq = ++_lastSent;
+            var payload = JsonSerializer.SerializeToUtf8Bytes(new JsonObject { ["event"] = eventName, ["data"] = JsonSerializer.SerializeToNode(data, _json), ["seq"] = seq });
+            _pending.Enqueue((seq, payload, TimeProvider.System.GetTimestamp()));
+            while (_pending.Count > _options.MaxPendingSends)
+            {
+                _pending.Dequeue();
+                Interlocked.Increment(ref _dropped);
+            }
+
+            if (_welcomed)
+            {
+                _outbox?.Writer.TryWrite(payload);
+            }
+        }
+    }
+
+    /// <summary>Stops the client: closes the connection (1000), which ends the session on the server.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        if (_run is not null)
+        {
+            await _run.ConfigureAwait(false);
+        }
+
+        _stop.Dispose();
+    }
+
+    private async Task RunAsync(CancellationToken stop)
+    {
+        var attempt = 0;
+        while (!stop.IsCancellationRequested)
+        {
+            using var socket = new ClientWebSocket();
+            _options.ConfigureSocket?.Invoke(socket.Options);
+            try
+            {
+                await socket.ConnectAsync(_socketUri, stop).ConfigureAwait(false);
+                attempt = 0;
+                await RunConnectionAsync(socket, stop).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                await CloseQuietlyAsync(socket).ConfigureAwait(false);
+                return;
+            }
+            catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or JsonException)
+            {
+                _logger.LogDebug(ex, "Connection to {Uri} failed or was lost", _socketUri);
+            }
+
+            if (_welcomed)
+            {
+                _welcomed = false;
+                Raise(new VizClientConnectionEvent(connected: false, resumed: false, recovered: false));
+            }
+
+            // Exponential backoff with jitter: a restarted server is not hit by every client at once.
+            var delay = Math.Min(_options.MaxReconnectDelay.TotalMilliseconds, _options.InitialReconnectDelay.TotalMilliseconds * Math.Pow(2, Math.Min(attempt++, 16)));
+#pragma warning disable CA5394 // Jitter, not security.
+            delay *= 0.5 + (Random.Shared.NextDouble() * 0.5);
+#pragma warning restore CA5394
+            try
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(delay), stop).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    private async Task RunConnectionAsync(ClientWebSocket socket, CancellationToken stop)
+    {
+        using var connection = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        var outbox = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true });
+        long lastReceived;
+        lock (_gate)
+        {
+            _outbox = outbox;
+            lastReceived = _lastReceived;
+        }
+
+        Interlocked.Exchange(ref _lastInbound, TimeProvider.System.GetTimestamp());
+        var writing = WriteLoopAsync(socket, outbox.Reader, connection.Token);
+        var watching = WatchAsync(socket, connection.Token);
+        try
+        {
+            await SendRawAsync(socket, new JsonObject { ["event"] = "$hello", ["data"] = new JsonObject { ["v"] = 2, ["token"] = _token, ["lastSeq"] = lastReceived } }, connection.Token).ConfigureAwait(false);
+            await ReceiveLoopAsync(socket, outbox.Writer, connection.Token).ConfigureAwait(false);
+        }
+        finally
+        {
+            outbox.Writer.TryComplete();
+            await connection.CancelAsync().ConfigureAwait(false);
+            await Task.WhenAll(writing, watching).ConfigureAwait(false);
+            if (stop.IsCancellationRequested)
+            {
+                await CloseQuietlyAsync(socket).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task ReceiveLoopAsync(ClientWebSocket socket, ChannelWriter<byte[]> outbox, CancellationToken cancellationToken)
+    {
+        var buffer = new ArrayBufferWriter<byte>(4096);
+        while (true)
+        {
+            buffer.ResetWrittenCount();
+            ValueWebSocketReceiveResult result;
+            do
+            {
+                result = await socket.ReceiveAsync(buffer.GetMemory(4096), cancellationToken).ConfigureAwait(false);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    return;
+                }
+
+                buffer.Advance(result.Count);
+            }
+            while (!result.EndOfMessage);
+
+            Interlocked.Exchange(ref _lastInbound, TimeProvider.System.GetTimestamp());
+            if (JsonNode.Parse(buffer.WrittenSpan) is not JsonObject envelope || envelope["event"]?.GetValue<string>() is not { } name)
+            {
+                continue;
+            }
+
+            switch (name)
+            {
+                case Protocol.Envelope.WelcomeEvent:
+                    OnWelcome((JsonObject)envelope["data"]!, outbox);
+                    continue;
+                case Protocol.Envelope.AckEvent:
+                    OnAck(envelope["data"]?["seq"]?.GetValue<long>() ?? 0);
+                    continue;
+                case Protocol.Envelope.HeartbeatEvent:
+                    continue;
+            }
+
+            if (envelope["seq"]?.GetValue<long>() is { } seq)
+            {
+                // A replayed event this client already has: dropped, so each arrives once.
+                if (seq <= _lastReceived)
+                {
+                    continue;
+                }
+
+                _lastReceived = seq;
+            }
+
+            var data = envelope["data"];
+            envelope.Remove("data");
+            _messages.Deliver(name, new VizClientMessageEvent(name, VizData.FromNode(data)));
+            if (_lastReceived - _lastAcked >= AckEvery)
+            {
+                Acknowledge(outbox);
+            }
+        }
+    }
+
+    private void OnWelcome(JsonObject welcome, ChannelWriter<byte[]> outbox)
+    {
+        var resumed = welcome["resumed"]!.GetValue<bool>();
+        var recovered = welcome["recovered"]!.GetValue<bool>();
+        lock (_gate)
+        {
+            _token = welcome["token"]!.GetValue<string>();
+            Id = welcome["id"]!.GetValue<string>();
+            _heartbeat = TimeSpan.FromMilliseconds(welcome["heartbeatMs"]!.GetValue<long>());
+            if (!recovered)
+            {
+                // Nothing is replayed: accept what comes next.
+                _lastReceived = _lastAcked = welcome["sentSeq"]!.GetValue<long>();
+            }
+
+            // Everything the server has not processed goes again, in order; it drops duplicates by number.
+            var processed = welcome["lastSeq"]!.GetValue<long>();
+            DropPending(processed);
+            var now = TimeProvider.System.GetTimestamp();
+            while (_pending.TryPeek(out var head) && TimeProvider.System.GetElapsedTime(head.Timestamp, now) > _options.MaxPendingAge)
+            {
+                _pending.Dequeue();
+                Interlocked.Increment(ref _dropped);
+            }
+
+            foreach (var (_, payload, _) in _pending)
+            {
+                outbox.TryWrite(payload);
+            }
+
+            _welcomed = true;
+        }
+
+        Raise(new VizClientConnectionEvent(connected: true, resumed, recovered));
+    }
+
+    private void OnAck(long seq)
+    {
+        lock (_gate)
+        {
+            DropPending(seq);
+        }
+    }
+
+    private void DropPending(long through)
+    {
+        while (_pending.TryPeek(out var head) && head.Seq <= through)
+        {
+            _pending.Dequeue();
+        }
+    }
+
+    private void Acknowledge(ChannelWriter<byte[]> outbox)
+    {
+        _lastAcked = _lastReceived;
+        outbox.TryWrite(JsonSerializer.SerializeToUtf8Bytes(new JsonObject { ["event"] = "$ack", ["data"] = new JsonObject { ["seq"] = _lastAcked } }));
+    }
+
+    /// <summary>Acknowledges stragglers every 250 ms and drops a connection that has been silent for 2.5 heartbeats.</summary>
+    private async Task WatchAsync(ClientWebSocket socket, CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(250));
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+            {
+                if (_welcomed && _lastReceived > _lastAcked && _outbox is { } outbox)
+                {
+                    Acknowledge(outbox.Writer);
+                }
+
+                if (TimeProvider.System.GetElapsedTime(Interlocked.Read(ref _lastInbound)) > _heartbeat * 2.5)
+                {
+                    _logger.LogInformation("No message from the server for {Silence}; reconnecting", _heartbeat * 2.5);
+                    socket.Abort();
+                    return;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private static async Task WriteLoopAsync(ClientWebSocket socket, ChannelReader<byte[]> outbox, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await foreach (var payload in outbox.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                await socket.SendAsync(payload, WebSocketMessageType.Text, endOfMessage: true, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or IOException or ObjectDisposedException)
+        {
+            // The receive loop notices the same failure and reconnects.
+        }
+    }
+
+    private static Task SendRawAsync(ClientWebSocket socket, JsonObject message, CancellationToken cancellationToken) =>
+        socket.SendAsync(JsonSerializer.SerializeToUtf8Bytes(message), WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+
+    private static async Task CloseQuietlyAsync(ClientWebSocket socket)
+    {
+        if (socket.State is not WebSocketState.Open)
+        {
+            return;
+        }
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+        try
+        {
+            await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "client stopped", timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or IOException)
+        {
+        }
+    }
+
+    private void Raise(VizClientConnectionEvent e)
+    {
+        Handlers.InvokeAll(_connectionHandlers.Snapshot, e, "connection change", _logger);
+    }
+}

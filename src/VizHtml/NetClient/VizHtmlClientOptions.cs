@@ -1,0 +1,41 @@
+using System.Net.WebSockets;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+
+namespace VizHtml;
+
+/// <summary>Settings for a <see cref="VizHtmlClient"/>; read when the client is created.</summary>
+public sealed class VizHtmlClientOptions
+{
+    /// <summary>The first reconnect delay; it doubles per failed attempt up to <see cref="MaxReconnectDelay"/>, each randomized to 50–100 %.</summary>
+    /// <value>500 ms.</value>
+    public TimeSpan InitialReconnectDelay { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>The longest delay between reconnect attempts.</summary>
+    /// <value>5 seconds.</value>
+    public TimeSpan MaxReconnectDelay { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How many sent events may wait unacknowledged (sent while offline included); past it the oldest are dropped and <see cref="VizHtmlClient.DroppedSends"/> counts them.</summary>
+    /// <value>1000.</value>
+    public int MaxPendingSends { get; set; } = 1000;
+
+    /// <summary>How long an unacknowledged send is kept for resending.</summary>
+    /// <value>2 minutes.</value>
+    public TimeSpan MaxPendingAge { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>The server's access key, if it has one.</summary>
+    /// <value><see langword="null"/>.</value>
+    public string? AccessKey { get; set; }
+
+    /// <summary>How sent data is written and received data bound.</summary>
+    /// <value><see cref="JsonSerializerDefaults.Web"/>.</value>
+    public JsonSerializerOptions? JsonSerializerOptions { get; set; }
+
+    /// <summary>Where the client logs (handler exceptions, reconnects).</summary>
+    /// <value><see langword="null"/>: nowhere.</value>
+    public ILoggerFactory? LoggerFactory { get; set; }
+
+    /// <summary>A hook to adjust each <see cref="ClientWebSocket"/> before it connects (headers, certificates, proxy).</summary>
+    /// <value><see langword="null"/>.</value>
+    public Action<ClientWebSocketOptions>? ConfigureSocket { get; set; }
+}
