@@ -124,7 +124,21 @@ public sealed class VizData : DynamicObject, IEquatable<VizData>
 
     /// <summary>Parses JSON text into a value.</summary>
     /// <exception cref="JsonException">When <paramref name="json"/> is not valid JSON.</exception>
-    public static VizData Parse(string json) => new(JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false }));
+    public static VizData Parse(string json)
+    {
+        try
+        {
+            var node = JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false });
+
+            // Escaped lone surrogates parse but cannot be written back: refuse them now rather than in ToJson later.
+            _ = node?.ToJsonString();
+            return new(node);
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new JsonException("The JSON contains an escaped lone surrogate, which is not valid Unicode text.", ex);
+        }
+    }
 
     internal static VizData FromNode(JsonNode? node) => new(node);
 
@@ -228,13 +242,65 @@ public sealed class VizData : DynamicObject, IEquatable<VizData>
     public override string ToString() => Kind == VizDataKind.String ? GetString() : ToJson();
 
     /// <summary>Structural equality: same kind, same members and elements, same numbers.</summary>
-    public bool Equals(VizData? other) => other is not null && JsonNode.DeepEquals(_node, other._node);
+    public bool Equals(VizData? other)
+    {
+        if (other is null)
+        {
+            return false;
+        }
+
+        try
+        {
+            return JsonNode.DeepEquals(_node, other._node);
+        }
+        catch (ArgumentOutOfRangeException)
+        {
+            // A number whose exponent does not fit in 32 bits cannot be compared by value; compare the text.
+            return ToJson() == other.ToJson();
+        }
+    }
 
     /// <inheritdoc/>
     public override bool Equals(object? obj) => obj is VizData other ? Equals(other) : Equals(From(obj));
 
     /// <inheritdoc/>
-    public override int GetHashCode() => ToJson().GetHashCode(StringComparison.Ordinal);
+    /// <remarks>Consistent with <see cref="Equals(VizData?)"/>: member order does not matter, numbers hash by value.</remarks>
+    public override int GetHashCode() => Hash(_node);
+
+    private static int Hash(JsonNode? node)
+    {
+        switch (node)
+        {
+            case null:
+                return 0;
+            case JsonObject obj:
+                // Order-independent: members are combined with an XOR of their own hashes.
+                var members = 17;
+                foreach (var (key, member) in obj)
+                {
+                    members ^= HashCode.Combine(StringComparer.Ordinal.GetHashCode(key), Hash(member));
+                }
+
+                return members;
+            case JsonArray array:
+                var elements = new HashCode();
+                foreach (var item in array)
+                {
+                    elements.Add(Hash(item));
+                }
+
+                return elements.ToHashCode();
+            default:
+                var value = new VizData(node);
+                return value.Kind switch
+                {
+                    VizDataKind.Number => double.TryParse(node.ToJsonString(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var d) ? d.GetHashCode() : 0,
+                    VizDataKind.String => StringComparer.Ordinal.GetHashCode(value.GetString()),
+                    VizDataKind.Boolean => value.GetBoolean() ? 1 : 2,
+                    _ => 0,
+                };
+        }
+    }
 
 #pragma warning disable CA2225 // Named alternates exist: From(object) and the Get* methods.
     /// <summary>Wraps an integer.</summary>

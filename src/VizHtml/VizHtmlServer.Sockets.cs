@@ -74,8 +74,9 @@ public sealed partial class VizHtmlServer
                 }
 
                 // A lost or too-slow connection may come back; a close by either side, a protocol violation or a stop may not.
-                canResume = _accepting && reason is VizDisconnectReason.ConnectionLost or VizDisconnectReason.SlowConsumer
-                    && _sessionsByToken.ContainsKey(session.Token);
+                canResume = _accepting && _sessionsByToken.ContainsKey(session.Token)
+                    && (reason is VizDisconnectReason.ConnectionLost or VizDisconnectReason.SlowConsumer
+                        || (reason == VizDisconnectReason.ClientClosed && (int?)connection.CloseStatus == Envelope.ResumableCloseStatus));
                 client.MarkDisconnected();
                 if (canResume)
                 {
@@ -178,6 +179,12 @@ public sealed partial class VizHtmlServer
             lock (session.Gate)
             {
                 recovered = session.Replay.CanReplayFrom(lastSeq, session.LastSent);
+                if (recovered)
+                {
+                    // The client has everything up to lastSeq: that much needs no keeping.
+                    session.Replay.Acknowledge(lastSeq);
+                }
+
                 if (client.IsConnected && !ReferenceEquals(client.Connection, connection))
                 {
                     replaced = client.Connection;

@@ -1,4 +1,4 @@
-// Type declarations for vizhtml.js (VizHtml wire protocol version 1).
+// Type declarations for vizhtml.js (VizHtml wire protocol version 2; version 1 on request).
 //
 // vizhtml.js is a classic script that defines a global `viz`, so this file is
 // a global declaration (no imports or exports). Reference it with
@@ -8,7 +8,7 @@
 declare namespace viz {
     /**
      * 'connecting'   first attempt (from the constructor) in flight
-     * 'open'         connected
+     * 'open'         connected (protocol 2: the server's welcome has arrived)
      * 'reconnecting' reconnect() is waiting out a backoff delay or trying
      * 'closed'       not connected and not trying
      */
@@ -33,10 +33,30 @@ declare namespace viz {
         factor?: number;
     }
 
+    /** Protocol 2: what send() keeps while not connected. */
+    interface OfflineQueueOptions {
+        /** Events kept, counting sent ones not yet acknowledged; the oldest go first ('overflow'). Default 1000. */
+        maxMessages?: number;
+        /** Events sent longer ago than this are dropped when the connection comes back ('overflow'). Default 120000. */
+        maxAgeMs?: number;
+    }
+
     interface WebSocketOptions {
         reconnect?: ReconnectOptions;
         /** Call reconnect() automatically after 'close' handlers run. Default false. */
         autoReconnect?: boolean;
+        /**
+         * Wire protocol. 2 (default): sessions that survive reconnects, replay, acknowledgements, an offline queue
+         * and heartbeats. 1: plain envelopes, nothing kept, as before version 2.
+         */
+        protocol?: 1 | 2;
+        /** Protocol 2 only. */
+        offlineQueue?: OfflineQueueOptions;
+    }
+
+    interface SendOptions {
+        /** Sent only if connected now (else dropped, send() returns false); never numbered, queued or resent. */
+        volatile?: boolean;
     }
 
     /** A message event from the server. `data` is null when the server sent none. */
@@ -51,6 +71,7 @@ declare namespace viz {
 
     interface CloseEvent {
         event: 'close';
+        /** The WebSocket close code; 4000 when the page gave up on a server that stayed silent. */
         code: number;
         reason: string;
         wasClean: boolean;
@@ -58,6 +79,22 @@ declare namespace viz {
 
     interface ErrorEvent {
         event: 'error';
+    }
+
+    /**
+     * Fired after 'open' when the connection resumed without every missed server event:
+     * 'gap' the server kept the session but no longer had all of them; 'restarted' it no longer knew the session
+     * (restarted, session expired or ended). Fetch or wait for fresh state.
+     */
+    interface ResyncEvent {
+        event: 'resync';
+        reason: 'gap' | 'restarted';
+    }
+
+    /** The offline queue dropped its `dropped` oldest events (full, or too old when the connection came back). */
+    interface OverflowEvent {
+        event: 'overflow';
+        dropped: number;
     }
 
     /** Payload of the reserved '$error' event: the server rejected something we sent. */
@@ -81,20 +118,27 @@ declare namespace viz {
 
         readonly url: string;
         readonly state: ConnectionState;
+        /** The server's id for this page's session (VizClient.Id); null before the first welcome or with protocol 1. */
+        readonly id: string | null;
+        /** Whether the last resume replayed every missed event; null while no connection has resumed. */
+        readonly recovered: boolean | null;
 
         onevent(name: 'open', fn: EventHandler<OpenEvent>): Unsubscribe;
         onevent(name: 'close', fn: EventHandler<CloseEvent>): Unsubscribe;
         onevent(name: 'error', fn: EventHandler<ErrorEvent>): Unsubscribe;
+        onevent(name: 'resync', fn: EventHandler<ResyncEvent>): Unsubscribe;
+        onevent(name: 'overflow', fn: EventHandler<OverflowEvent>): Unsubscribe;
         onevent(name: '$error', fn: EventHandler<ServerEvent<ProtocolError>>): Unsubscribe;
-        /** '*' receives every server event (not 'open', 'close' or 'error'). */
+        /** '*' receives every server event (not the connection events, nor $welcome, $ack, $heartbeat). */
         onevent<T = any>(name: string, fn: EventHandler<ServerEvent<T>>): Unsubscribe;
 
         /**
-         * Sends `{"event": name, "data": data}`.
-         * @returns false if not connected; the message is dropped.
+         * Sends `{"event": name, "data": data}`. Protocol 2: while not connected the event is queued and sent, in
+         * order, once connected again; it is kept until the server acknowledges it.
+         * @returns true if sent or queued; false if dropped: not connected and volatile, protocol 1, or after close().
          * @throws TypeError for an empty name, a name starting with '$', or data JSON cannot encode.
          */
-        send(name: string, data?: SendData): boolean;
+        send(name: string, data?: SendData, options?: SendOptions): boolean;
 
         /** Retry with backoff and jitter until connected. No-op unless state is 'closed'. */
         reconnect(): void;
@@ -102,7 +146,7 @@ declare namespace viz {
         /** True only in the 'open' state. */
         isConnected(): boolean;
 
-        /** Close with code 1000 and stop reconnecting. */
+        /** Close with code 1000 and stop reconnecting. Protocol 2: ends the session; queued events are discarded. */
         close(): void;
     }
 

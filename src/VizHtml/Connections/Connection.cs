@@ -375,6 +375,16 @@ internal sealed class Connection
             // and aborted; it does not say which code it sent.
             _logger.LogInformation("Closed a connection whose frames the WebSocket layer rejected (invalid UTF-8 or a malformed frame)");
             RecordReason(VizDisconnectReason.ProtocolViolation, null, "invalid frame (invalid UTF-8 or malformed)");
+
+            // Its close frame is on its way; ending the request now would reset TCP and could destroy it. Wait for the peer
+            // to hang up (bounded by the close timeout).
+            try
+            {
+                await Task.Delay(_options.CloseTimeout, _options.TimeProvider, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+            }
         }
         catch (Exception ex) when (ex is WebSocketException or IOException or Microsoft.AspNetCore.Connections.ConnectionResetException)
         {
@@ -485,12 +495,43 @@ internal sealed class Connection
 
         // Whatever was queued is dropped: the peer broke the protocol, so the close goes out now.
         await CloseOutputAsync(status, description).ConfigureAwait(false);
+        await AwaitPeerCloseAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// After sending a close, reads and discards until the peer's close arrives (bounded by the close timeout): aborting at
+    /// once would reset the TCP connection and could destroy the close frame before the peer has read it.
+    /// </summary>
+    private async Task AwaitPeerCloseAsync()
+    {
+        using var timeout = new CancellationTokenSource(_options.CloseTimeout, _options.TimeProvider);
+        var scratch = ArrayPool<byte>.Shared.Rent(1024);
+        try
+        {
+            while (_socket.State == WebSocketState.CloseSent)
+            {
+                var result = await _socket.ReceiveAsync(scratch.AsMemory(), timeout.Token).ConfigureAwait(false);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    return;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or IOException)
+        {
+            // The peer did not answer in time or went away; the caller aborts.
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(scratch);
+        }
     }
 
     private async Task FinishAsync(Task writing)
     {
         // The read loop is over; give the write loop (and the close handshake) a bounded time, then abort.
         using var timeout = new CancellationTokenSource(_options.CloseTimeout, _options.TimeProvider);
+        var orderly = false;
         try
         {
             await writing.WaitAsync(timeout.Token).ConfigureAwait(false);
@@ -498,6 +539,8 @@ internal sealed class Connection
             {
                 await _socket.CloseOutputAsync(_closeStatus ?? WebSocketCloseStatus.NormalClosure, _closeDescription ?? string.Empty, timeout.Token).ConfigureAwait(false);
             }
+
+            orderly = _socket.State is WebSocketState.Closed or WebSocketState.CloseSent;
         }
         catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or IOException or ObjectDisposedException)
         {
@@ -506,7 +549,13 @@ internal sealed class Connection
         finally
         {
             await _abort.CancelAsync().ConfigureAwait(false);
-            _socket.Abort();
+
+            // After a close frame went out, ending the request closes TCP in order (FIN); an abort would reset it and could
+            // destroy the close frame before the peer read it. Anything else is aborted.
+            if (!orderly)
+            {
+                _socket.Abort();
+            }
         }
     }
 

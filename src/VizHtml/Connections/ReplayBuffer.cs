@@ -60,7 +60,8 @@ internal sealed class ReplayBuffer(int maxCount, long maxBytes, TimeSpan maxAge,
     public bool CanReplayFrom(long lastSeq, long lastSent)
     {
         Expire();
-        return lastSeq >= LostThrough && lastSeq <= lastSent;
+        // What was acknowledged is gone from the buffer too: a client claiming less than it acknowledged cannot be brought up to date.
+        return lastSeq >= Math.Max(LostThrough, Acknowledged) && lastSeq <= lastSent;
     }
 
     /// <summary>The entries after <paramref name="lastSeq"/>, oldest first.</summary>

@@ -30,6 +30,12 @@ internal static class Envelope
     /// <summary>Version 2: sent by the server to a quiet connection so the browser can tell a silent server from a dead one.</summary>
     public const string HeartbeatEvent = "$heartbeat";
 
+    /// <summary>
+    /// The close code a version 2 client uses when it gives up on a connection itself (the server fell silent): browsers
+    /// cannot drop a socket without a close frame, so this close keeps the session resumable, unlike 1000 or 1001.
+    /// </summary>
+    public const int ResumableCloseStatus = 4000;
+
     /// <summary>The protocol messages a client may send.</summary>
     public static bool IsClientControlEvent(string name) => name is HelloEvent or AckEvent;
 

@@ -37,6 +37,23 @@ internal sealed class EnvelopeReader
         {
             return Error(ProtocolErrors.InvalidJson, $"message is not valid JSON: {ex.Message}");
         }
+        catch (InvalidOperationException)
+        {
+            // System.Text.Json refuses escaped lone surrogates ("\ud800") in property names this way.
+            return Error(ProtocolErrors.InvalidJson, "message contains an escaped lone surrogate, which is not valid Unicode text");
+        }
+
+        // A number like 1e2147483648 is legal JSON but cannot be compared or converted; refuse it rather than let it reach a handler.
+        if (HasHugeExponent(utf8.Span))
+        {
+            return Error(ProtocolErrors.InvalidJson, "message contains a number whose exponent is out of range");
+        }
+
+        // Text with an escaped lone surrogate parses but can never be written back; refuse it here, not in a handler.
+        if (HasEscapedSurrogate(utf8.Span) && !IsWritable(root))
+        {
+            return Error(ProtocolErrors.InvalidJson, "message contains an escaped lone surrogate, which is not valid Unicode text");
+        }
 
         if (root is not JsonObject obj)
         {
@@ -70,6 +87,87 @@ internal sealed class EnvelopeReader
     }
 
     private static InboundEnvelope Error(string code, string message) => new(null, null, code, message);
+
+    // A cheap pre-check: only text with a \\uD800-\\uDFFF escape needs the full write-back test.
+    private static bool HasEscapedSurrogate(ReadOnlySpan<byte> utf8)
+    {
+        for (var i = utf8.IndexOf("\\u"u8); i >= 0 && i + 3 < utf8.Length; )
+        {
+            if ((utf8[i + 2] | 0x20) == (byte)'d' && (utf8[i + 3] | 0x20) is >= (byte)'8' and <= (byte)'f')
+            {
+                return true;
+            }
+
+            var next = utf8[(i + 2)..].IndexOf("\\u"u8);
+            i = next < 0 ? -1 : i + 2 + next;
+        }
+
+        return false;
+    }
+
+    /// <summary>Whether a number token has an exponent of five or more digits (a cheap byte scan first, then the tokens).</summary>
+    private static bool HasHugeExponent(ReadOnlySpan<byte> utf8)
+    {
+        if (!LongExponentIn(utf8))
+        {
+            return false;
+        }
+
+        var reader = new Utf8JsonReader(utf8, new JsonReaderOptions { MaxDepth = 1000 });
+        while (reader.Read())
+        {
+            if (reader.TokenType == JsonTokenType.Number && LongExponentIn(reader.ValueSpan))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool LongExponentIn(ReadOnlySpan<byte> text)
+    {
+        for (var i = 1; i < text.Length; i++)
+        {
+            if ((text[i] | 0x20) != (byte)'e' || !(char.IsAsciiDigit((char)text[i - 1]) || text[i - 1] == (byte)'.'))
+            {
+                continue;
+            }
+
+            var at = i + 1;
+            if (at < text.Length && text[at] is (byte)'+' or (byte)'-')
+            {
+                at++;
+            }
+
+            var digits = 0;
+            while (at < text.Length && char.IsAsciiDigit((char)text[at]))
+            {
+                digits++;
+                at++;
+            }
+
+            if (digits >= 5)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool IsWritable(JsonNode? node)
+    {
+        try
+        {
+            _ = node?.ToJsonString();
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
+    }
 }
 
 /// <summary>Codes carried in <c>$error</c> events; documented in docs/protocol.md.</summary>
