@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using Xunit.Abstractions;
 
 namespace VizHtml.IntegrationTests.Conformance;
@@ -201,5 +202,54 @@ public sealed class CloseHandshakeTests(EchoServerFixture server, ITestOutputHel
         await ws.SendFrameAsync(Opcode.Close, FrameWriter.ClosePayload(1001, "going away"));
 
         await ws.ExpectCloseAsync(1001);
+    }
+
+    public static TheoryData<string, byte[], int> ServerInitiatedFailures() => new()
+    {
+        { "reserved opcode", FrameWriter.Frame(3, []), 1002 },
+        { "binary message", FrameWriter.Frame(Opcode.Binary, "b"u8), 1003 },
+        { "invalid UTF-8", FrameWriter.Frame(Opcode.Text, Envelope.Raw(Envelope.Hex("ED A0 80"))), 1007 },
+    };
+
+    /// <summary>
+    /// When the server fails a connection, its close frame must reach the client (docs/protocol.md promises the
+    /// code; section 7.1.7 says the endpoint SHOULD send it), and section 7.1.1 has the server then "initiate a TCP
+    /// Close" (an orderly FIN, not an abortive reset, which discards unsent data). Thirty connections per kind make a
+    /// lost frame show up reliably.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(ServerInitiatedFailures))]
+    public async Task ServerFailingTheConnectionAlwaysDeliversItsCloseFrame(string name, byte[] frame, int code)
+    {
+        Assert.NotEmpty(name);
+        const int attempts = 30;
+        var lost = 0;
+        var resets = 0;
+        for (var batch = 0; batch < attempts / 10; batch++)
+        {
+            var outcomes = await Task.WhenAll(Enumerable.Range(0, 10).Select(async _ =>
+            {
+                using var ws = await server.ConnectAsync();
+                await ws.SendAsync(frame);
+                try
+                {
+                    var close = await ws.ReadUntilCloseAsync();
+                    Assert.True(close?.CloseCode == code, $"Expected close {code}, got {close?.ToString() ?? "no close frame"}");
+                    return await ws.ExpectTcpEndAsync() == TcpEnd.Reset ? "reset after close" : "orderly";
+                }
+                catch (SocketException ex) when (ex.SocketErrorCode == SocketError.ConnectionReset)
+                {
+                    return "reset, close frame lost";
+                }
+            }));
+            lost += outcomes.Count(o => o == "reset, close frame lost");
+            resets += outcomes.Count(o => o.StartsWith("reset", StringComparison.Ordinal));
+        }
+
+        output.WriteLine($"{name}: {lost} of {attempts} close frames lost, {resets} of {attempts} connections reset; lost elsewhere in this run: {KnownFindings.LostServerCloseFrames}");
+        // The close frame must always arrive. How TCP ends afterwards (FIN, or RST because the failing client's own bytes
+        // were left unread) is reported in the output, not asserted: RFC 6455 only asks that the server close TCP first.
+        Assert.True(lost == 0, $"{lost} of {attempts} close frames never arrived (the server reset the connection first); {resets} of {attempts} ended with a reset.");
+        await server.AssertStillServesAsync();
     }
 }

@@ -36,7 +36,12 @@ public class EchoServerFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _server = await TestServer.StartAsync(_configure);
+        _server = await TestServer.StartAsync(o =>
+        {
+            // A failing client here never answers the server's close; do not wait long for it.
+            o.CloseTimeout = TimeSpan.FromMilliseconds(300);
+            _configure?.Invoke(o);
+        });
         _server.Server.OnMessage("echo", e => e.Client.Send("echo", e.Data));
     }
 

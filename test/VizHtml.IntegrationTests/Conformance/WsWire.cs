@@ -8,6 +8,20 @@ using System.Text.Json.Nodes;
 namespace VizHtml.IntegrationTests.Conformance;
 
 /// <summary>How the server ended the TCP connection after its close frame.</summary>
+/// <summary>Switches for server defects that are reported and asserted by a dedicated test, so other cases stay deterministic.</summary>
+internal static class KnownFindings
+{
+    /// <summary>
+    /// Finding 5 (fixed): after failing a connection the server used to reset TCP at once, and in some connections the
+    /// RST overtook its close frame. It now waits for the peer's close (bounded by the close timeout) before ending the
+    /// connection, so every case must see its close code.
+    /// </summary>
+    public const bool ResetMayLoseServerCloseFrame = false;
+
+    /// <summary>How many close frames were lost that way in this run (for the test output).</summary>
+    public static int LostServerCloseFrames;
+}
+
 internal enum TcpEnd
 {
     /// <summary>An orderly FIN: the read returned 0.</summary>
@@ -271,9 +285,26 @@ internal sealed class WsWire : IDisposable
     /// The server fails the connection: its next frame is a close with one of <paramref name="codes"/>, and then it
     /// ends the TCP connection within <see cref="Timeout"/> (RFC 6455 section 7.1.1 and 7.1.7).
     /// </summary>
-    public async Task<WsFrame> ExpectCloseAsync(params int[] codes)
+    /// <returns>The close frame; null only when <see cref="KnownFindings.ResetMayLoseServerCloseFrame"/> tolerated its loss.</returns>
+    public async Task<WsFrame?> ExpectCloseAsync(params int[] codes)
     {
-        var close = await ReadUntilCloseAsync();
+        WsFrame? close;
+        try
+        {
+            close = await ReadUntilCloseAsync();
+        }
+        catch (TimeoutException ex)
+        {
+            throw new TimeoutException($"Expected close {string.Join(" or ", codes)}: {ex.Message}", ex);
+        }
+        catch (SocketException ex) when (ex.SocketErrorCode == SocketError.ConnectionReset && KnownFindings.ResetMayLoseServerCloseFrame)
+        {
+            // Finding 5 (README.md): the server sometimes resets the connection before its close frame leaves it.
+            // The loss itself is asserted by CloseHandshakeTests.ServerFailingTheConnectionAlwaysDeliversItsCloseFrame.
+            Interlocked.Increment(ref KnownFindings.LostServerCloseFrames);
+            return null;
+        }
+
         Assert.True(close is not null, $"The server ended the TCP connection without a close frame (expected close {string.Join(" or ", codes)}).");
         Assert.True(close.CloseCode is { } code && codes.Contains(code), $"Expected close {string.Join(" or ", codes)}, got {close}");
         Assert.True(close.Fin, "RFC 6455 5.5: control frames MUST NOT be fragmented");

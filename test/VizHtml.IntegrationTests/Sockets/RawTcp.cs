@@ -15,9 +15,15 @@ internal sealed class RawTcp : IDisposable
 
     public Socket Socket { get; }
 
-    public static async Task<RawTcp> UpgradeAsync(int port)
+    public static async Task<RawTcp> UpgradeAsync(int port, int? receiveBufferBytes = null)
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        if (receiveBufferBytes is { } size)
+        {
+            // A fixed small window: a client that stops reading fills it, and the server's buffers, sooner.
+            socket.ReceiveBufferSize = size;
+        }
+
         await socket.ConnectAsync(IPAddress.Loopback, port);
         var key = Convert.ToBase64String(RandomNumberGenerator.GetBytes(16));
         var request = $"GET /vizhtml/socket HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n";

@@ -180,3 +180,87 @@ public sealed class SlowConsumerTests
         return seen;
     }
 }
+
+/// <summary>The scenario at scale: a hundred readers and one client that stops reading.</summary>
+public sealed class HundredClientsWithOneStalledTests
+{
+    [Fact]
+    public async Task AHundredReadersGetEveryBroadcastWhileOneStalledClientIsCutOffWithItsQueueBounded()
+    {
+        const long QueueBytes = 256 * 1024;
+        const int Messages = 480;
+        var payload = new string('p', 16 * 1024);
+        await using var test = await TestServer.StartAsync(o =>
+        {
+            o.MaxQueuedBytes = QueueBytes;
+            o.MaxConnectionsPerAddress = 200;
+            o.CloseTimeout = TimeSpan.FromSeconds(1);
+        });
+        var disconnects = new EventLog<VizDisconnectEvent>();
+        test.Server.OnDisconnect(disconnects.Add);
+        var connects = new EventLog<VizConnectEvent>();
+        test.Server.OnConnect(connects.Add);
+        var readers = new List<RawClient>();
+        for (var i = 0; i < 100; i++)
+        {
+            readers.Add(await RawClient.ConnectAsync(test.SocketUri));
+        }
+
+        using var stalled = await RawTcp.UpgradeAsync(test.Server.Port, receiveBufferBytes: 4096);
+        var all = await connects.WaitForCountAsync(101);
+        var stalledSide = all[^1].Client;
+        var progress = new int[readers.Count];
+        var received = readers.Select((r, index) => Task.Run(() => CountAsync(r, Messages, progress, index))).ToArray();
+        long maxQueued = 0;
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        for (var i = 0; i < Messages; i++)
+        {
+            // Paced by the slowest reader, as a host sending state at a frame rate would be; never by the stalled client.
+            while (i - progress.Min() > 8 && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(1);
+            }
+
+            test.Server.SendAll("tick", new { i, payload });
+            maxQueued = Math.Max(maxQueued, stalledSide.Connection.QueuedBytes);
+        }
+
+        var counts = await Task.WhenAll(received).WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.All(counts, c => Assert.Equal(Messages, c));
+        var gone = (await disconnects.WaitForCountAsync(1))[0];
+        Assert.Same(stalledSide, gone.Client);
+        Assert.Equal(VizDisconnectReason.SlowConsumer, gone.Reason);
+        Assert.True(maxQueued <= QueueBytes + payload.Length + 64, $"the stalled client's queue reached {maxQueued} bytes");
+        Assert.Single(disconnects.Items);
+        foreach (var reader in readers)
+        {
+            reader.Dispose();
+        }
+    }
+
+    /// <summary>Counts messages and checks their order from the number at the front, without parsing the whole payload.</summary>
+    private static async Task<int> CountAsync(RawClient client, int expected, int[] progress, int index)
+    {
+        var buffer = new byte[64 * 1024];
+        var prefix = "{\"event\":\"tick\",\"data\":{\"i\":"u8.ToArray();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var next = 0;
+        while (next < expected)
+        {
+            var result = await client.Socket.ReceiveAsync(buffer.AsMemory(), timeout.Token);
+            var first = result.Count;
+            while (!result.EndOfMessage)
+            {
+                result = await client.Socket.ReceiveAsync(buffer.AsMemory(Math.Min(first, 1024)), timeout.Token);
+            }
+
+            Assert.True(buffer.AsSpan(0, prefix.Length).SequenceEqual(prefix));
+            Assert.True(System.Buffers.Text.Utf8Parser.TryParse(buffer.AsSpan(prefix.Length), out int i, out _));
+            Assert.Equal(next, i);
+            next++;
+            Volatile.Write(ref progress[index], next);
+        }
+
+        return next;
+    }
+}
