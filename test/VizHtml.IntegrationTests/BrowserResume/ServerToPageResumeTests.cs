@@ -162,15 +162,25 @@ public sealed class ServerToPageResumeTests(BrowserFixture browser) : IClassFixt
         var page = await ResumePage.OpenAsync(context, server.HttpBase, ResumePage.Reconnecting);
         await connects.WaitForCountAsync(1);
 
+        var client = (await connects.WaitForCountAsync(1))[0].Client;
         await context.SetOfflineAsync(true);
+        client.Send("n", 1);
+        client.Send("n", 2);
         await ResumePage.WaitAsync(page, "!socket.isConnected()");
         await context.SetOfflineAsync(false);
         await ResumePage.WaitAsync(page, "socket.isConnected()");
-        await connects.WaitForCountAsync(2);
+        var back = (await connects.WaitForCountAsync(2))[1];
 
         var closes = await ResumePage.EvalAsync<string[]>(
             page, "window.connection.filter(e => e.event === 'close').map(e => e.code + ' ' + e.reason + ' ' + e.wasClean)");
         Assert.Equal(["4000 server silent false"], closes);
         Assert.Equal(["open", "close", "open"], (await ResumePage.ConnectionEventsAsync(page)).Take(3));
+
+        // The page's 4000 keeps the session: same client, and what was sent while it was silent is replayed.
+        Assert.Same(client, back.Client);
+        Assert.True(back.Resumed && back.Recovered, $"resumed {back.Resumed}, recovered {back.Recovered}");
+        await ResumePage.WaitAsync(page, "window.received.filter(e => e.event === 'n').length >= 2");
+        var numbers = await ResumePage.ReceivedNumbersAsync(page, "n");
+        Assert.Equal(new[] { 1, 2 }, numbers);
     }
 }
