@@ -20,7 +20,7 @@ public sealed class PageToServerQueueTests(BrowserFixture browser) : IClassFixtu
         server.Server.OnConnect(connects.Add);
         var received = new EventLog<int>();
         server.Server.OnMessage("m", e => received.Add((int)e.Data));
-        await using var proxy = CuttableTcpProxy.Start(server.Server.Port);
+        await using var proxy = new Faults.FaultProxy(server.Server.Port);
         await using var context = await browser.NewContextAsync();
         var page = await ResumePage.OpenAsync(context, proxy.HttpBase, ResumePage.Reconnecting);
         await connects.WaitForCountAsync(1);
@@ -57,7 +57,7 @@ public sealed class PageToServerQueueTests(BrowserFixture browser) : IClassFixtu
         server.Server.OnMessage("m", e => received.Add((int)e.Data));
         var volatiles = new EventLog<VizMessageEvent>();
         server.Server.OnMessage("v", volatiles.Add);
-        await using var proxy = CuttableTcpProxy.Start(server.Server.Port);
+        await using var proxy = new Faults.FaultProxy(server.Server.Port);
         await using var context = await browser.NewContextAsync();
         var options = new { autoReconnect = true, reconnect = new { initialDelayMs = 50, maxDelayMs = 200 }, offlineQueue = new { maxMessages = 3 } };
         var page = await ResumePage.OpenAsync(context, proxy.HttpBase, options);

@@ -20,7 +20,7 @@ public sealed class ServerToPageResumeTests(BrowserFixture browser) : IClassFixt
         var disconnects = new EventLog<VizDisconnectEvent>();
         server.Server.OnConnect(connects.Add);
         server.Server.OnDisconnect(disconnects.Add);
-        await using var proxy = CuttableTcpProxy.Start(server.Server.Port);
+        await using var proxy = new Faults.FaultProxy(server.Server.Port);
         await using var context = await browser.NewContextAsync();
         var page = await ResumePage.OpenAsync(context, proxy.HttpBase, ResumePage.Reconnecting);
         var client = Assert.Single(await connects.WaitForCountAsync(1)).Client;
@@ -85,7 +85,7 @@ public sealed class ServerToPageResumeTests(BrowserFixture browser) : IClassFixt
         var disconnects = new EventLog<VizDisconnectEvent>();
         server.Server.OnConnect(connects.Add);
         server.Server.OnDisconnect(disconnects.Add);
-        await using var proxy = CuttableTcpProxy.Start(server.Server.Port);
+        await using var proxy = new Faults.FaultProxy(server.Server.Port);
         await using var context = await browser.NewContextAsync();
         var page = await ResumePage.OpenAsync(context, proxy.HttpBase, ResumePage.Reconnecting);
         var client = Assert.Single(await connects.WaitForCountAsync(1)).Client;

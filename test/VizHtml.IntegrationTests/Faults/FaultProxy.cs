@@ -7,7 +7,7 @@ namespace VizHtml.IntegrationTests.Faults;
 /// A TCP proxy on loopback between a client and the server that injects network faults: cut every link (with a TCP
 /// reset, optionally in the middle of a frame), stall, slice into 1-byte writes, throttle, refuse new connections.
 /// </summary>
-internal sealed class FaultProxy : IAsyncDisposable
+public sealed class FaultProxy : IAsyncDisposable
 {
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
     private readonly int _upstreamPort;
@@ -27,6 +27,9 @@ internal sealed class FaultProxy : IAsyncDisposable
     }
 
     public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
+
+    /// <summary>The proxy's base URL: a page loaded from here has its socket go through the proxy too.</summary>
+    public Uri HttpBase => new($"http://127.0.0.1:{Port}/");
 
     /// <summary>Forward every read in 1-byte writes (TCP segments of one byte each).</summary>
     public bool SliceIntoSingleBytes { get; set; }
@@ -75,6 +78,15 @@ internal sealed class FaultProxy : IAsyncDisposable
     public void Stall() => _stalled = true;
 
     public void Resume() => _stalled = false;
+
+    /// <summary>The network goes down: every link is reset and new connections are refused until <see cref="GoUp"/>.</summary>
+    public void GoDown()
+    {
+        RefuseNewConnections = true;
+        CutAll();
+    }
+
+    public void GoUp() => RefuseNewConnections = false;
 
     /// <summary>New connections are accepted and reset at once while this is set.</summary>
     public bool RefuseNewConnections { get => _refusing; set => _refusing = value; }
