@@ -57,7 +57,7 @@ public sealed class VizHtmlClient : IAsyncDisposable
 
     private readonly Uri _socketUri;
     private readonly VizHtmlClientOptions _options;
-    private readonly JsonSerializerOptions _json;
+    private readonly Protocol.EnvelopeSerializer _serializer;
     private readonly ILogger _logger;
     private readonly MessageHandlers<VizClientMessageEvent> _messages;
     private readonly HandlerList<Action<VizClientConnectionEvent>> _connectionHandlers = new();
@@ -81,7 +81,7 @@ public sealed class VizHtmlClient : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(server);
         _options = options ?? new VizHtmlClientOptions();
-        _json = _options.JsonSerializerOptions ?? new JsonSerializerOptions(JsonSerializerDefaults.Web);
+        _serializer = new Protocol.EnvelopeSerializer(_options.JsonSerializerOptions ?? new JsonSerializerOptions(JsonSerializerDefaults.Web));
         _logger = (_options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger("VizHtml.Client");
         _messages = new MessageHandlers<VizClientMessageEvent>(_logger);
         var scheme = server.Scheme is "https" or "wss" ? "wss" : "ws";
@@ -144,7 +144,7 @@ public sealed class VizHtmlClient : IAsyncDisposable
         lock (_gate)
         {
             var seq = ++_lastSent;
-            var payload = JsonSerializer.SerializeToUtf8Bytes(new JsonObject { ["event"] = eventName, ["data"] = JsonSerializer.SerializeToNode(data, _json), ["seq"] = seq });
+            var payload = _serializer.Serialize(eventName, data, seq);
             _pending.Enqueue((seq, payload, TimeProvider.System.GetTimestamp()));
             while (_pending.Count > _options.MaxPendingSends)
             {

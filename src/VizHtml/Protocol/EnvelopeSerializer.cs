@@ -13,7 +13,10 @@ internal sealed class EnvelopeSerializer
     public EnvelopeSerializer(JsonSerializerOptions options) => _options = options;
 
     /// <summary>Serializes <paramref name="data"/> under <paramref name="eventName"/> into a new exact-size array.</summary>
-    public byte[] Serialize(string eventName, object? data)
+    public byte[] Serialize(string eventName, object? data) => Serialize(eventName, data, seq: 0);
+
+    /// <summary>As <see cref="Serialize(string, object?)"/>, with a <c>seq</c> member when <paramref name="seq"/> is positive (a client's numbered event).</summary>
+    public byte[] Serialize(string eventName, object? data, long seq)
     {
         var buffer = new ArrayBufferWriter<byte>(256);
         using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = _options.Encoder, SkipValidation = true }))
@@ -28,6 +31,11 @@ internal sealed class EnvelopeSerializer
             else
             {
                 JsonSerializer.Serialize(writer, data, data.GetType(), _options);
+            }
+
+            if (seq > 0)
+            {
+                writer.WriteNumber("seq", seq);
             }
 
             writer.WriteEndObject();
