@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Unicode;
 using VizHtml.Connections;
+using VizHtml.Fuzz;
 using VizHtml.Protocol;
 
 namespace VizHtml.Tests.Protocol;
@@ -378,105 +379,5 @@ internal static class FuzzInvariants
         }
 
         return data;
-    }
-
-    /// <summary>What a replay buffer should hold, written as plainly as possible.</summary>
-    private sealed class ReplayModel(int maxCount, long maxBytes, long maxAgeTicks)
-    {
-        private readonly List<(long Seq, int Length, long Timestamp)> _kept = [];
-        private readonly HashSet<long> _lost = [];
-
-        public int Count => _kept.Count;
-
-        public long Bytes => _kept.Sum(e => (long)e.Length);
-
-        public long Acknowledged { get; private set; }
-
-        public long LostThrough => _lost.Count == 0 ? 0 : _lost.Max();
-
-        public static byte[] PayloadFor(long seq, int length)
-        {
-            var payload = new byte[length];
-            for (var i = 0; i < length; i++)
-            {
-                payload[i] = unchecked((byte)((seq * 131) + (i * 7)));
-            }
-
-            return payload;
-        }
-
-        public void Append(long seq, int length, long now)
-        {
-            _kept.Add((seq, length, now));
-            while (_kept.Count > maxCount || Bytes > maxBytes)
-            {
-                DropOldest();
-            }
-        }
-
-        public void Acknowledge(long seq)
-        {
-            if (seq > Acknowledged)
-            {
-                Acknowledged = seq;
-                _kept.RemoveAll(e => e.Seq <= seq);
-            }
-        }
-
-        public void Expire(long now)
-        {
-            while (_kept.Count > 0 && now - _kept[0].Timestamp > maxAgeTicks)
-            {
-                DropOldest();
-            }
-        }
-
-        /// <summary>docs/protocol.md: a recovered resume replays every reliable event after lastSeq, so all of (lastSeq, lastSent] must be kept.</summary>
-        public bool CanReplayFrom(long lastSeq, long lastSent, long now)
-        {
-            Expire(now);
-            var first = Math.Max(lastSeq, 0) + 1;
-            if (lastSent - first + 1 > _kept.Count)
-            {
-                return false;
-            }
-
-            var kept = _kept.Select(e => e.Seq).ToHashSet();
-            for (var seq = first; seq <= lastSent; seq++)
-            {
-                if (!kept.Contains(seq))
-                {
-                    return false;
-                }
-            }
-
-            return lastSeq <= lastSent;
-        }
-
-        public List<(long Seq, int Length)> After(long lastSeq) => _kept.Where(e => e.Seq > lastSeq).Select(e => (e.Seq, e.Length)).ToList();
-
-        public string Describe() => $"model keeps [{string.Join(",", _kept.Select(e => e.Seq))}], acknowledged {Acknowledged}, lost [{string.Join(",", _lost.Order())}]";
-
-        private void DropOldest()
-        {
-            var oldest = _kept[0];
-            _kept.RemoveAt(0);
-            if (oldest.Seq > Acknowledged)
-            {
-                _lost.Add(oldest.Seq);
-            }
-        }
-    }
-
-    /// <summary>A clock that moves only when told to; one tick per 100 ns, as <see cref="TimeSpan"/>.</summary>
-    private sealed class ManualTimeProvider : TimeProvider
-    {
-        private long _now = 1_000_000_000;
-
-        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
-
-        public override long GetTimestamp() => _now;
-
-        public void Advance(TimeSpan by) => _now += by.Ticks;
     }
 }
