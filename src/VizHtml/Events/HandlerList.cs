@@ -9,8 +9,6 @@ internal sealed class HandlerList<T>
 
     public T[] Snapshot => Volatile.Read(ref _handlers);
 
-    public bool IsEmpty => Snapshot.Length == 0;
-
     public IDisposable Add(T handler)
     {
         lock (_gate)

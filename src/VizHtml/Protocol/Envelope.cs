@@ -3,12 +3,11 @@ using System.Text.Json;
 namespace VizHtml.Protocol;
 
 /// <summary>
-/// The wire names of protocol version 1: every frame is <c>{"event": name, "data": value}</c>.
+/// The wire names: every frame is <c>{"event": name, "data": value}</c>, plus <c>seq</c> and the <c>$</c> control
+/// events of protocol version 2 (docs/protocol.md).
 /// </summary>
 internal static class Envelope
 {
-    public const int Version = 1;
-
     public static readonly JsonEncodedText EventProperty = JsonEncodedText.Encode("event");
     public static readonly JsonEncodedText DataProperty = JsonEncodedText.Encode("data");
 

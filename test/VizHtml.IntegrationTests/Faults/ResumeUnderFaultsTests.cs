@@ -62,7 +62,7 @@ public sealed class ResumeUnderFaultsTests
                 client.Send("c2s", next);
             }
 
-            await WaitUntilAsync(() => client.IsConnected && proxy.LiveLinks > 0);
+            await TestServer.WaitUntilAsync(() => client.IsConnected && proxy.LiveLinks > 0);
             switch (round % 5)
             {
                 case 0:
@@ -72,7 +72,7 @@ public sealed class ResumeUnderFaultsTests
                 case 2:
                     proxy.CutInTheMiddleOfTheNextFrame();
                     test.Server.SendAll("s2c-filler", new string('x', 2000));
-                    await WaitUntilAsync(() => !proxy.MidFrameCutPending);
+                    await TestServer.WaitUntilAsync(() => !proxy.MidFrameCutPending);
                     break;
                 case 3:
                     proxy.SliceIntoSingleBytes = !proxy.SliceIntoSingleBytes;
@@ -91,7 +91,7 @@ public sealed class ResumeUnderFaultsTests
         // A cut can find its link already gone (a reconnect in flight); make up the count.
         while (proxy.Cuts < 100)
         {
-            await WaitUntilAsync(() => client.IsConnected && proxy.LiveLinks > 0);
+            await TestServer.WaitUntilAsync(() => client.IsConnected && proxy.LiveLinks > 0);
             proxy.CutAll();
         }
 
@@ -127,7 +127,7 @@ public sealed class ResumeUnderFaultsTests
 
         proxy.RefuseNewConnections = true;
         proxy.CutAll();
-        await WaitUntilAsync(() => test.Server.AwayCount == 1);
+        await TestServer.WaitUntilAsync(() => test.Server.AwayCount == 1);
         for (var i = 0; i < 100; i++)
         {
             test.Server.SendAll("s2c", i);
@@ -140,15 +140,5 @@ public sealed class ResumeUnderFaultsTests
         var serverSide = (await serverConnects.WaitForCountAsync(2))[1];
         Assert.True(serverSide.Resumed);
         Assert.False(serverSide.Recovered);
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow + TestServer.Timeout;
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the condition did not become true in time");
-            await Task.Delay(2);
-        }
     }
 }

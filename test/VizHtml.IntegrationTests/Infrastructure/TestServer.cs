@@ -53,6 +53,17 @@ public sealed class TestServer : IAsyncDisposable
     }
 
     public async ValueTask DisposeAsync() => await Server.DisposeAsync().AsTask().WaitAsync(Timeout);
+
+    /// <summary>Polls a condition that no event signals (counts inside the server, a proxy's links), within <see cref="Timeout"/>.</summary>
+    public static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow + Timeout;
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the condition did not become true in time");
+            await Task.Delay(2);
+        }
+    }
 }
 
 /// <summary>A plain ClientWebSocket that speaks the envelope protocol, as any Node or Python client would.</summary>

@@ -107,7 +107,7 @@ public sealed class ResumeTests
         }
 
         (await connects.WaitForCountAsync(1))[0].Client.Connection.Abort();
-        await WaitUntilAsync(() => test.Server.AwayCount == 1);
+        await TestServer.WaitUntilAsync(() => test.Server.AwayCount == 1);
 
         using var second = await V2Client.ConnectAsync(test);
         var resumed = await second.HelloAsync(welcome["token"]!.GetValue<string>(), lastSeq: 0);
@@ -133,7 +133,7 @@ public sealed class ResumeTests
         using var first = await V2Client.ConnectAsync(test);
         var welcome = await first.HelloAsync(token: null, lastSeq: 0);
         (await connects.WaitForCountAsync(1))[0].Client.Connection.Abort();
-        await WaitUntilAsync(() => test.Server.AwayCount == 1);
+        await TestServer.WaitUntilAsync(() => test.Server.AwayCount == 1);
         for (var i = 1; i <= 10; i++)
         {
             test.Server.SendAll("n", i);
@@ -177,7 +177,7 @@ public sealed class ResumeTests
         using var first = await V2Client.ConnectAsync(test);
         var token1 = (await first.HelloAsync(null, 0))["token"]!.GetValue<string>();
         (await connects.WaitForCountAsync(1))[0].Client.Connection.Abort();
-        await WaitUntilAsync(() => test.Server.AwayCount == 1);
+        await TestServer.WaitUntilAsync(() => test.Server.AwayCount == 1);
 
         using var second = await V2Client.ConnectAsync(test);
         var token2 = (await second.HelloAsync(token1, 0))["token"]!.GetValue<string>();
@@ -240,9 +240,9 @@ public sealed class ResumeTests
         using var first = await V2Client.ConnectAsync(test);
         var token = (await first.HelloAsync(null, 0))["token"]!.GetValue<string>();
         (await connects.WaitForCountAsync(1))[0].Client.Connection.Abort();
-        await WaitUntilAsync(() => test.Server.AwayCount == 1);
+        await TestServer.WaitUntilAsync(() => test.Server.AwayCount == 1);
 
-        await WaitUntilAsync(() => test.Server.AwayCount == 0);
+        await TestServer.WaitUntilAsync(() => test.Server.AwayCount == 0);
         using var second = await V2Client.ConnectAsync(test);
         Assert.False((await second.HelloAsync(token, 0))["resumed"]!.GetValue<bool>());
     }
@@ -258,16 +258,6 @@ public sealed class ResumeTests
 
         using var second = await V2Client.ConnectAsync(test);
         Assert.False((await second.HelloAsync(token, 0))["resumed"]!.GetValue<bool>());
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow + TestServer.Timeout;
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the condition did not become true in time");
-            await Task.Delay(10);
-        }
     }
 
     /// <summary>A raw protocol version 2 client, as vizhtml.js speaks it.</summary>
