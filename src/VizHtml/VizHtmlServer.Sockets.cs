@@ -169,6 +169,7 @@ public sealed partial class VizHtmlServer
     {
         var token = (data as JsonObject)?["token"] is JsonValue t && t.TryGetValue<string>(out var s) ? s : null;
         var lastSeq = ReadLong(data, "lastSeq") ?? 0;
+        var batch = (data as JsonObject)?["batch"] is JsonValue b && b.TryGetValue<bool>(out var wantsBatch) && wantsBatch;
         VizClient client;
         bool resumed = false, recovered = false;
         Connection? replaced = null;
@@ -193,7 +194,7 @@ public sealed partial class VizHtmlServer
                 client.Attach(connection);
                 session.DetachedAt = null;
                 _sessionsByToken[session.RotateToken()] = client;
-                connection.TryEnqueue(OutboundFrame.Message(Welcome(client, resumed, recovered)), withinBounds: false);
+                connection.TryEnqueue(WelcomeFrame(client, resumed, recovered, batch), withinBounds: false);
                 if (recovered)
                 {
                     foreach (var (seq, payload) in session.Replay.After(lastSeq))
@@ -224,7 +225,7 @@ public sealed partial class VizHtmlServer
             _targets.Add(client);
             lock (client.Session.Gate)
             {
-                connection.TryEnqueue(OutboundFrame.Message(Welcome(client, resumed: false, recovered: false)), withinBounds: false);
+                connection.TryEnqueue(WelcomeFrame(client, resumed: false, recovered: false, batch), withinBounds: false);
             }
         }
 
@@ -301,7 +302,13 @@ public sealed partial class VizHtmlServer
 
     private static readonly byte[] HeartbeatPayload = """{"event":"$heartbeat","data":null}"""u8.ToArray();
 
-    private byte[] Welcome(VizClient client, bool resumed, bool recovered) => ControlMessage(Envelope.WelcomeEvent, new JsonObject
+    private OutboundFrame WelcomeFrame(VizClient client, bool resumed, bool recovered, bool batch)
+    {
+        var frame = OutboundFrame.Message(Welcome(client, resumed, recovered, batch));
+        return batch ? frame.ThatStartsBatching() : frame;
+    }
+
+    private byte[] Welcome(VizClient client, bool resumed, bool recovered, bool batch) => ControlMessage(Envelope.WelcomeEvent, new JsonObject
     {
         ["v"] = 2,
         ["id"] = client.Id,
@@ -312,6 +319,7 @@ public sealed partial class VizHtmlServer
         ["lastSeq"] = client.Session.LastReceived,
         ["sentSeq"] = client.Session.LastSent,
         ["heartbeatMs"] = (long)_options.HeartbeatInterval.TotalMilliseconds,
+        ["batch"] = batch,
     });
 
     private static byte[] ControlMessage(string eventName, JsonNode data) =>

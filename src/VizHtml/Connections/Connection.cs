@@ -24,7 +24,7 @@ internal sealed class Connection
     private readonly CancellationTokenSource _abort;
     private readonly CancellationTokenSource _writeTimeout;
     private readonly RateLimiter _rate;
-    private byte[]? _composeBuffer;
+    private bool _batching;
     private long _lastWrite;
     private readonly Lock _latestGate = new();
     private Dictionary<string, LatestSlot>? _latest;
@@ -404,21 +404,25 @@ internal sealed class Connection
     {
         var reader = _queue.Reader;
         using var sendToken = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _writeTimeout.Token);
+        var batch = new OutboundBatch();
         try
         {
             while (await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
             {
+                // Drains everything queued: with batching on, it leaves in as few frames (and writes) as there are full batches.
                 while (reader.TryRead(out var frame))
                 {
                     if (_overflowed)
                     {
                         // The client fell too far behind: what is queued is dropped and it is told why.
+                        batch.Abandon();
                         await CloseOutputAsync(SlowConsumerStatus, _closeDescription).ConfigureAwait(false);
                         return;
                     }
 
                     if (frame.CloseStatus is { } status)
                     {
+                        await FlushAsync(batch, sendToken.Token).ConfigureAwait(false);
                         await CloseOutputAsync(status, frame.CloseDescription).ConfigureAwait(false);
 
                         // The read loop now waits for the peer's close; a peer that never answers is cut off.
@@ -427,20 +431,30 @@ internal sealed class Connection
                     }
 
                     var (payload, delivered) = frame.LatestKey is { } key ? TakeLatest(key) : (frame.Payload, frame.Delivered);
-                    var wire = frame.Seq > 0 ? Sequenced(frame.Seq, payload) : payload;
+                    if (_batching && !frame.StartsBatching)
+                    {
+                        if (!batch.TryAdd(frame.Seq, payload, delivered))
+                        {
+                            await FlushAsync(batch, sendToken.Token).ConfigureAwait(false);
+                            batch.TryAdd(frame.Seq, payload, delivered);
+                        }
 
-                    // A peer that stops reading fills the TCP buffers and this write stalls; past SendTimeout it is cut off.
-                    _writeTimeout.CancelAfter(_options.SendTimeout);
-                    await _socket.SendAsync(wire, WebSocketMessageType.Text, endOfMessage: true, sendToken.Token).ConfigureAwait(false);
-                    _writeTimeout.CancelAfter(Timeout.InfiniteTimeSpan);
-                    Interlocked.Exchange(ref _lastWrite, _options.TimeProvider.GetTimestamp());
-                    Unaccount(payload.Length);
-                    delivered?.TrySetResult(true);
+                        continue;
+                    }
+
+                    // Unbatched: one message, one frame (and the welcome that turns batching on always goes alone).
+                    await FlushAsync(batch, sendToken.Token).ConfigureAwait(false);
+                    batch.TryAdd(frame.Seq, payload, delivered);
+                    await FlushAsync(batch, sendToken.Token).ConfigureAwait(false);
+                    _batching |= frame.StartsBatching;
                 }
+
+                await FlushAsync(batch, sendToken.Token).ConfigureAwait(false);
             }
 
             if (_overflowed)
             {
+                batch.Abandon();
                 await CloseOutputAsync(SlowConsumerStatus, _closeDescription).ConfigureAwait(false);
             }
         }
@@ -458,29 +472,28 @@ internal sealed class Connection
             RecordReason(VizDisconnectReason.ConnectionLost, null, null);
             await _abort.CancelAsync().ConfigureAwait(false);
         }
+        finally
+        {
+            batch.Abandon();
+        }
     }
 
-    /// <summary>
-    /// Puts this client's sequence number in front of a payload shared with other clients: <c>{"seq":N,</c> followed by the
-    /// payload without its opening brace, in a buffer the write loop reuses.
-    /// </summary>
-    private ReadOnlyMemory<byte> Sequenced(long seq, ReadOnlyMemory<byte> payload)
+    /// <summary>Writes what <paramref name="batch"/> holds as one frame, then marks its messages delivered.</summary>
+    private async ValueTask FlushAsync(OutboundBatch batch, CancellationToken sendToken)
     {
-        ReadOnlySpan<byte> prefix = "{\"seq\":"u8;
-        var needed = prefix.Length + 20 + 1 + payload.Length;
-        if (_composeBuffer is null || _composeBuffer.Length < needed)
+        if (batch.Count == 0)
         {
-            _composeBuffer = new byte[Math.Max(needed, 256)];
+            return;
         }
 
-        var span = _composeBuffer.AsSpan();
-        prefix.CopyTo(span);
-        var at = prefix.Length;
-        seq.TryFormat(span[at..], out var digits, provider: System.Globalization.CultureInfo.InvariantCulture);
-        at += digits;
-        span[at++] = (byte)',';
-        payload.Span[1..].CopyTo(span[at..]);
-        return _composeBuffer.AsMemory(0, at + payload.Length - 1);
+        // A peer that stops reading fills the TCP buffers and this write stalls; past SendTimeout it is cut off.
+        _writeTimeout.CancelAfter(_options.SendTimeout);
+        await _socket.SendAsync(batch.Frame, WebSocketMessageType.Text, endOfMessage: true, sendToken).ConfigureAwait(false);
+        _writeTimeout.CancelAfter(Timeout.InfiniteTimeSpan);
+        Interlocked.Exchange(ref _lastWrite, _options.TimeProvider.GetTimestamp());
+        Interlocked.Add(ref _queuedCount, -batch.Count);
+        Interlocked.Add(ref _queuedBytes, -batch.PayloadBytes);
+        batch.Complete();
     }
 
     private void OnPeerClosed()

@@ -8,9 +8,10 @@ namespace VizHtml.Connections;
 /// </summary>
 internal readonly struct OutboundFrame
 {
-    private OutboundFrame(ReadOnlyMemory<byte> payload, VizDelivery delivery, string? latestKey, TaskCompletionSource<bool>? delivered, WebSocketCloseStatus? closeStatus, string? closeDescription, long seq = 0)
+    private OutboundFrame(ReadOnlyMemory<byte> payload, VizDelivery delivery, string? latestKey, TaskCompletionSource<bool>? delivered, WebSocketCloseStatus? closeStatus, string? closeDescription, long seq = 0, bool startsBatching = false)
     {
         Seq = seq;
+        StartsBatching = startsBatching;
         Payload = payload;
         Delivery = delivery;
         LatestKey = latestKey;
@@ -24,7 +25,15 @@ internal readonly struct OutboundFrame
     /// <summary>The per-client sequence number written in front of the shared payload; 0 for an unsequenced frame.</summary>
     public long Seq { get; }
 
-    public OutboundFrame WithSeq(long seq) => new(Payload, Delivery, LatestKey, Delivered, CloseStatus, CloseDescription, seq);
+    public OutboundFrame WithSeq(long seq) => new(Payload, Delivery, LatestKey, Delivered, CloseStatus, CloseDescription, seq, StartsBatching);
+
+    /// <summary>
+    /// Set on the <c>$welcome</c> to a client that announced batching: it goes in a frame of its own, and the frames after
+    /// it may carry several envelopes.
+    /// </summary>
+    public bool StartsBatching { get; }
+
+    public OutboundFrame ThatStartsBatching() => new(Payload, Delivery, LatestKey, Delivered, CloseStatus, CloseDescription, Seq, startsBatching: true);
 
     public VizDelivery Delivery { get; }
 

@@ -232,7 +232,7 @@ public sealed class VizHtmlClient : IAsyncDisposable
         var watching = WatchAsync(socket, connection.Token);
         try
         {
-            await SendRawAsync(socket, new JsonObject { ["event"] = "$hello", ["data"] = new JsonObject { ["v"] = 2, ["token"] = _token, ["lastSeq"] = lastReceived } }, connection.Token).ConfigureAwait(false);
+            await SendRawAsync(socket, new JsonObject { ["event"] = "$hello", ["data"] = new JsonObject { ["v"] = 2, ["token"] = _token, ["lastSeq"] = lastReceived, ["batch"] = true } }, connection.Token).ConfigureAwait(false);
             await ReceiveLoopAsync(socket, outbox.Writer, connection.Token).ConfigureAwait(false);
         }
         finally
@@ -267,42 +267,65 @@ public sealed class VizHtmlClient : IAsyncDisposable
             while (!result.EndOfMessage);
 
             Interlocked.Exchange(ref _lastInbound, TimeProvider.System.GetTimestamp());
-            if (JsonNode.Parse(buffer.WrittenSpan) is not JsonObject envelope || envelope["event"]?.GetValue<string>() is not { } name)
+
+            // A frame holds one envelope, or after a batching welcome, an array of them to handle in order.
+            switch (JsonNode.Parse(buffer.WrittenSpan))
             {
-                continue;
+                case JsonObject envelope:
+                    OnEnvelope(envelope, outbox);
+                    break;
+                case JsonArray batch:
+                    foreach (var item in batch)
+                    {
+                        if (item is JsonObject envelope)
+                        {
+                            OnEnvelope(envelope, outbox);
+                        }
+                    }
+
+                    break;
             }
 
-            switch (name)
-            {
-                case Protocol.Envelope.WelcomeEvent:
-                    OnWelcome((JsonObject)envelope["data"]!, outbox);
-                    continue;
-                case Protocol.Envelope.AckEvent:
-                    OnAck(envelope["data"]?["seq"]?.GetValue<long>() ?? 0);
-                    continue;
-                case Protocol.Envelope.HeartbeatEvent:
-                    continue;
-            }
-
-            if (envelope["seq"]?.GetValue<long>() is { } seq)
-            {
-                // A replayed event this client already has: dropped, so each arrives once.
-                if (seq <= _lastReceived)
-                {
-                    continue;
-                }
-
-                _lastReceived = seq;
-            }
-
-            var data = envelope["data"];
-            envelope.Remove("data");
-            _messages.Deliver(name, new VizClientMessageEvent(name, VizData.FromNode(data)));
             if (_lastReceived - _lastAcked >= AckEvery)
             {
                 Acknowledge(outbox);
             }
         }
+    }
+
+    private void OnEnvelope(JsonObject envelope, ChannelWriter<byte[]> outbox)
+    {
+        if (envelope["event"]?.GetValue<string>() is not { } name)
+        {
+            return;
+        }
+
+        switch (name)
+        {
+            case Protocol.Envelope.WelcomeEvent:
+                OnWelcome((JsonObject)envelope["data"]!, outbox);
+                return;
+            case Protocol.Envelope.AckEvent:
+                OnAck(envelope["data"]?["seq"]?.GetValue<long>() ?? 0);
+                return;
+            case Protocol.Envelope.HeartbeatEvent:
+                return;
+        }
+
+        if (envelope["seq"]?.GetValue<long>() is { } seq)
+        {
+            // A replayed event this client already has: dropped, so each arrives once.
+            if (seq <= _lastReceived)
+            {
+                return;
+            }
+
+            _lastReceived = seq;
+        }
+
+        var data = envelope["data"];
+        envelope.Remove("data");
+        _messages.Deliver(name, new VizClientMessageEvent(name, VizData.FromNode(data)));
     }
 
     private void OnWelcome(JsonObject welcome, ChannelWriter<byte[]> outbox)
