@@ -286,7 +286,7 @@ public sealed partial class VizHtmlServer
                     }
                 }
 
-                foreach (var client in _registry.Snapshot)
+                foreach (var client in _registry.Current)
                 {
                     if (client.Session is not null && _options.TimeProvider.GetElapsedTime(client.Connection.LastWriteTimestamp, now) >= _options.HeartbeatInterval)
                     {

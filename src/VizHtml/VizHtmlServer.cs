@@ -200,7 +200,7 @@ public sealed partial class VizHtmlServer : IAsyncDisposable
             }
 
             _away.Clear();
-            foreach (var client in _registry.Snapshot)
+            foreach (var client in _registry.Current)
             {
                 client.Connection.RequestClose(VizDisconnectReason.ServerStopping, WebSocketCloseStatus.EndpointUnavailable, "server stopping");
             }
@@ -274,7 +274,7 @@ public sealed partial class VizHtmlServer : IAsyncDisposable
     {
         var frame = OutboundFrame.Message(Serialize(eventName, data), delivery, eventName);
         var queued = 0;
-        foreach (var client in _targets.Snapshot)
+        foreach (var client in _targets.Current)
         {
             // A client that is away keeps the event for its return, but is not counted.
             if (client.Enqueue(frame) && client.IsConnected)

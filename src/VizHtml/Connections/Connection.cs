@@ -479,6 +479,7 @@ internal sealed class Connection
     }
 
     /// <summary>Writes what <paramref name="batch"/> holds as one frame, then marks its messages delivered.</summary>
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask FlushAsync(OutboundBatch batch, CancellationToken sendToken)
     {
         if (batch.Count == 0)

@@ -1,24 +1,62 @@
 namespace VizHtml.Connections;
 
 /// <summary>
-/// The connected clients as a copy-on-write array: a broadcast or a client-list snapshot reads it without a
-/// lock; only connects and disconnects take the lock.
+/// The clients a broadcast goes to. Readers take <see cref="Current"/> without a lock and walk it; connects and
+/// disconnects take the lock and cost amortized O(1): a connect appends into spare capacity, a disconnect clears the
+/// client's slot, and the array is rebuilt only when it is full or mostly empty slots. A reader holding an older view
+/// never misses a client that stays connected, because a slot is never reused in the array that view reads.
 /// </summary>
 internal sealed class ConnectionRegistry
 {
+    private const int MinCapacity = 16;
+
     private readonly Lock _gate = new();
-    private VizClient[] _clients = [];
+    private readonly Dictionary<VizClient, int> _slots = new(ReferenceEqualityComparer.Instance);
+    private View _view = new([], 0);
+    private VizClient[]? _snapshot;
 
-    /// <summary>An immutable snapshot; safe to hand to callers.</summary>
-    public VizClient[] Snapshot => Volatile.Read(ref _clients);
+    /// <summary>The clients now, to walk without a lock.</summary>
+    public View Current => Volatile.Read(ref _view);
 
-    public int Count => Snapshot.Length;
+    /// <summary>An immutable array of the clients now; built on first use after a change, then shared.</summary>
+    public VizClient[] Snapshot
+    {
+        get
+        {
+            if (Volatile.Read(ref _snapshot) is { } snapshot)
+            {
+                return snapshot;
+            }
+
+            lock (_gate)
+            {
+                return _snapshot ??= [.. _view];
+            }
+        }
+    }
+
+    public int Count => Volatile.Read(ref _view).Live;
 
     public void Add(VizClient client)
     {
         lock (_gate)
         {
-            _clients = [.. _clients, client];
+            if (_slots.ContainsKey(client))
+            {
+                return;
+            }
+
+            var view = _view;
+            var items = view.Items;
+            var used = view.Used;
+            if (used == items.Length)
+            {
+                (items, used) = Rebuild(view, Math.Max(MinCapacity, view.Live * 2));
+            }
+
+            items[used] = client;
+            _slots[client] = used;
+            Publish(new View(items, used + 1, view.Live + 1));
         }
     }
 
@@ -26,10 +64,77 @@ internal sealed class ConnectionRegistry
     {
         lock (_gate)
         {
-            var index = Array.IndexOf(_clients, client);
-            if (index >= 0)
+            if (!_slots.Remove(client, out var slot))
             {
-                _clients = [.. _clients.AsSpan(0, index), .. _clients.AsSpan(index + 1)];
+                return;
+            }
+
+            var view = _view;
+            Volatile.Write(ref view.Items[slot], null);
+            var live = view.Live - 1;
+            if (view.Used - live > MinCapacity && view.Used - live > live)
+            {
+                // Mostly empty slots: a fresh, compact array (readers of the old one are unaffected).
+                var (items, used) = Rebuild(view, Math.Max(MinCapacity, live * 2));
+                Publish(new View(items, used, live));
+            }
+            else
+            {
+                Publish(new View(view.Items, view.Used, live));
+            }
+        }
+    }
+
+    private (VizClient?[] Items, int Used) Rebuild(View view, int capacity)
+    {
+        var items = new VizClient?[capacity];
+        var used = 0;
+        foreach (var client in view)
+        {
+            items[used] = client;
+            _slots[client] = used++;
+        }
+
+        return (items, used);
+    }
+
+    private void Publish(View view)
+    {
+        Volatile.Write(ref _view, view);
+        _snapshot = null;
+    }
+
+    /// <summary>A view of the clients: slots <c>[0, Used)</c> of an array that only ever gains clients at the end or loses them to null.</summary>
+    internal sealed class View(VizClient?[] items, int used, int live = 0)
+    {
+        public VizClient?[] Items { get; } = items;
+
+        public int Used { get; } = used;
+
+        public int Live { get; } = live;
+
+        public Enumerator GetEnumerator() => new(this);
+
+        /// <summary>Walks the view's clients, skipping slots of clients that left.</summary>
+        public struct Enumerator(View view)
+        {
+            private int _index = -1;
+            private VizClient? _current;
+
+            public readonly VizClient Current => _current!;
+
+            public bool MoveNext()
+            {
+                while (++_index < view.Used)
+                {
+                    _current = Volatile.Read(ref view.Items[_index]);
+                    if (_current is not null)
+                    {
+                        return true;
+                    }
+                }
+
+                return false;
             }
         }
     }
