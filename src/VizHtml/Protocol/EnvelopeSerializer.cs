@@ -18,8 +18,20 @@ internal sealed class EnvelopeSerializer
     /// <summary>As <see cref="Serialize(string, object?)"/>, with a <c>seq</c> member when <paramref name="seq"/> is positive (a client's numbered event).</summary>
     public byte[] Serialize(string eventName, object? data, long seq)
     {
-        var buffer = new ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = _options.Encoder, SkipValidation = true }))
+        // The writer and its buffer are reused per thread; only the exact-size result is allocated. That array is what every
+        // recipient's queue and replay buffer share, for as long as any of them holds it, so it is not pooled.
+        var scratch = t_scratch is { InUse: false } reusable ? reusable : t_scratch = new Scratch();
+        scratch.InUse = true;
+        if (!ReferenceEquals(scratch.Encoder, _options.Encoder))
+        {
+            scratch.Writer = new Utf8JsonWriter(scratch.Buffer, new JsonWriterOptions { Encoder = _options.Encoder, SkipValidation = true });
+            scratch.Encoder = _options.Encoder;
+        }
+
+        var writer = scratch.Writer;
+        scratch.Buffer.ResetWrittenCount();
+        writer.Reset(scratch.Buffer);
+        try
         {
             writer.WriteStartObject();
             writer.WriteString(Envelope.EventProperty, eventName);
@@ -39,9 +51,35 @@ internal sealed class EnvelopeSerializer
             }
 
             writer.WriteEndObject();
+            writer.Flush();
+            return scratch.Buffer.WrittenSpan.ToArray();
         }
+        finally
+        {
+            // A very large message does not keep its buffer on the thread.
+            // (A converter that sends from inside a serialization got a scratch of its own above.)
+            scratch.InUse = false;
+            if (scratch.Buffer.Capacity > MaxRetainedBytes && ReferenceEquals(t_scratch, scratch))
+            {
+                t_scratch = null;
+            }
+        }
+    }
 
-        return buffer.WrittenSpan.ToArray();
+    private const int MaxRetainedBytes = 64 * 1024;
+
+    [ThreadStatic]
+    private static Scratch? t_scratch;
+
+    private sealed class Scratch
+    {
+        public readonly ArrayBufferWriter<byte> Buffer = new(1024);
+        public Utf8JsonWriter Writer = null!;
+        public bool InUse;
+        public System.Text.Encodings.Web.JavaScriptEncoder? Encoder = Sentinel;
+
+        // Never equal to a real options encoder (null included), so the first use creates the writer.
+        private static readonly System.Text.Encodings.Web.JavaScriptEncoder Sentinel = System.Text.Encodings.Web.JavaScriptEncoder.Create(System.Text.Unicode.UnicodeRanges.None);
     }
 
     /// <summary>Builds the <c>$error</c> envelope the server sends back for rejected input.</summary>

@@ -80,5 +80,39 @@ public sealed class EnvelopeTests
         Assert.Equal("bad \"input\"", node["data"]!["message"]!.GetValue<string>());
     }
 
+    [Fact]
+    public void SerializingFromInsideAConverterDoesNotCorruptTheOuterEnvelope()
+    {
+        var options = new JsonSerializerOptions(JsonSerializerDefaults.Web);
+        var serializer = new EnvelopeSerializer(options);
+        options.Converters.Add(new SendingConverter(serializer));
+        var first = serializer.Serialize("outer", new Nested("x"));
+        var second = serializer.Serialize("again", 2);
+        var outer = JsonNode.Parse(first)!;
+        Assert.Equal("outer", outer["event"]!.GetValue<string>());
+        Assert.Equal("""{"event":"inner","data":"x"}""", outer["data"]!.GetValue<string>());
+        Assert.Equal("""{"event":"again","data":2}""", Encoding.UTF8.GetString(second));
+    }
+
+    [Fact]
+    public void ALargeEnvelopeAndTheSmallOneAfterItAreBothWhole()
+    {
+        var serializer = new EnvelopeSerializer(new JsonSerializerOptions(JsonSerializerDefaults.Web));
+        var large = new string('l', 200_000);
+        Assert.Equal(large, JsonNode.Parse(serializer.Serialize("big", large))!["data"]!.GetValue<string>());
+        Assert.Equal("""{"event":"small","data":1}""", Encoding.UTF8.GetString(serializer.Serialize("small", 1)));
+    }
+
+    private sealed record Nested(string Value);
+
+    // A converter that itself serializes an envelope, as one that sends from inside serialization would.
+    private sealed class SendingConverter(EnvelopeSerializer serializer) : System.Text.Json.Serialization.JsonConverter<Nested>
+    {
+        public override Nested Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => throw new NotSupportedException();
+
+        public override void Write(Utf8JsonWriter writer, Nested value, JsonSerializerOptions options) =>
+            writer.WriteStringValue(Encoding.UTF8.GetString(serializer.Serialize("inner", value.Value)));
+    }
+
     private InboundEnvelope Read(string text) => _reader.Read(Encoding.UTF8.GetBytes(text));
 }
