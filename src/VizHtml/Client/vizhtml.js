@@ -202,6 +202,7 @@
       if (this.config.autoReconnect && this.epoch === epoch) this.reconnect();
     }
 
+    // A v2 frame may be a batch: an array of envelopes.
     receive(ws, raw) {
       const v2 = this.v2;
       if (v2) this.lastInboundAt = Date.now();
@@ -212,7 +213,10 @@
       } catch (_) {
         return bad('that is not JSON', 0, raw);
       }
-      this.handle(ws, msg, raw);
+      if (!v2 || !Array.isArray(msg)) this.handle(ws, msg, raw);
+      // Each as if alone; stop if a handler closed the socket.
+      else for (let i = 0; i < msg.length && this.ws === ws; i++) this.handle(ws, msg[i], null);
+      // At most one ack per frame.
       if (v2 && this.unacked && this.ws === ws) this.noteHandled();
     }
 
@@ -249,7 +253,7 @@
       this.resuming = this.token !== null;
       this.lastInboundAt = Date.now();
       this.startSilenceWatch();
-      ws.send(control('$hello', { v: V, token: this.token, lastSeq: this.lastSeq }));
+      ws.send(control('$hello', { v: V, token: this.token, lastSeq: this.lastSeq, batch: true }));
     }
 
     handleWelcome(ws, data) {
