@@ -77,21 +77,14 @@ foreach (var (protocol, scenario) in new[] { (2, "browser-decode"), (1, "browser
     var median = Median(rates);
     var eventsPerFrame = 1 / framesPerEvent;
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"protocol {protocol}: median {median:N0} events/s ({eventsPerFrame:0.#} events per frame)"));
-    rows.Add(new JsonObject
-    {
-        ["scenario"] = scenario,
-        ["server"] = "chromium",
-        ["metric"] = "events_per_s",
-        ["unit"] = "events/s",
-        ["better"] = "higher",
-        ["values"] = new JsonArray(rates.Select(r => (JsonNode)Math.Round(r)).ToArray()),
-        ["median"] = Math.Round(median),
-        ["note"] = string.Create(
+    rows.Add(Row(
+        scenario,
+        rates,
+        string.Create(
             CultureInfo.InvariantCulture,
             $"vizhtml.js protocol {protocol}{(protocol == 2 ? " (announces batch)" : string.Empty)} in headless Chromium; "
             + $"{events:N0} events of {size} B string data from one SendAll loop, counted by one onevent handler; "
-            + $"page-side time from first to last event; {eventsPerFrame:0.#} events per WebSocket frame; median of {runs} runs after a warm-up"),
-    });
+            + $"page-side time from first to last event; {eventsPerFrame:0.#} events per WebSocket frame")));
 }
 
 foreach (var (perFrame, scenario) in new[] { (1, "browser-decode-script-only"), (100, "browser-decode-script-only-batched") })
@@ -113,20 +106,12 @@ foreach (var (perFrame, scenario) in new[] { (1, "browser-decode-script-only"), 
 
     var median = Median(rates);
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"script only, {perFrame} per frame: median {median:N0} events/s"));
-    rows.Add(new JsonObject
-    {
-        ["scenario"] = scenario,
-        ["server"] = "chromium",
-        ["metric"] = "events_per_s",
-        ["unit"] = "events/s",
-        ["better"] = "higher",
-        ["values"] = new JsonArray(rates.Select(r => (JsonNode)Math.Round(r)).ToArray()),
-        ["median"] = Math.Round(median),
-        ["note"] = string.Create(
+    rows.Add(Row(
+        scenario,
+        rates,
+        string.Create(
             CultureInfo.InvariantCulture,
-            $"vizhtml.js alone (protocol 2) in headless Chromium: {events:N0} pre-built events of {size} B string data, {perFrame} per frame, "
-            + $"fed to the script's message handler by a stand-in WebSocket (no network, no server); median of {runs} runs after a warm-up"),
-    });
+            $"vizhtml.js alone (protocol 2) in headless Chromium: {events:N0} pre-built events of {size} B string data, {perFrame} per frame, fed to the script's message handler by a stand-in WebSocket (no network, no server)")));
 }
 
 Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
@@ -156,6 +141,19 @@ async Task<double> ProbeFramesAsync(IPage page, int count)
     var frames = await page.EvaluateAsync<double>("() => window.bench.countFrames(false)");
     return frames / count;
 }
+
+// One result row as the suite's contract describes it.
+JsonObject Row(string scenario, List<double> rates, string note) => new()
+{
+    ["scenario"] = scenario,
+    ["server"] = "chromium",
+    ["metric"] = "events_per_s",
+    ["unit"] = "events/s",
+    ["better"] = "higher",
+    ["values"] = new JsonArray(rates.Select(r => (JsonNode)Math.Round(r)).ToArray()),
+    ["median"] = Math.Round(Median(rates)),
+    ["note"] = $"{note}; median of {rates.Count} runs after a warm-up",
+};
 
 int IntOption(string name, int fallback) =>
     StringOption(name) is { } text ? int.Parse(text, NumberStyles.AllowThousands, CultureInfo.InvariantCulture) : fallback;
