@@ -59,7 +59,10 @@ declare namespace viz {
         volatile?: boolean;
     }
 
-    /** A message event from the server. `data` is null when the server sent none. */
+    /**
+     * A message event from the server. `data` is null when the server sent none. With protocol 2 a server frame may
+     * be a batch (a JSON array of envelopes); each element arrives as its own event, in order.
+     */
     interface ServerEvent<T = any> {
         event: string;
         data: T;
@@ -123,6 +126,14 @@ declare namespace viz {
         /** Whether the last resume replayed every missed event; null while no connection has resumed. */
         readonly recovered: boolean | null;
 
+        /**
+         * Calls `fn` (with `this` = the socket) for server events named `name`, for the connection events 'open',
+         * 'close', 'error', 'resync' and 'overflow', or, with '*', for every server event. Handlers run in
+         * registration order; the same function registered twice runs twice. Handlers added or removed during a
+         * dispatch take effect from the next event. A handler that throws is reported with console.error and the
+         * others still run.
+         * @throws TypeError for an empty name or a handler that is not a function.
+         */
         onevent(name: 'open', fn: EventHandler<OpenEvent>): Unsubscribe;
         onevent(name: 'close', fn: EventHandler<CloseEvent>): Unsubscribe;
         onevent(name: 'error', fn: EventHandler<ErrorEvent>): Unsubscribe;
@@ -150,7 +161,11 @@ declare namespace viz {
         close(): void;
     }
 
-    /** An attribute bag that serialises exactly like the object it was made from. */
+    /**
+     * An attribute bag that serialises exactly like the object it was made from: a copy of its own enumerable
+     * properties (an own `__proto__` member, as JSON.parse can make, included). `viz.Data(obj)` works with or without
+     * `new`; `instanceof viz.Data` works.
+     */
     interface Data {
         [key: string]: any;
     }

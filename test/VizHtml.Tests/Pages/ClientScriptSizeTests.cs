@@ -1,0 +1,30 @@
+using System.IO.Compression;
+using System.Text;
+using VizHtml.Pages;
+
+namespace VizHtml.Tests.Pages;
+
+/// <summary>vizhtml.js stays small enough for a tablet on a slow network (issue 5: at most 6 KB gzipped).</summary>
+public sealed class ClientScriptSizeTests
+{
+    private const int MaxGzippedBytes = 6 * 1024;
+
+    [Fact]
+    public void TheServedScriptGzipsToAtMostSixKilobytes()
+    {
+        // The embedded resource the server hands out, not the file in the checkout.
+        var script = ClientScript.Script.Content;
+        Assert.NotEmpty(script);
+        Assert.Contains("viz.WebSocket", Encoding.UTF8.GetString(script), StringComparison.Ordinal);
+
+        using var compressed = new MemoryStream();
+        using (var gzip = new GZipStream(compressed, CompressionLevel.Optimal, leaveOpen: true))
+        {
+            gzip.Write(script);
+        }
+
+        Assert.True(
+            compressed.Length <= MaxGzippedBytes,
+            $"vizhtml.js is {script.Length:N0} bytes, {compressed.Length:N0} gzipped; the limit is {MaxGzippedBytes:N0} gzipped.");
+    }
+}
