@@ -65,6 +65,9 @@ internal sealed class Connection
 
     public string? CloseDescription => _closeDescription;
 
+    /// <summary>Whether this connection now writes several envelopes per frame (its client announced batching and was welcomed).</summary>
+    public bool Batching => Volatile.Read(ref _batching);
+
     /// <summary>Messages waiting to be written.</summary>
     public int QueuedMessages => Volatile.Read(ref _queuedCount);
 
