@@ -1,4 +1,5 @@
 using System.Net;
+using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using VizHtml;
 using VizHtml.BenchServers;
@@ -33,7 +34,13 @@ await using var server = new VizHtmlServer(new VizHtmlOptions
 server.OnMessage("echo", e => e.Client.Send("echo", e.Data));
 await server.StartAsync();
 
-await ServerControl.RunAsync(
+// VizHtml's embedded host takes SIGTERM and Ctrl+C for itself (it stops, the process does not exit), so the bench
+// host listens for them too and ends the process.
+using var signalled = new CancellationTokenSource();
+using var onSigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, _ => signalled.Cancel());
+using var onSigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, _ => signalled.Cancel());
+
+var exited = await ServerControl.RunAsync(
     server.Port,
     clients: () => server.ClientCount,
     broadcast: payload =>
@@ -41,5 +48,11 @@ await ServerControl.RunAsync(
         server.SendAll("b", payload);
         return ValueTask.CompletedTask;
     },
-    closeAsync: () => server.StopAsync());
+    closeAsync: () => server.StopAsync(),
+    stopping: signalled.Token);
+if (!exited)
+{
+    await server.StopAsync();
+}
+
 return 0;
