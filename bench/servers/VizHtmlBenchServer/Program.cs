@@ -29,6 +29,10 @@ await using var server = new VizHtmlServer(new VizHtmlOptions
     // The echo test sends as fast as replies come back; the default of 500 messages/s per client would measure
     // the rate limiter, not the server.
     MaxMessagesPerSecond = 1_000_000,
+
+    // Kept at the defaults: the send queue (MaxQueuedMessages 1024, MaxQueuedBytes 4 MiB). A "broadcast" burst
+    // that gets more than about 1024 events ahead of a client's socket disconnects that client with 4008 (slow
+    // consumer), as it would in a user's program.
 });
 
 server.OnMessage("echo", e => e.Client.Send("echo", e.Data));
