@@ -49,6 +49,9 @@ public sealed partial class VizHtmlServer : IAsyncDisposable
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, VizDelivery> _deliveryByEvent = new(StringComparer.Ordinal);
     private readonly ConnectionLimits _connectionLimits;
     private EmbeddedHost? _host;
+
+    /// <summary>The running Kestrel host, for tests.</summary>
+    internal EmbeddedHost? Host => _host;
     private CancellationTokenSource? _maintenanceStop;
     private Task? _maintenance;
     private int _port;

@@ -23,6 +23,9 @@ internal sealed class EmbeddedHost : IAsyncDisposable
         IsHttps = isHttps;
     }
 
+    /// <summary>The lifetime services resolve (for tests: not the console lifetime).</summary>
+    internal Microsoft.Extensions.Hosting.IHostLifetime Lifetime => _app.Services.GetRequiredService<Microsoft.Extensions.Hosting.IHostLifetime>();
+
     /// <summary>The port actually bound (the chosen one when the options asked for 0).</summary>
     public int Port { get; }
 
@@ -33,6 +36,10 @@ internal sealed class EmbeddedHost : IAsyncDisposable
     {
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "VizHtml", ContentRootPath = AppContext.BaseDirectory });
         builder.Services.AddLogging();
+
+        // The host program owns Ctrl+C and SIGTERM: the default console lifetime would take them, stop this server and leave
+        // the program running without it.
+        builder.Services.Replace(ServiceDescriptor.Singleton<Microsoft.Extensions.Hosting.IHostLifetime, EmbeddedLifetime>());
         builder.Services.Replace(ServiceDescriptor.Singleton(loggerFactory));
         var certificate = LoadCertificate(options);
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
@@ -101,4 +108,12 @@ internal sealed class EmbeddedHost : IAsyncDisposable
     public async Task StopAsync(CancellationToken cancellationToken) => await _app.StopAsync(cancellationToken).ConfigureAwait(false);
 
     public ValueTask DisposeAsync() => _app.DisposeAsync();
+}
+
+/// <summary>A lifetime that starts and stops only when VizHtml says so and leaves process signals to the host program.</summary>
+internal sealed class EmbeddedLifetime : Microsoft.Extensions.Hosting.IHostLifetime
+{
+    public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }
