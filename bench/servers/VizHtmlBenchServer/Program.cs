@@ -30,16 +30,18 @@ await using var server = new VizHtmlServer(new VizHtmlOptions
     // the rate limiter, not the server.
     MaxMessagesPerSecond = 1_000_000,
 
-    // Kept at the defaults: the send queue (MaxQueuedMessages 1024, MaxQueuedBytes 4 MiB). A "broadcast" burst
-    // that gets more than about 1024 events ahead of a client's socket disconnects that client with 4008 (slow
-    // consumer), as it would in a user's program.
+    // The burst scenarios queue thousands of events per client at once (ws, Socket.IO and the Kestrel baseline
+    // queue without any bound). With the default bound (1024 messages, 4 MiB) a burst that gets more than about
+    // 1024 events ahead of a client's socket disconnects it with 4008 (slow consumer), as it should in a user's
+    // program; here the bound is raised so that every server delivers the whole burst. docs/benchmarks.md says so.
+    MaxQueuedMessages = 1_000_000,
+    MaxQueuedBytes = 1L << 30,
 });
 
 server.OnMessage("echo", e => e.Client.Send("echo", e.Data));
 await server.StartAsync();
 
-// VizHtml's embedded host takes SIGTERM and Ctrl+C for itself (it stops, the process does not exit), so the bench
-// host listens for them too and ends the process.
+// SIGTERM and Ctrl+C end the control loop, then the server stops in order.
 using var signalled = new CancellationTokenSource();
 using var onSigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, _ => signalled.Cancel());
 using var onSigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, _ => signalled.Cancel());
