@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Net.WebSockets;
-using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using VizHtml.Protocol;
 
@@ -20,7 +19,7 @@ internal sealed class Connection
     private readonly ConnectionOptions _options;
     private readonly EnvelopeReader _reader;
     private readonly ILogger _logger;
-    private readonly Channel<OutboundFrame> _queue;
+    private readonly SendQueue _queue = new();
     private readonly CancellationTokenSource _abort;
     private readonly CancellationTokenSource _writeTimeout;
     private readonly RateLimiter _rate;
@@ -46,12 +45,7 @@ internal sealed class Connection
         _rate = new RateLimiter(options.MaxMessagesPerSecond, options.TimeProvider);
         _lastWrite = options.TimeProvider.GetTimestamp();
 
-        // Recorded the moment the timer fires: the abort it causes must not be reported as a lost connection.
-        _writeTimeout.Token.Register(static state => ((Connection)state!).RecordReason(VizDisconnectReason.SlowConsumer, null, "send timed out"), this);
 
-        // Unbounded as a channel; the bounds (count and bytes) are enforced in TryEnqueue so that a broadcast never
-        // waits on this client and the delivery class decides what happens at the bound.
-        _queue = Channel.CreateUnbounded<OutboundFrame>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = false });
     }
 
     /// <summary>The public client object this connection belongs to; set once, right after construction.</summary>
@@ -78,6 +72,10 @@ internal sealed class Connection
     /// Queues a frame without waiting. Returns <see langword="false"/> when it will not be sent: the connection is
     /// closing, or the queue is full (a volatile frame is dropped; a reliable one disconnects the client as slow).
     /// </summary>
+    /// <remarks>
+    /// The queue itself is unbounded; the bounds (count and bytes) are enforced here so that a broadcast never waits on
+    /// this client and the delivery class decides what happens at the bound.
+    /// </remarks>
     public bool TryEnqueue(in OutboundFrame frame) => TryEnqueue(frame, withinBounds: true);
 
     /// <summary>Queues a frame; <paramref name="withinBounds"/> false is for a resume's replay, which the replay buffer has already bounded.</summary>
@@ -105,7 +103,7 @@ internal sealed class Connection
             return false;
         }
 
-        if (_queue.Writer.TryWrite(frame))
+        if (_queue.TryWrite(frame))
         {
             return true;
         }
@@ -131,7 +129,7 @@ internal sealed class Connection
             }
 
             slot ??= _latest[key] = new LatestSlot();
-            if (!_queue.Writer.TryWrite(frame))
+            if (!_queue.TryWrite(frame))
             {
                 frame.Delivered?.TrySetResult(false);
                 return false;
@@ -176,7 +174,7 @@ internal sealed class Connection
 
         _logger.LogWarning("Disconnecting {Client}: its send queue is full ({Messages} messages, {Bytes} bytes)", Owner, QueuedMessages, QueuedBytes);
         _overflowed = true;
-        _queue.Writer.TryComplete();
+        _queue.TryComplete();
         try
         {
             _abort.CancelAfter(_options.CloseTimeout);
@@ -255,9 +253,9 @@ internal sealed class Connection
     /// <summary>Closes after everything already queued has been written.</summary>
     public void RequestClose(VizDisconnectReason reason, WebSocketCloseStatus status, string description)
     {
-        if (RecordReason(reason, status, description) && _queue.Writer.TryWrite(OutboundFrame.Close(status, description)))
+        if (RecordReason(reason, status, description) && _queue.TryWrite(OutboundFrame.Close(status, description)))
         {
-            _queue.Writer.TryComplete();
+            _queue.TryComplete();
         }
     }
 
@@ -272,7 +270,7 @@ internal sealed class Connection
         }
         finally
         {
-            _queue.Writer.TryComplete();
+            _queue.TryComplete();
             await FinishAsync(writing).ConfigureAwait(false);
             FailPendingDeliveries();
             _abort.Dispose();
@@ -405,8 +403,13 @@ internal sealed class Connection
 
     private async Task WriteLoopAsync(CancellationToken cancellationToken)
     {
-        var reader = _queue.Reader;
+        var reader = _queue;
         using var sendToken = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _writeTimeout.Token);
+
+        // Recorded the moment the timer fires, before the cancellation reaches the send: callbacks run newest first, so this
+        // one, registered after the linked source's, runs before it, and the abort the timeout causes cannot be reported
+        // as a lost connection first.
+        using var timedOut = _writeTimeout.Token.Register(static state => ((Connection)state!).RecordReason(VizDisconnectReason.SlowConsumer, null, "send timed out"), this);
         var batch = new OutboundBatch();
         try
         {
@@ -596,7 +599,7 @@ internal sealed class Connection
 
     private void FailPendingDeliveries()
     {
-        while (_queue.Reader.TryRead(out var frame))
+        while (_queue.TryRead(out var frame))
         {
             var delivered = frame.LatestKey is { } key ? TakeLatest(key).Delivered : frame.Delivered;
             delivered?.TrySetResult(false);

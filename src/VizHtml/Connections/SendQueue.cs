@@ -1,0 +1,182 @@
+using System.Threading.Tasks.Sources;
+
+namespace VizHtml.Connections;
+
+/// <summary>
+/// A connection's send queue: many writers (any thread that sends), one reader (the connection's write loop). A ring
+/// of frames under a lock of its own, so a broadcast never contends with another client's queue. It holds no array
+/// until something is queued and gives a large one back once drained, so an idle connection costs a few dozen bytes
+/// (an unbounded <see cref="System.Threading.Channels.Channel{T}"/> costs about 3 KB before its first item).
+/// Waiting allocates nothing after the first wait: the reader awaits this object as a reusable <see cref="IValueTaskSource{TResult}"/>.
+/// </summary>
+internal sealed class SendQueue : IValueTaskSource<bool>
+{
+    private const int MinCapacity = 4;
+
+    // Drained rings at most this large stay; a larger one, grown by a burst, is given back.
+    private const int RetainedCapacity = 16;
+
+    private readonly Lock _gate = new();
+    private OutboundFrame[] _ring = [];
+    private int _head;
+    private int _count;
+    private bool _completed;
+    private bool _waiting;
+    private CancellationTokenRegistration _cancellation;
+    private ManualResetValueTaskSourceCore<bool> _signal = new() { RunContinuationsAsynchronously = true };
+
+    /// <summary>Adds a frame; <see langword="false"/> once the queue is completed.</summary>
+    public bool TryWrite(in OutboundFrame frame)
+    {
+        lock (_gate)
+        {
+            if (_completed)
+            {
+                return false;
+            }
+
+            if (_count == _ring.Length)
+            {
+                Resize(Math.Max(MinCapacity, _ring.Length * 2));
+            }
+
+            _ring[(_head + _count) % _ring.Length] = frame;
+            _count++;
+            if (!_waiting)
+            {
+                return true;
+            }
+
+            _waiting = false;
+        }
+
+        Wake(result: true);
+        return true;
+    }
+
+    /// <summary>Takes the oldest frame, if any (the reader only).</summary>
+    public bool TryRead(out OutboundFrame frame)
+    {
+        lock (_gate)
+        {
+            if (_count == 0)
+            {
+                frame = default;
+                if (_ring.Length > RetainedCapacity)
+                {
+                    _ring = [];
+                    _head = 0;
+                }
+
+                return false;
+            }
+
+            frame = _ring[_head];
+            _ring[_head] = default;
+            _head = (_head + 1) % _ring.Length;
+            _count--;
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Completes when a frame can be read (<see langword="true"/>) or the queue is completed and empty
+    /// (<see langword="false"/>); throws <see cref="OperationCanceledException"/> when <paramref name="cancellationToken"/> fires first.
+    /// One wait at a time (the reader only).
+    /// </summary>
+    public ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            if (_count > 0)
+            {
+                return new ValueTask<bool>(true);
+            }
+
+            if (_completed)
+            {
+                return new ValueTask<bool>(false);
+            }
+
+            if (cancellationToken.IsCancellationRequested)
+            {
+                return ValueTask.FromCanceled<bool>(cancellationToken);
+            }
+
+            _signal.Reset();
+            _waiting = true;
+        }
+
+        if (cancellationToken.CanBeCanceled)
+        {
+            _cancellation = cancellationToken.UnsafeRegister(static (state, token) => ((SendQueue)state!).CancelWait(token), this);
+        }
+
+        return new ValueTask<bool>(this, _signal.Version);
+    }
+
+    /// <summary>No more frames will be accepted; what is queued can still be read.</summary>
+    public bool TryComplete()
+    {
+        lock (_gate)
+        {
+            if (_completed)
+            {
+                return false;
+            }
+
+            _completed = true;
+            if (!_waiting)
+            {
+                return true;
+            }
+
+            _waiting = false;
+        }
+
+        Wake(result: _count > 0);
+        return true;
+    }
+
+    private void CancelWait(CancellationToken token)
+    {
+        lock (_gate)
+        {
+            if (!_waiting)
+            {
+                return;
+            }
+
+            _waiting = false;
+        }
+
+        _signal.SetException(new OperationCanceledException(token));
+    }
+
+    private void Wake(bool result) => _signal.SetResult(result);
+
+    private void Resize(int capacity)
+    {
+        var ring = new OutboundFrame[capacity];
+        for (var i = 0; i < _count; i++)
+        {
+            ring[i] = _ring[(_head + i) % _ring.Length];
+        }
+
+        _ring = ring;
+        _head = 0;
+    }
+
+    bool IValueTaskSource<bool>.GetResult(short token)
+    {
+        // The registration is released before the result is taken, so a later wait can register again.
+        _cancellation.Dispose();
+        _cancellation = default;
+        return _signal.GetResult(token);
+    }
+
+    ValueTaskSourceStatus IValueTaskSource<bool>.GetStatus(short token) => _signal.GetStatus(token);
+
+    void IValueTaskSource<bool>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+        _signal.OnCompleted(continuation, state, token, flags);
+}

@@ -1,0 +1,115 @@
+using VizHtml.Connections;
+
+namespace VizHtml.Tests.Connections;
+
+public sealed class SendQueueTests
+{
+    private static OutboundFrame Frame(int n) => OutboundFrame.Message(new byte[] { (byte)n }).WithSeq(n);
+
+    [Fact]
+    public void FramesComeOutInOrderThroughGrowthAndWrapAround()
+    {
+        var queue = new SendQueue();
+        var next = 1;
+        var expected = 1;
+        for (var round = 0; round < 50; round++)
+        {
+            for (var i = 0; i < round % 7 + 1; i++)
+            {
+                Assert.True(queue.TryWrite(Frame(next++)));
+            }
+
+            for (var i = 0; i < round % 5 + 1 && queue.TryRead(out var frame); i++)
+            {
+                Assert.Equal(expected++, frame.Seq);
+            }
+        }
+
+        while (queue.TryRead(out var frame))
+        {
+            Assert.Equal(expected++, frame.Seq);
+        }
+
+        Assert.Equal(next, expected);
+    }
+
+    [Fact]
+    public async Task AWaitingReaderWakesForAWriteAndForCompletion()
+    {
+        var queue = new SendQueue();
+        var wait = queue.WaitToReadAsync(CancellationToken.None).AsTask();
+        Assert.False(wait.IsCompleted);
+        queue.TryWrite(Frame(1));
+        Assert.True(await wait.WaitAsync(TimeSpan.FromSeconds(5)));
+        Assert.True(queue.TryRead(out _));
+
+        // Reused for the next wait.
+        wait = queue.WaitToReadAsync(CancellationToken.None).AsTask();
+        Assert.False(wait.IsCompleted);
+        Assert.True(queue.TryComplete());
+        Assert.False(await wait.WaitAsync(TimeSpan.FromSeconds(5)));
+        Assert.False(queue.TryWrite(Frame(2)));
+        Assert.False(queue.TryComplete());
+    }
+
+    [Fact]
+    public async Task WhatWasQueuedBeforeCompletionCanStillBeRead()
+    {
+        var queue = new SendQueue();
+        queue.TryWrite(Frame(1));
+        queue.TryComplete();
+        Assert.True(await queue.WaitToReadAsync(CancellationToken.None));
+        Assert.True(queue.TryRead(out var frame));
+        Assert.Equal(1, frame.Seq);
+        Assert.False(await queue.WaitToReadAsync(CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task CancellationEndsAWaitAndTheNextWaitStillWorks()
+    {
+        var queue = new SendQueue();
+        using var cancel = new CancellationTokenSource();
+        var wait = queue.WaitToReadAsync(cancel.Token);
+        await cancel.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await wait);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await queue.WaitToReadAsync(cancel.Token));
+
+        wait = queue.WaitToReadAsync(CancellationToken.None);
+        queue.TryWrite(Frame(3));
+        Assert.True(await wait.AsTask().WaitAsync(TimeSpan.FromSeconds(5)));
+    }
+
+    [Fact]
+    public async Task ManyWritersOneReaderLoseNothingAndKeepEachWritersOrder()
+    {
+        var queue = new SendQueue();
+        const int Writers = 4;
+        const int PerWriter = 20_000;
+        var last = new long[Writers];
+        var read = 0;
+        var reader = Task.Run(async () =>
+        {
+            while (await queue.WaitToReadAsync(CancellationToken.None))
+            {
+                while (queue.TryRead(out var frame))
+                {
+                    var writer = (int)(frame.Seq / PerWriter / 10);
+                    Assert.True(frame.Seq > last[writer]);
+                    last[writer] = frame.Seq;
+                    read++;
+                }
+            }
+        });
+
+        await Task.WhenAll(Enumerable.Range(0, Writers).Select(w => Task.Run(() =>
+        {
+            for (var i = 1; i <= PerWriter; i++)
+            {
+                queue.TryWrite(OutboundFrame.Message(ReadOnlyMemory<byte>.Empty).WithSeq(((long)w * PerWriter * 10) + i));
+            }
+        })));
+        queue.TryComplete();
+        await reader.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(Writers * PerWriter, read);
+    }
+}
