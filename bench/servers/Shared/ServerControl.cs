@@ -1,0 +1,189 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace VizHtml.BenchServers;
+
+/// <summary>
+/// The stdin/stdout control protocol every benchmark server speaks (bench contract, "Server process contract"), shared
+/// by the .NET servers. Commands are handled one at a time, in order, and each is answered with one line on stdout.
+/// </summary>
+internal static class ServerControl
+{
+    /// <summary>The port from the <c>PORT</c> environment variable; exits with 2 when it is missing or invalid.</summary>
+    public static int PortFromEnvironment()
+    {
+        if (!int.TryParse(Environment.GetEnvironmentVariable("PORT"), NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)
+        {
+            Console.Error.WriteLine("PORT must be set to a TCP port (1..65535)");
+            Environment.Exit(2);
+        }
+
+        return port;
+    }
+
+    /// <summary>
+    /// Announces the port, then serves commands until <c>exit</c> or the end of stdin, and finally calls
+    /// <paramref name="closeAsync"/>. The commands run on a dedicated thread, the way a host application's main loop
+    /// calls the broadcast API, and so that a blocking stdin read never holds a thread-pool thread (with the process
+    /// pinned to one core the pool starts with a single thread).
+    /// </summary>
+    /// <param name="port">The port announced in the <c>listening</c> line.</param>
+    /// <param name="clients">The number of clients that completed the protocol's handshake.</param>
+    /// <param name="broadcast">Sends one payload to every client with the framework's broadcast API.</param>
+    /// <param name="closeAsync">Stops listening and closes the clients.</param>
+    /// <param name="stopping">Signalled when something else (SIGTERM, Ctrl+C) stops the server.</param>
+    /// <returns>
+    /// True once the commands ended and <paramref name="closeAsync"/> has returned; false as soon as
+    /// <paramref name="stopping"/> is signalled first (the caller then stops the server itself).
+    /// </returns>
+    public static Task<bool> RunAsync(int port, Func<int> clients, Func<string, ValueTask> broadcast, Func<Task> closeAsync, CancellationToken stopping = default)
+    {
+        var done = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var closing = 0;
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                Reply($"listening {port}");
+                var exitRequested = Serve(clients, broadcast);
+                Interlocked.Exchange(ref closing, 1);
+                closeAsync().GetAwaiter().GetResult();
+                if (exitRequested)
+                {
+                    Reply("exit");
+                }
+
+                done.TrySetResult(true);
+            }
+            catch (Exception e)
+            {
+                done.TrySetException(e);
+            }
+        })
+        {
+            Name = "bench control",
+
+            // A thread blocked reading stdin must not keep the process alive after a signal stopped the server.
+            IsBackground = true,
+        };
+        thread.Start();
+
+        // closeAsync itself may signal the token (a host's StopAsync does); the exit command then finishes first.
+        stopping.Register(() =>
+        {
+            if (Volatile.Read(ref closing) == 0)
+            {
+                done.TrySetResult(false);
+            }
+        });
+        return done.Task;
+    }
+
+    /// <summary>Serves commands; true when <c>exit</c> ended it, false when stdin closed (the load generator is gone).</summary>
+    private static bool Serve(Func<int> clients, Func<string, ValueTask> broadcast)
+    {
+        while (Console.In.ReadLine() is { } line)
+        {
+            var words = line.Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            if (words.Length == 0)
+            {
+                continue;
+            }
+
+            switch (words[0])
+            {
+                case "clients" when words.Length == 1:
+                    Reply($"clients {clients()}");
+                    break;
+                case "broadcast" when words.Length == 3 && TryParse(words[1], out var count) && TryParse(words[2], out var size):
+                    Reply($"sent {count} {Broadcast(broadcast, count, size)}");
+                    break;
+                case "stream" when words.Length == 4 && TryParse(words[1], out var hz) && hz > 0 && TryParse(words[2], out var seconds) && TryParse(words[3], out var size):
+                    Reply($"streamed {Stream(broadcast, hz, seconds, size)}");
+                    break;
+                case "gc" when words.Length == 1:
+                    GC.Collect();
+                    GC.WaitForPendingFinalizers();
+                    GC.Collect();
+                    Reply("gc");
+                    break;
+                case "exit" when words.Length == 1:
+                    return true;
+                default:
+                    Reply($"error unknown command: {line}");
+                    break;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Broadcasts <paramref name="count"/> payloads back to back and returns how long the send calls took, in ns.</summary>
+    private static long Broadcast(Func<string, ValueTask> broadcast, int count, int size)
+    {
+        var started = NowNanoseconds();
+        for (var i = 0; i < count; i++)
+        {
+            Wait(broadcast(Payload(size)));
+        }
+
+        return NowNanoseconds() - started;
+    }
+
+    /// <summary>
+    /// One broadcast per tick for <paramref name="hz"/> × <paramref name="seconds"/> ticks, each tick scheduled from the
+    /// start so that a late tick does not delay the ones after it. Returns the number of ticks.
+    /// </summary>
+    private static int Stream(Func<string, ValueTask> broadcast, int hz, int seconds, int size)
+    {
+        var ticks = hz * seconds;
+        var periodNs = 1_000_000_000.0 / hz;
+        var started = NowNanoseconds();
+        for (var tick = 1; tick <= ticks; tick++)
+        {
+            var waitNs = (tick * periodNs) - (NowNanoseconds() - started);
+            if (waitNs > 0)
+            {
+                Thread.Sleep(TimeSpan.FromTicks((long)(waitNs / 100)));
+            }
+
+            Wait(broadcast(Payload(size)));
+        }
+
+        return ticks;
+    }
+
+    /// <summary>
+    /// The payload of one benchmark message: the monotonic clock in ns as 20 zero-padded digits, then 'x' up to
+    /// <paramref name="size"/> characters (all ASCII, so characters are bytes). Never shorter than the timestamp.
+    /// </summary>
+    public static string Payload(int size) => string.Create(Math.Max(size, 20), NowNanoseconds(), static (chars, now) =>
+    {
+        now.TryFormat(chars[..20], out _, "D20", CultureInfo.InvariantCulture);
+        chars[20..].Fill('x');
+    });
+
+    /// <summary>The monotonic clock in ns (on Linux, Stopwatch is CLOCK_MONOTONIC with a 1 ns tick, as Node's hrtime).</summary>
+    public static long NowNanoseconds()
+    {
+        var ticks = Stopwatch.GetTimestamp();
+        return Stopwatch.Frequency == 1_000_000_000 ? ticks : (long)((Int128)ticks * 1_000_000_000 / Stopwatch.Frequency);
+    }
+
+    private static void Wait(ValueTask sending)
+    {
+        if (!sending.IsCompletedSuccessfully)
+        {
+            sending.AsTask().GetAwaiter().GetResult();
+        }
+    }
+
+    private static bool TryParse(string text, out int value) =>
+        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out value);
+
+    private static void Reply(string line)
+    {
+        Console.Out.WriteLine(line);
+        Console.Out.Flush();
+    }
+}

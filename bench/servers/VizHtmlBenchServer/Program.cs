@@ -1,0 +1,45 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+using VizHtml;
+using VizHtml.BenchServers;
+
+// VizHtml as the benchmarks drive it: public API only, the defaults a user has, except where noted.
+//   PORT=9000 dotnet bin/Release/net10.0/VizHtmlBenchServer.dll
+// ws://127.0.0.1:PORT/vizhtml/socket?v=2; broadcast is SendAll("b", payload); "echo" goes back to its sender.
+var port = ServerControl.PortFromEnvironment();
+
+// stdout carries the control protocol, so the (default: warnings and up) console log goes to stderr.
+using var loggerFactory = LoggerFactory.Create(logging => logging
+    .SetMinimumLevel(LogLevel.Warning)
+    .AddSimpleConsole(console => console.SingleLine = true)
+    .AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace));
+
+await using var server = new VizHtmlServer(new VizHtmlOptions
+{
+    Port = port,
+    BindAddress = IPAddress.Loopback,
+    LoggerFactory = loggerFactory,
+
+    // The load generator opens every connection from 127.0.0.1 (up to 19,000 idle ones), past the defaults of
+    // 100 per address and 10,000 in all; 20,000 is the process's open-file limit anyway.
+    MaxConnectionsPerAddress = 20_000,
+    MaxConnections = 20_000,
+
+    // The echo test sends as fast as replies come back; the default of 500 messages/s per client would measure
+    // the rate limiter, not the server.
+    MaxMessagesPerSecond = 1_000_000,
+});
+
+server.OnMessage("echo", e => e.Client.Send("echo", e.Data));
+await server.StartAsync();
+
+await ServerControl.RunAsync(
+    server.Port,
+    clients: () => server.ClientCount,
+    broadcast: payload =>
+    {
+        server.SendAll("b", payload);
+        return ValueTask.CompletedTask;
+    },
+    closeAsync: () => server.StopAsync());
+return 0;
