@@ -12,7 +12,7 @@ internal sealed record ResultRow(
     string Unit,
     string Better,
     double[] Values,
-    double Median,
+    double? Median,
     string? Note)
 {
     public static JsonSerializerOptions Json { get; } = new()
@@ -24,10 +24,10 @@ internal sealed record ResultRow(
         WriteIndented = true,
     };
 
-    public static double MedianOf(IReadOnlyList<double> values)
+    public static double? MedianOf(IReadOnlyList<double> values)
     {
         var sorted = values.Where(v => !double.IsNaN(v)).Order().ToArray();
-        return sorted.Length == 0 ? double.NaN
+        return sorted.Length == 0 ? null
             : sorted.Length % 2 == 1 ? sorted[sorted.Length / 2]
             : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
     }
@@ -52,14 +52,35 @@ internal sealed class ResultCollector
     /// <summary>Attaches a remark to every row of a scenario and server (incomplete runs, a client-bound load generator...).</summary>
     public void Note(string scenario, string server, string note) => _notes.Add((scenario, server, note));
 
-    public IReadOnlyList<ResultRow> Rows() =>
-        _order.Select(key =>
+    /// <summary>
+    /// The rows, each with the notes of its scenario and server. A note on a scenario that measured nothing (a server
+    /// that failed to start, clients that could not connect) becomes a row of its own, metric <c>not_measured</c>.
+    /// </summary>
+    public IReadOnlyList<ResultRow> Rows()
+    {
+        string? NotesOf(string scenario, string server)
+        {
+            var notes = _notes.Where(n => n.Scenario == scenario && n.Server == server).Select(n => n.Note).Distinct().ToList();
+            return notes.Count == 0 ? null : string.Join("; ", notes);
+        }
+
+        var rows = _order.Select(key =>
         {
             var entry = _entries[key];
-            var notes = _notes.Where(n => n.Scenario == key.Scenario && n.Server == key.Server).Select(n => n.Note).Distinct().ToList();
+            var median = ResultRow.MedianOf(entry.Values);
             return new ResultRow(key.Scenario, key.Server, key.Metric, entry.Unit, entry.Better, [.. entry.Values],
-                Math.Round(ResultRow.MedianOf(entry.Values), 4), notes.Count == 0 ? null : string.Join("; ", notes));
+                median is { } m ? Math.Round(m, 4) : null, NotesOf(key.Scenario, key.Server));
         }).ToList();
+        foreach (var (scenario, server) in _notes.Select(n => (n.Scenario, n.Server)).Distinct())
+        {
+            if (!_order.Any(k => k.Scenario == scenario && k.Server == server))
+            {
+                rows.Add(new ResultRow(scenario, server, "not_measured", string.Empty, "n/a", [], null, NotesOf(scenario, server)));
+            }
+        }
+
+        return rows;
+    }
 
     public void Write(string path)
     {
