@@ -7,7 +7,7 @@ using VizHtml.LoadGen.Servers;
 
 // VizHtml's load generator and suite driver. It starts each server under test pinned to core 0, pins itself to
 // core 1, drives the servers over their stdin/stdout and measures them through raw WebSocket clients.
-//   dotnet run -c Release --project bench/VizHtml.LoadGen -- [--servers vizhtml,signalr,...] [--scenarios echo,hostapp,broadcast,storm,idle] [--runs 3] [--quick]
+//   dotnet run -c Release --project bench/VizHtml.LoadGen -- [--servers vizhtml,signalr,...] [--scenarios echo,hostapp,sustained,broadcast,storm,idle] [--runs 3] [--quick]
 //   dotnet run -c Release --project bench/VizHtml.LoadGen -- report [--command "bench/run.sh"]
 var repoRoot = FindRepoRoot();
 if (args.FirstOrDefault() == "report")
@@ -19,7 +19,7 @@ if (args.FirstOrDefault() == "report")
 
 if (args.Contains("--help") || args.Contains("-h"))
 {
-    Console.WriteLine("usage: VizHtml.LoadGen [--servers a,b] [--scenarios echo,hostapp,broadcast,storm,idle] [--runs N] [--quick]\n       VizHtml.LoadGen report [--command TEXT]");
+    Console.WriteLine("usage: VizHtml.LoadGen [--servers a,b] [--scenarios echo,hostapp,sustained,broadcast,storm,idle] [--runs N] [--quick]\n       VizHtml.LoadGen report [--command TEXT]");
     return 0;
 }
 

@@ -608,8 +608,16 @@ internal sealed unsafe class Reactor : IDisposable
         return position;
     }
 
+    private static int s_trace = int.TryParse(Environment.GetEnvironmentVariable("LOADGEN_TRACE"), out var n) ? n : 0;
+
     private void OnFrame(Connection connection, bool fin, int opcode, ReadOnlySpan<byte> payload)
     {
+        if (s_trace > 0)
+        {
+            s_trace--;
+            Console.WriteLine($"trace {connection.Slot} op {opcode} fin {fin} len {payload.Length}: {Encoding.UTF8.GetString(payload[..Math.Min(160, payload.Length)])}");
+        }
+
         switch (opcode)
         {
             case 0x1 or 0x2 when fin && !connection.InMessage:

@@ -27,7 +27,11 @@ internal static class ReportWriter
         ("hostapp-", "Host-app pattern",
             "`stream 60 <seconds> 1024`: one 1 KB state message per tick at 60 Hz to 200 clients, as a simulation that embeds the server would send it. " +
             "Server CPU is its share of one core over the whole stream; latency is receive time minus the timestamp the server put in the payload (same monotonic clock).",
-            ["server_cpu_pct", "latency_p50_us", "latency_p99_us", "cpu_us_per_delivery"]),
+            ["server_cpu_pct", "latency_p50_us", "latency_p99_us", "cpu_us_per_delivery", "deliveries_per_s"]),
+        ("sustained-", "Sustained broadcast",
+            "`stream 100 <seconds> 64` to 1,000 clients: 100 k deliveries/s paced by the server's own timer, so servers are compared at the same load rather than flat out. " +
+            "A server that cannot keep up shows it in latency and in deliveries/s below 100 k.",
+            ["server_cpu_pct", "cpu_us_per_delivery", "deliveries_per_s", "latency_p50_us", "latency_p99_us"]),
         ("echo-", "Echo round trip",
             "Each client sends a 64 B echo, waits for it to come back, sends the next (closed loop), after a warm-up. Round trip = time the answer was read minus time the request was sent.",
             ["rtt_p50_us", "rtt_p99_us", "rtt_p999_us", "round_trips_per_s", "cpu_us_per_round_trip", "loadgen_cpu_us_per_round_trip"]),

@@ -8,7 +8,7 @@ namespace VizHtml.LoadGen.Scenarios;
 /// <summary>
 /// Runs every scenario against every server, run after run. Within a run the servers take turns, so each run's
 /// figures for all servers come from the same few minutes of this shared machine. Each server process serves echo,
-/// host-app, broadcast and storm in that order (each ends with every client closed, so nothing carries over); idle
+/// host-app, sustained, broadcast and storm in that order (each ends with every client closed, so nothing carries over); idle
 /// memory gets fresh processes so their baselines are clean.
 /// </summary>
 internal sealed class Suite(SuiteOptions options, ResultCollector results)
@@ -20,6 +20,8 @@ internal sealed class Suite(SuiteOptions options, ResultCollector results)
     public static string EchoScenario(int clients, int size) => $"echo-{clients}x{size}";
 
     public string HostAppScenario => $"hostapp-{options.HostAppClients}x{options.HostAppHz}hz-{options.HostAppBytes}";
+
+    public string SustainedScenario => $"sustained-{options.SustainedClients}x{options.SustainedHz}hz-{options.SustainedBytes}";
 
     public string StormScenario => $"storm-{options.StormConnections}";
 
@@ -35,7 +37,7 @@ internal sealed class Suite(SuiteOptions options, ResultCollector results)
             {
                 var spec = ServerCatalog.Find(name)!;
                 Console.WriteLine($"== run {run}/{options.Runs}: {name}");
-                if (options.Scenarios.Any(s => s is "echo" or "hostapp" or "broadcast" or "storm"))
+                if (options.Scenarios.Any(s => s is not "idle"))
                 {
                     Guard(name, "live scenarios", () => RunLive(spec));
                 }
@@ -78,7 +80,12 @@ internal sealed class Suite(SuiteOptions options, ResultCollector results)
 
         if (options.Scenarios.Contains("hostapp"))
         {
-            HostApp(live);
+            Stream(live, HostAppScenario, options.HostAppClients, options.HostAppHz, options.HostAppSeconds, options.HostAppBytes);
+        }
+
+        if (options.Scenarios.Contains("sustained"))
+        {
+            Stream(live, SustainedScenario, options.SustainedClients, options.SustainedHz, options.SustainedSeconds, options.SustainedBytes);
         }
 
         if (options.Scenarios.Contains("broadcast"))
@@ -145,12 +152,15 @@ internal sealed class Suite(SuiteOptions options, ResultCollector results)
         live.CloseAll(scenario, results);
     }
 
-    private void HostApp(LiveSession live)
+    /// <summary>
+    /// A steady stream from the server's own timer: one timestamped message per tick to every client. The host-app
+    /// pattern (200 clients, 60 Hz, 1 KB) and the sustained broadcast (1,000 clients, 100 Hz, 64 B) are both this.
+    /// </summary>
+    private void Stream(LiveSession live, string scenario, int clients, int hz, int seconds, int size)
     {
-        var scenario = HostAppScenario;
         var name = live.Server.Spec.Name;
         var reactor = live.Reactor;
-        if (!live.Open(options.HostAppClients, scenario, results))
+        if (!live.Open(clients, scenario, results))
         {
             return;
         }
@@ -160,20 +170,21 @@ internal sealed class Suite(SuiteOptions options, ResultCollector results)
         reactor.Latencies = latencies;
         reactor.ResetCounters();
         var window = Window.Start(live);
-        var answer = live.Ask($"stream {options.HostAppHz} {options.HostAppSeconds} {options.HostAppBytes}", "streamed", TimeSpan.FromSeconds(options.HostAppSeconds + 60));
+        var answer = live.Ask($"stream {hz} {seconds} {size}", "streamed", TimeSpan.FromSeconds(seconds + 60));
         var measured = window.Stop(Reactor.TimestampNs());
         var ticks = long.Parse(answer.Split(' ')[1], Inv);
-        var expected = ticks * options.HostAppClients;
-        reactor.RunUntil(() => reactor.Delivered >= expected, TimeSpan.FromSeconds(2));
+        var expected = ticks * clients;
+        reactor.RunUntil(() => reactor.Delivered >= expected, TimeSpan.FromSeconds(5));
         reactor.Latencies = null;
         reactor.Mode = DeliveryMode.Count;
 
         var share = measured.ServerCpuUs / measured.WallUs * 100;
-        Console.WriteLine($"   {scenario}: {ticks} ticks, {reactor.Delivered:N0}/{expected:N0} delivered, server CPU {share:0.00} % of a core, latency p50 {latencies.PercentileMicroseconds(50):0} µs p99 {latencies.PercentileMicroseconds(99):0} µs");
+        Console.WriteLine($"   {scenario}: {ticks} ticks, {reactor.Delivered:N0}/{expected:N0} delivered, server CPU {share:0.00} % of a core ({measured.ServerCpuUs / Math.Max(1, measured.Delivered):0.00} µs/delivery), latency p50 {latencies.PercentileMicroseconds(50):0} µs p99 {latencies.PercentileMicroseconds(99):0} µs");
         results.Add(scenario, name, "server_cpu_pct", "% of a core", "lower", share);
         results.Add(scenario, name, "latency_p50_us", "µs", "lower", latencies.PercentileMicroseconds(50));
         results.Add(scenario, name, "latency_p99_us", "µs", "lower", latencies.PercentileMicroseconds(99));
-        results.Add(scenario, name, "cpu_us_per_delivery", "µs", "lower", measured.ServerCpuUs / Math.Max(1, reactor.Delivered));
+        results.Add(scenario, name, "cpu_us_per_delivery", "µs", "lower", measured.ServerCpuUs / Math.Max(1, measured.Delivered));
+        results.Add(scenario, name, "deliveries_per_s", "/s", "higher", measured.Delivered / measured.Seconds);
         if (reactor.Delivered != expected)
         {
             results.Note(scenario, name, $"delivered {reactor.Delivered} of {expected}");

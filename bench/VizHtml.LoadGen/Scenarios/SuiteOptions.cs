@@ -3,7 +3,7 @@ namespace VizHtml.LoadGen.Scenarios;
 /// <summary>What a run of the suite measures and how long each measurement lasts.</summary>
 internal sealed class SuiteOptions
 {
-    public static readonly string[] AllScenarios = ["echo", "hostapp", "broadcast", "storm", "idle"];
+    public static readonly string[] AllScenarios = ["echo", "hostapp", "sustained", "broadcast", "storm", "idle"];
 
     public required string RepoRoot { get; init; }
     public required IReadOnlyList<string> Servers { get; init; }
@@ -32,6 +32,12 @@ internal sealed class SuiteOptions
     public int HostAppHz { get; } = 60;
     public int HostAppSeconds => Quick ? 2 : 10;
     public int HostAppBytes { get; } = 1024;
+
+    /// <summary>Sustained broadcast: 1,000 clients × 100 Hz = 100 k deliveries/s from the server's timer, for seconds.</summary>
+    public int SustainedClients { get; } = 1000;
+    public int SustainedHz { get; } = 100;
+    public int SustainedSeconds => Quick ? 2 : 8;
+    public int SustainedBytes { get; } = 64;
 
     public int[] EchoClients { get; } = [1, 100];
     public int EchoBytes { get; } = 64;
