@@ -38,7 +38,7 @@ internal static class ReportWriter
         ("idle-", "Idle memory per connection",
             "A fresh server process: `gc`, resident memory (VmRSS), then N connections open and idle (protocol handshake done), `gc` again, resident memory again; the difference divided by N. " +
             "`idle-max` tries 19,000 connections (the open-file limit of a process here is 20,000) and shows how many the server held.",
-            ["kb_per_conn", "connections_held"]),
+            ["kb_per_conn", "connections_held", "loadgen_kb_per_conn"]),
         ("storm-", "Connection storm",
             "Open connections as fast as possible, 64 in flight, each counted when its protocol handshake is done (TCP connect, HTTP upgrade, then the protocol's hello where it has one).",
             ["connects_per_s"]),
@@ -61,6 +61,7 @@ internal static class ReportWriter
         ["loadgen_cpu_us_per_round_trip"] = "load generator CPU per round trip (µs)",
         ["kb_per_conn"] = "KB per connection",
         ["connections_held"] = "connections held",
+        ["loadgen_kb_per_conn"] = "load generator KB per connection",
         ["connects_per_s"] = "connects/s",
     };
 

@@ -317,6 +317,7 @@ internal sealed class Suite(SuiteOptions options, ResultCollector results)
         live.Ask("gc", "gc", TimeSpan.FromSeconds(30));
         live.Pump(TimeSpan.FromMilliseconds(300));
         var before = server.ReadRssBytes();
+        var ownBefore = Environment.WorkingSet;
         var opened = live.Connect(target, stopAfterFailures: 200);
         var serverCount = live.WaitForClients(opened, TimeSpan.FromSeconds(20));
         live.Ask("gc", "gc", TimeSpan.FromSeconds(60));
@@ -324,8 +325,10 @@ internal sealed class Suite(SuiteOptions options, ResultCollector results)
         var after = server.ReadRssBytes();
         var held = Math.Min(reactor.OpenCount, serverCount);
         var kbPerConnection = held == 0 ? double.NaN : (after - before) / 1024.0 / held;
-        Console.WriteLine($"   {scenario}: held {held} of {target} (server says {serverCount}), RSS {before / 1048576.0:0.0} → {after / 1048576.0:0.0} MiB: {kbPerConnection:0.00} KB/connection{(reactor.LastFailure is null ? string.Empty : $"; last failure: {reactor.LastFailure}")}");
+        var ownKbPerConnection = held == 0 ? double.NaN : (Environment.WorkingSet - ownBefore) / 1024.0 / held;
+        Console.WriteLine($"   {scenario}: held {held} of {target} (server says {serverCount}), RSS {before / 1048576.0:0.0} → {after / 1048576.0:0.0} MiB: {kbPerConnection:0.00} KB/connection (load generator {ownKbPerConnection:0.00}){(reactor.LastFailure is null ? string.Empty : $"; last failure: {reactor.LastFailure}")}");
         results.Add(scenario, spec.Name, "kb_per_conn", "KB", "lower", kbPerConnection);
+        results.Add(scenario, spec.Name, "loadgen_kb_per_conn", "KB", "lower", ownKbPerConnection);
         if (isMax)
         {
             results.Add(scenario, spec.Name, "connections_held", "connections", "higher", held);
