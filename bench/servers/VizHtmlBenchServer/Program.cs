@@ -1,4 +1,5 @@
 using System.Net;
+using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using VizHtml;
 using VizHtml.BenchServers;
@@ -28,12 +29,22 @@ await using var server = new VizHtmlServer(new VizHtmlOptions
     // The echo test sends as fast as replies come back; the default of 500 messages/s per client would measure
     // the rate limiter, not the server.
     MaxMessagesPerSecond = 1_000_000,
+
+    // Kept at the defaults: the send queue (MaxQueuedMessages 1024, MaxQueuedBytes 4 MiB). A "broadcast" burst
+    // that gets more than about 1024 events ahead of a client's socket disconnects that client with 4008 (slow
+    // consumer), as it would in a user's program.
 });
 
 server.OnMessage("echo", e => e.Client.Send("echo", e.Data));
 await server.StartAsync();
 
-await ServerControl.RunAsync(
+// VizHtml's embedded host takes SIGTERM and Ctrl+C for itself (it stops, the process does not exit), so the bench
+// host listens for them too and ends the process.
+using var signalled = new CancellationTokenSource();
+using var onSigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, _ => signalled.Cancel());
+using var onSigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, _ => signalled.Cancel());
+
+var exited = await ServerControl.RunAsync(
     server.Port,
     clients: () => server.ClientCount,
     broadcast: payload =>
@@ -41,5 +52,11 @@ await ServerControl.RunAsync(
         server.SendAll("b", payload);
         return ValueTask.CompletedTask;
     },
-    closeAsync: () => server.StopAsync());
+    closeAsync: () => server.StopAsync(),
+    stopping: signalled.Token);
+if (!exited)
+{
+    await server.StopAsync();
+}
+
 return 0;
