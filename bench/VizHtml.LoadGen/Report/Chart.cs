@@ -1,4 +1,5 @@
 using ScottPlot;
+using VizHtml.LoadGen.Servers;
 
 namespace VizHtml.LoadGen.Report;
 
@@ -28,9 +29,16 @@ internal static class Chart
             (scenario, server) => results.Median(scenario, server, "deliveries_per_s") / 1000);
         Panel(multiplot.GetPlot(2), "Echo, 1 client, 64 B: round trip (µs, lower is better)", servers, ["rtt_p50_us", "rtt_p99_us"], m => m == "rtt_p50_us" ? "p50" : "p99",
             (metric, server) => results.Median("echo-1x64", server, metric));
-        Panel(multiplot.GetPlot(3), "Idle memory per connection (KB, lower is better)", servers, ["idle-10000", "idle-max"], s => s == "idle-max" ? "at the most held" : "at 10,000",
+        Panel(multiplot.GetPlot(3), "Idle memory per connection (KB, lower is better)", servers, [results.IdleScenario, "idle-max"], s => s == "idle-max" ? "at the most held" : $"at {s["idle-".Length..]}",
             (scenario, server) => results.Median(scenario, server, "kb_per_conn"));
         multiplot.SavePng(path, 1600, 1000);
+    }
+
+    /// <summary>The same color for a server in every panel and every report: its place in the catalog.</summary>
+    private static Color ColorOf(string server)
+    {
+        var index = ServerCatalog.All.Select(s => s.Name).ToList().IndexOf(server);
+        return Palette[(index < 0 ? Palette.Length - 1 : index) % Palette.Length];
     }
 
     private static int BroadcastOrder(string scenario)
@@ -59,20 +67,25 @@ internal static class Chart
                         Position = g + ((s - ((servers.Count - 1) / 2.0)) * width),
                         Value = v,
                         Size = width * 0.9,
-                        FillColor = Palette[s % Palette.Length],
+                        FillColor = ColorOf(servers[s]),
                         LineWidth = 0,
                     });
                 }
             }
         }
 
+        if (bars.Count == 0)
+        {
+            plot.Add.Annotation("not measured", Alignment.MiddleCenter);
+        }
+
         plot.Add.Bars(bars);
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
             Enumerable.Range(0, groups.Length).Select(i => (double)i).ToArray(), groups.Select(groupLabel).ToArray());
-        plot.Axes.Margins(bottom: 0);
+        plot.Axes.Margins(bottom: 0, top: 0.3); // room for the legend above the tallest bar
         for (var s = 0; s < servers.Count; s++)
         {
-            plot.Legend.ManualItems.Add(new LegendItem { LabelText = servers[s], FillColor = Palette[s % Palette.Length] });
+            plot.Legend.ManualItems.Add(new LegendItem { LabelText = servers[s], FillColor = ColorOf(servers[s]) });
         }
 
         plot.Legend.Orientation = Orientation.Horizontal;

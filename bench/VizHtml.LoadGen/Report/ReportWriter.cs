@@ -23,7 +23,7 @@ internal static class ReportWriter
             "`broadcast <count> <size>` to N connected clients; the window runs from the command to the last delivery every client was owed. " +
             "The count per client is chosen from a warm-up so the window lasts about the same for every server. " +
             "The load generator's own CPU is shown so a row where it, not the server, was the limit can be told († = its core was ≥ 90 % busy: deliveries/s is then a floor).",
-            ["deliveries_per_s", "cpu_us_per_delivery", "loadgen_cpu_us_per_delivery", "loadgen_cpu_pct"]),
+            ["deliveries_per_s", "cpu_us_per_delivery", "loadgen_cpu_us_per_delivery", "loadgen_cpu_pct", "messages_per_client"]),
         ("hostapp-", "Host-app pattern",
             "`stream 60 <seconds> 1024`: one 1 KB state message per tick at 60 Hz to 200 clients, as a simulation that embeds the server would send it. " +
             "Server CPU is its share of one core over the whole stream; latency is receive time minus the timestamp the server put in the payload (same monotonic clock).",
@@ -38,7 +38,7 @@ internal static class ReportWriter
         ("idle-", "Idle memory per connection",
             "A fresh server process: `gc`, resident memory (VmRSS), then N connections open and idle (protocol handshake done), `gc` again, resident memory again; the difference divided by N. " +
             "`idle-max` tries 19,000 connections (the open-file limit of a process here is 20,000) and shows how many the server held.",
-            ["kb_per_conn", "connections_held", "loadgen_kb_per_conn"]),
+            ["kb_per_conn", "connections_held", "loadgen_rss_mb"]),
         ("storm-", "Connection storm",
             "Open connections as fast as possible, 64 in flight, each counted when its protocol handshake is done (TCP connect, HTTP upgrade, then the protocol's hello where it has one).",
             ["connects_per_s"]),
@@ -50,6 +50,7 @@ internal static class ReportWriter
         ["cpu_us_per_delivery"] = "server CPU per delivery (µs)",
         ["loadgen_cpu_us_per_delivery"] = "load generator CPU per delivery (µs)",
         ["loadgen_cpu_pct"] = "load generator core busy (%)",
+        ["messages_per_client"] = "messages per client (chosen from the warm-up)",
         ["server_cpu_pct"] = "server CPU (% of one core)",
         ["latency_p50_us"] = "delivery latency p50 (µs)",
         ["latency_p99_us"] = "delivery latency p99 (µs)",
@@ -61,7 +62,7 @@ internal static class ReportWriter
         ["loadgen_cpu_us_per_round_trip"] = "load generator CPU per round trip (µs)",
         ["kb_per_conn"] = "KB per connection",
         ["connections_held"] = "connections held",
-        ["loadgen_kb_per_conn"] = "load generator KB per connection",
+        ["loadgen_rss_mb"] = "load generator KB per connection",
         ["connects_per_s"] = "connects/s",
     };
 
@@ -228,7 +229,9 @@ internal static class ReportWriter
                 byServer.TryGetValue("vizhtml", out var viz);
                 foreach (var peer in peers)
                 {
-                    var ratio = viz?.Median is { } v && byServer.TryGetValue(peer, out var other) && other.Median is { } o && o != 0
+                    // The load generator's figures and the chosen counts describe the setup, not VizHtml: no ratio.
+                    var comparable = !metric.StartsWith("loadgen_", StringComparison.Ordinal) && viz?.Better != "n/a";
+                    var ratio = comparable && viz?.Median is { } v && byServer.TryGetValue(peer, out var other) && other.Median is { } o && o != 0
                         ? (v / o).ToString(v / o >= 10 ? "0" : "0.00", Inv) + "×"
                         : "–";
                     md.Append($" | {ratio}");

@@ -73,5 +73,10 @@ internal sealed class ResultSet
         return null;
     }
 
+    /// <summary>The idle scenario at a fixed count (idle-10000; idle-2000 in quick mode), as opposed to idle-max.</summary>
+    public string IdleScenario =>
+        Rows.Select(r => r.Row.Scenario).Where(s => s.StartsWith("idle-", StringComparison.Ordinal) && s != "idle-max").Distinct()
+            .OrderByDescending(s => int.TryParse(s["idle-".Length..], out var n) ? n : 0).FirstOrDefault() ?? "idle-10000";
+
     public ResultRow? Find(Func<ResultRow, bool> predicate) => Rows.Select(r => r.Row).FirstOrDefault(predicate);
 }

@@ -13,6 +13,8 @@ internal static class Targets
     public static IReadOnlyList<TargetCheck> Check(ResultSet results)
     {
         const string B1000 = "broadcast-1000x64";
+        var idle = results.IdleScenario;
+        var idleCount = int.TryParse(idle["idle-".Length..], NumberStyles.None, Inv, out var n) ? n : 10_000;
         double? Viz(string scenario, string metric) => results.Median(scenario, "vizhtml", metric);
         double? Peer(string scenario, string server, string metric) => results.Median(scenario, server, metric);
         double? Times(double? value, double factor) => value * factor;
@@ -28,9 +30,9 @@ internal static class Targets
             AtMost("Broadcast 1,000 clients × 1 KB: server CPU per delivery ≤ 0.6 µs", Viz("broadcast-1000x1024", "cpu_us_per_delivery"), 0.6, "µs", null),
             AtMost("Host app, 200 clients at 60 Hz with 1 KB: VizHtml uses ≤ 3 % of one core", Viz("hostapp-200x60hz-1024", "server_cpu_pct"), 3, "%", null),
             AtMost("Host app: delivery latency p99 ≤ 5 ms", Viz("hostapp-200x60hz-1024", "latency_p99_us"), 5000, "µs", null),
-            AtMost("Idle memory at 10,000 connections ≤ 4 KB per connection", Viz("idle-10000", "kb_per_conn"), 4, "KB", null),
-            AtMost("Idle memory ≤ half of ws's", Viz("idle-10000", "kb_per_conn"), Times(Peer("idle-10000", "ws", "kb_per_conn"), 0.5), "KB", "half of ws's"),
-            AtMost("Idle memory within 2× of Bun's", Viz("idle-10000", "kb_per_conn"), Times(Peer("idle-10000", "bun", "kb_per_conn"), 2), "KB", "2× Bun's"),
+            AtMost($"Idle memory at {idleCount:N0} connections ≤ 4 KB per connection", Viz(idle, "kb_per_conn"), 4, "KB", null),
+            AtMost("Idle memory ≤ half of ws's", Viz(idle, "kb_per_conn"), Times(Peer(idle, "ws", "kb_per_conn"), 0.5), "KB", "half of ws's"),
+            AtMost("Idle memory within 2× of Bun's", Viz(idle, "kb_per_conn"), Times(Peer(idle, "bun", "kb_per_conn"), 2), "KB", "2× Bun's"),
             AtLeast("19,000 connections held by one process", Viz("idle-max", "connections_held"), 19_000, "connections", null),
             AtMost("Echo, one client, 64 B: p50 ≤ 40 µs", Viz("echo-1x64", "rtt_p50_us"), 40, "µs", null),
             AtMost("Echo, one client, 64 B: p99 ≤ 80 µs", Viz("echo-1x64", "rtt_p99_us"), 80, "µs", null),
