@@ -40,6 +40,7 @@ internal sealed class Connection(int slot, int fd, ProtocolAdapter adapter)
     public int OutgoingLength { get; set; }
 
     public long Delivered { get; set; }
+    public long DeliveredAtReset { get; set; }
     public int CloseCode { get; set; }
 
     /// <summary>Adapter state: handshake step (socket.io), highest server seq seen and acknowledged (VizHtml).</summary>

@@ -325,8 +325,31 @@ internal sealed unsafe class Reactor : IDisposable
         }
     }
 
+    /// <summary>The fewest deliveries any open connection has had since <see cref="ResetCounters"/>.</summary>
+    public long MinDeliveredSinceReset()
+    {
+        var min = long.MaxValue;
+        for (var i = 0; i < _slotCount; i++)
+        {
+            if (_slots[i] is { State: ConnectionState.Open } connection && connection.Delivered - connection.DeliveredAtReset < min)
+            {
+                min = connection.Delivered - connection.DeliveredAtReset;
+            }
+        }
+
+        return min == long.MaxValue ? 0 : min;
+    }
+
     public void ResetCounters()
     {
+        for (var i = 0; i < _slotCount; i++)
+        {
+            if (_slots[i] is { } connection)
+            {
+                connection.DeliveredAtReset = connection.Delivered;
+            }
+        }
+
         Delivered = 0;
         LastDeliveryNs = 0;
         Failed = 0;

@@ -25,6 +25,9 @@ internal sealed class SuiteOptions
     public int BroadcastBaseCount(int clients, int size) =>
         Math.Max(20, (size <= 64 ? 500_000 : 200_000) / clients / (Quick ? 4 : 1));
 
+    /// <summary>The most messages a broadcast leaves undelivered per client at any time (see Suite.MeasureBroadcast).</summary>
+    public int MaxOutstandingPerClient { get; } = 1000;
+
     /// <summary>Stop waiting when no delivery arrived for this long (a server that dropped clients or stalled).</summary>
     public TimeSpan StallTimeout => Quick ? TimeSpan.FromSeconds(5) : TimeSpan.FromSeconds(15);
 
