@@ -20,8 +20,10 @@ internal static class ReportWriter
     private static readonly (string Prefix, string Title, string About, string[] Metrics)[] Families =
     [
         ("broadcast-", "Broadcast fan-out",
-            "`broadcast <count> <size>` to N connected clients; the window runs from the command to the last delivery every client was owed. " +
-            "The count per client is chosen from a warm-up so the window lasts about the same for every server. " +
+            "`broadcast <count> <size>` to N connected clients; the window runs from the first command to the last delivery every client was owed. " +
+            "The count per client is chosen from a warm-up so the window lasts about the same for every server; it goes out in commands of at most 500, " +
+            "the next sent as soon as the slowest client has room, so no server holds more than 1,000 undelivered messages per client " +
+            "(VizHtml's default send queue holds 1,024; a bigger burst would measure its slow-consumer guard instead of its throughput). " +
             "The load generator's own CPU is shown so a row where it, not the server, was the limit can be told († = its core was ≥ 90 % busy: deliveries/s is then a floor).",
             ["deliveries_per_s", "cpu_us_per_delivery", "loadgen_cpu_us_per_delivery", "loadgen_cpu_pct", "messages_per_client"]),
         ("hostapp-", "Host-app pattern",
