@@ -1,0 +1,110 @@
+using System.Globalization;
+
+namespace VizHtml.LoadGen.Report;
+
+/// <summary>One target of issue 5 checked against the results: what was measured, the bar, met or missed and by how much.</summary>
+internal sealed record TargetCheck(string Target, string Measured, string Bar, bool? Met, string Margin);
+
+/// <summary>The targets of issue 5, each computed from the medians of the same run.</summary>
+internal static class Targets
+{
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    public static IReadOnlyList<TargetCheck> Check(ResultSet results)
+    {
+        const string B1000 = "broadcast-1000x64";
+        var idle = results.IdleScenario;
+        var idleCount = int.TryParse(idle["idle-".Length..], NumberStyles.None, Inv, out var n) ? n : 10_000;
+        double? Viz(string scenario, string metric) => results.Median(scenario, "vizhtml", metric);
+        double? Peer(string scenario, string server, string metric) => results.Median(scenario, server, metric);
+        double? Times(double? value, double factor) => value * factor;
+
+        var checks = new List<TargetCheck>
+        {
+            AtMost("Broadcast 1,000 clients × 64 B: server CPU per delivery ≤ Bun's", Viz(B1000, "cpu_us_per_delivery"), Peer(B1000, "bun", "cpu_us_per_delivery"), "µs", "Bun's"),
+            AtMost("Broadcast 1,000 clients × 64 B: server CPU per delivery ≤ ¼ of SignalR's", Viz(B1000, "cpu_us_per_delivery"), Times(Peer(B1000, "signalr", "cpu_us_per_delivery"), 0.25), "µs", "¼ of SignalR's"),
+            AtLeast("Broadcast 1,000 clients × 64 B: deliveries/s ≥ 2× SignalR's", Viz(B1000, "deliveries_per_s"), Times(Peer(B1000, "signalr", "deliveries_per_s"), 2), "/s", "2× SignalR's"),
+            AtLeast("Broadcast 1,000 clients × 64 B: deliveries/s ≥ Bun's", Viz(B1000, "deliveries_per_s"), Peer(B1000, "bun", "deliveries_per_s"), "/s", "Bun's"),
+            AtMost("Broadcast 1,000 clients × 64 B: load generator not the bottleneck (its core < 90 % busy)", Viz(B1000, "loadgen_cpu_pct"), 90, "%", null),
+            AtLeast("Broadcast 100 clients × 64 B: deliveries/s ≥ SignalR's", Viz("broadcast-100x64", "deliveries_per_s"), Peer("broadcast-100x64", "signalr", "deliveries_per_s"), "/s", "SignalR's"),
+            AtMost("Broadcast 1,000 clients × 1 KB: server CPU per delivery ≤ 0.6 µs", Viz("broadcast-1000x1024", "cpu_us_per_delivery"), 0.6, "µs", null),
+            AtMost("Host app, 200 clients at 60 Hz with 1 KB: VizHtml uses ≤ 3 % of one core", Viz("hostapp-200x60hz-1024", "server_cpu_pct"), 3, "%", null),
+            AtMost("Host app: delivery latency p99 ≤ 5 ms", Viz("hostapp-200x60hz-1024", "latency_p99_us"), 5000, "µs", null),
+            AtMost($"Idle memory at {idleCount:N0} connections ≤ 4 KB per connection", Viz(idle, "kb_per_conn"), 4, "KB", null),
+            AtMost("Idle memory ≤ half of ws's", Viz(idle, "kb_per_conn"), Times(Peer(idle, "ws", "kb_per_conn"), 0.5), "KB", "half of ws's"),
+            AtMost("Idle memory within 2× of Bun's", Viz(idle, "kb_per_conn"), Times(Peer(idle, "bun", "kb_per_conn"), 2), "KB", "2× Bun's"),
+            AtLeast("19,000 connections held by one process", Viz("idle-max", "connections_held"), 19_000, "connections", null),
+            AtMost("Echo, one client, 64 B: p50 ≤ 40 µs", Viz("echo-1x64", "rtt_p50_us"), 40, "µs", null),
+            AtMost("Echo, one client, 64 B: p99 ≤ 80 µs", Viz("echo-1x64", "rtt_p99_us"), 80, "µs", null),
+            AtMost("Echo, one client: p50 ahead of ws", Viz("echo-1x64", "rtt_p50_us"), Peer("echo-1x64", "ws", "rtt_p50_us"), "µs", "ws's"),
+            AtMost("Echo, one client: p99 ahead of ws", Viz("echo-1x64", "rtt_p99_us"), Peer("echo-1x64", "ws", "rtt_p99_us"), "µs", "ws's"),
+        };
+
+        // The browser figures come from the client helper's results file; its exact names are matched loosely.
+        var gzip = results.Find(r => r.Metric.Contains("gzip", StringComparison.OrdinalIgnoreCase));
+        checks.Add(AtMost("vizhtml.js ≤ 6 KB gzipped", gzip?.Median is { } size ? ToKilobytes(size, gzip.Unit) : null, 6, "KB", null));
+        var decode = results.Find(r => r.Server == "chromium" && r.Better == "higher" && r.Unit.Contains("/s", StringComparison.Ordinal));
+        checks.Add(AtLeast("vizhtml.js decodes and dispatches ≥ 200 k small events/s in Chromium", decode?.Median, 200_000, "/s", null));
+        return checks;
+    }
+
+    private static double ToKilobytes(double value, string unit) =>
+        unit.Trim().ToUpperInvariant() switch
+        {
+            "B" or "BYTES" => value / 1024,
+            "KIB" or "KB" => value,
+            _ => value,
+        };
+
+    private static TargetCheck AtMost(string target, double? measured, double? bar, string unit, string? barName) =>
+        Compare(target, measured, bar, unit, barName, lowerIsBetter: true);
+
+    private static TargetCheck AtLeast(string target, double? measured, double? bar, string unit, string? barName) =>
+        Compare(target, measured, bar, unit, barName, lowerIsBetter: false);
+
+    private static TargetCheck Compare(string target, double? measured, double? bar, string unit, string? barName, bool lowerIsBetter)
+    {
+        if (measured is not { } m)
+        {
+            return new TargetCheck(target, "not measured", bar is { } b0 ? Format(b0, unit) : "–", null, "–");
+        }
+
+        if (bar is not { } b)
+        {
+            return new TargetCheck(target, Format(m, unit), $"{barName ?? "peer"}: not measured", null, "–");
+        }
+
+        var met = lowerIsBetter ? m <= b : m >= b;
+        var barText = Format(b, unit) + (barName is null ? string.Empty : $" ({barName})");
+        var difference = Math.Abs(m - b);
+        var relative = b == 0 ? string.Empty : $", {m / b:0.00}× the bar";
+        var margin = met ? $"by {Format(difference, unit)}{relative}" : $"missed by {Format(difference, unit)}{relative}";
+        return new TargetCheck(target, Format(m, unit), barText, met, margin);
+    }
+
+    public static string Format(double value, string unit) => unit switch
+    {
+        "/s" => $"{Number(value)}/s",
+        "µs" => $"{Number(value)} µs",
+        "%" or "% of a core" => $"{Number(value)} %",
+        "KB" => $"{Number(value)} KB",
+        "connections" => Number(value),
+        _ => $"{Number(value)} {unit}".Trim(),
+    };
+
+    /// <summary>Three significant figures, thousands separated.</summary>
+    public static string Number(double value)
+    {
+        if (double.IsNaN(value))
+        {
+            return "–";
+        }
+
+        var magnitude = Math.Abs(value);
+        return magnitude >= 1000 ? Math.Round(value).ToString("N0", Inv)
+            : magnitude >= 100 ? value.ToString("0", Inv)
+            : magnitude >= 10 ? value.ToString("0.0", Inv)
+            : magnitude >= 1 ? value.ToString("0.00", Inv)
+            : value.ToString("0.000", Inv);
+    }
+}
