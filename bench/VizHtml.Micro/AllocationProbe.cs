@@ -19,6 +19,11 @@ internal sealed record ProbeResult(
 {
     /// <summary>The steady-state figure: the median burst. A cost paid on every broadcast moves it; a rare one-off does not.</summary>
     public double SteadyCallerBytes => Stats.Median(BurstCallerBytes);
+
+    public int WarmupBursts { get; init; }
+
+    /// <summary>What the calling thread allocated during the warm-up above its least burst, per client: queue growth.</summary>
+    public double WarmupGrowthBytesPerClient { get; init; }
 }
 
 /// <summary>
@@ -33,11 +38,16 @@ internal sealed record ProbeResult(
 /// </list>
 /// The send rate is paced as in the benchmarks: every burst starts from empty send queues and stays under the queue bound.
 /// The calling thread's figure is kept per burst: the median burst is the steady state, the mean also counts one-off
-/// growth of per-client structures (a send queue or replay buffer reaching a depth it never had before), which a
-/// longer run makes rarer but not impossible.
+/// growth of per-client structures (a send queue or replay buffer reaching a depth it never had before). A warm-up runs
+/// bursts until that growth has settled and says how much it was, per client.
 /// </summary>
 internal static class AllocationProbe
 {
+    private const int MinBurstsPerRun = 4;
+    private const int MinWarmupBursts = 4;
+    private const int MaxWarmupBursts = 60;
+    private static readonly TimeSpan MaxWarmupTime = TimeSpan.FromSeconds(45);
+
     public static ProbeResult Run(int clients, bool v2, int runs, long deliveriesPerRun, TextWriter log, AllocationSampler? sampler = null)
     {
         var protocol = v2 ? "v2" : "v1";
@@ -48,48 +58,50 @@ internal static class AllocationProbe
 
         var payload = Payloads.Of(64);
         var burst = Bursts.Of(clients);
-        var bursts = (int)Math.Max(2, Math.Ceiling((double)deliveriesPerRun / ((long)burst * clients)));
+        var bursts = (int)Math.Max(MinBurstsPerRun, Math.Ceiling((double)deliveriesPerRun / ((long)burst * clients)));
         long broadcasts = 0;
+
+        // Warm-up, not recorded: tiered JIT, pools, and the per-client queues growing to the depth a burst gives them.
+        // It ends once three bursts in a row allocate no more on the calling thread than the least a burst has.
+        var warmup = new List<double>();
+        var least = double.MaxValue;
+        var quiet = 0;
+        var warmupTime = Stopwatch.StartNew();
+        while (warmup.Count < MaxWarmupBursts && warmupTime.Elapsed < MaxWarmupTime && (warmup.Count < MinWarmupBursts || quiet < 3))
+        {
+            var measured = Burst(rig, payload, burst);
+            broadcasts += burst;
+            warmup.Add(measured.BytesPerBroadcast);
+            quiet = measured.BytesPerBroadcast <= least + 0.5 ? quiet + 1 : 0;
+            least = Math.Min(least, measured.BytesPerBroadcast);
+        }
+
+        var growth = warmup.Sum(b => b - least) * burst / clients;
+        log.WriteLine($"{scenario} warm-up: {warmup.Count} bursts of {burst}; calling thread {least:0.0} B/broadcast at least, " +
+            $"{growth:N0} B per client above that (queue growth){(quiet < 3 ? "; did not settle" : string.Empty)}");
+
         var caller = new List<double>();
         var callerMean = new List<double>();
         var allBursts = new List<double>();
         var process = new List<double>();
         var time = new List<double>();
         var cpu = new List<double>();
-
-        // Run 0 warms up (tiered JIT, queue segments, pools) and is not recorded.
-        for (var run = 0; run <= runs; run++)
+        sampler?.Start(Native.CurrentOsThreadId());
+        for (var run = 1; run <= runs; run++)
         {
             rig.WaitDrained();
             rig.WaitReceived(broadcasts * clients);
             rig.EnsureHealthy();
-            if (run == 1)
-            {
-                sampler?.Start(Native.CurrentOsThreadId());
-            }
-
             var processBefore = GC.GetTotalAllocatedBytes(precise: true);
-            long callerBytes = 0;
             long ticks = 0;
             long cpuNanoseconds = 0;
-            long queued = 0;
             var runBursts = new double[bursts];
             for (var b = 0; b < bursts; b++)
             {
-                rig.WaitDrained();
-                var allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
-                var cpuStarted = Native.ThreadCpuNanoseconds();
-                var started = Stopwatch.GetTimestamp();
-                for (var i = 0; i < burst; i++)
-                {
-                    queued += rig.Server.SendAll(Payloads.EventName, payload);
-                }
-
-                ticks += Stopwatch.GetTimestamp() - started;
-                cpuNanoseconds += Native.ThreadCpuNanoseconds() - cpuStarted;
-                var burstBytes = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
-                callerBytes += burstBytes;
-                runBursts[b] = (double)burstBytes / burst;
+                var measured = Burst(rig, payload, burst);
+                runBursts[b] = measured.BytesPerBroadcast;
+                ticks += measured.Ticks;
+                cpuNanoseconds += measured.CpuNanoseconds;
             }
 
             var sent = (long)bursts * burst;
@@ -98,18 +110,9 @@ internal static class AllocationProbe
             rig.WaitReceived(broadcasts * clients);
             var processBytes = GC.GetTotalAllocatedBytes(precise: true) - processBefore;
             rig.EnsureHealthy();
-            if (queued != sent * clients)
-            {
-                throw new InvalidOperationException($"{scenario}: {sent} broadcasts were queued {queued} times, expected {sent * clients}");
-            }
-
-            if (run == 0)
-            {
-                continue;
-            }
 
             caller.Add(Stats.Median(runBursts));
-            callerMean.Add((double)callerBytes / sent);
+            callerMean.Add(runBursts.Average());
             allBursts.AddRange(runBursts);
             process.Add((double)processBytes / (sent * clients));
             time.Add(ticks * (1e9 / Stopwatch.Frequency) / sent);
@@ -118,6 +121,35 @@ internal static class AllocationProbe
         }
 
         sampler?.Stop();
-        return new ProbeResult(scenario, clients, protocol, [.. caller], [.. callerMean], [.. allBursts], [.. process], [.. time], [.. cpu]);
+        return new ProbeResult(scenario, clients, protocol, [.. caller], [.. callerMean], [.. allBursts], [.. process], [.. time], [.. cpu])
+        {
+            WarmupBursts = warmup.Count,
+            WarmupGrowthBytesPerClient = growth,
+        };
+    }
+
+    /// <summary>One burst from empty send queues: what the calling thread allocated and spent per broadcast.</summary>
+    private static (double BytesPerBroadcast, long Ticks, long CpuNanoseconds) Burst(BroadcastRig rig, string payload, int burst)
+    {
+        rig.WaitDrained();
+        long queued = 0;
+        var allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
+        var cpuStarted = Native.ThreadCpuNanoseconds();
+        var started = Stopwatch.GetTimestamp();
+        for (var i = 0; i < burst; i++)
+        {
+            queued += rig.Server.SendAll(Payloads.EventName, payload);
+        }
+
+        var ticks = Stopwatch.GetTimestamp() - started;
+        var cpu = Native.ThreadCpuNanoseconds() - cpuStarted;
+        var bytes = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
+        if (queued != (long)burst * rig.Expected)
+        {
+            rig.EnsureHealthy();
+            throw new InvalidOperationException($"{burst} broadcasts were queued {queued} times, expected {(long)burst * rig.Expected}");
+        }
+
+        return ((double)bytes / burst, ticks, cpu);
     }
 }

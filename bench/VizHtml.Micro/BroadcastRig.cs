@@ -6,15 +6,12 @@ namespace VizHtml.Micro;
 
 /// <summary>
 /// A started <see cref="VizHtmlServer"/> with N real loopback WebSocket clients connected to it from a child process
-/// (<see cref="ClientSwarm"/>). Gives the broadcast benchmarks what they need around the measured calls: wait until every
+/// (<see cref="ClientSwarm"/>, pinned to the other core where it can be). Gives the broadcast benchmarks what they need around the measured calls: wait until every
 /// client's send queue is empty, so a burst of sends can never reach the queue bound, and fail loudly the moment a client
 /// is lost.
 /// </summary>
 internal sealed class BroadcastRig : IDisposable
 {
-    /// <summary>Environment variable naming the program to start as the client process (set by the host program).</summary>
-    public const string ClientProgramVariable = "VIZHTML_MICRO_PROGRAM";
-
     private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(30);
 
     private readonly Process _clients;
@@ -104,10 +101,12 @@ internal sealed class BroadcastRig : IDisposable
         var spins = 0;
         while (true)
         {
+            // Indexed, not foreach: enumerating the IReadOnlyList would allocate an enumerator on every poll.
             var pending = false;
-            foreach (var client in Server.Clients)
+            var clients = Server.Clients;
+            for (var i = 0; i < clients.Count; i++)
             {
-                if (client.Connection.QueuedMessages > 0)
+                if (clients[i].Connection.QueuedMessages > 0)
                 {
                     pending = true;
                     break;
@@ -200,19 +199,10 @@ internal sealed class BroadcastRig : IDisposable
 
     private static Process StartClients(int port, int clients, bool v2)
     {
-        var program = Environment.GetEnvironmentVariable(ClientProgramVariable) ?? typeof(BroadcastRig).Assembly.Location;
-        var apphost = Path.ChangeExtension(program, null);
-        var start = File.Exists(apphost) && !OperatingSystem.IsWindows()
-            ? new ProcessStartInfo(apphost)
-            : new ProcessStartInfo("dotnet") { ArgumentList = { program } };
-        foreach (var arg in new[] { "--clients", port.ToString(CultureInfo.InvariantCulture), clients.ToString(CultureInfo.InvariantCulture), v2 ? "v2" : "v1" })
-        {
-            start.ArgumentList.Add(arg);
-        }
-
+        var start = SelfProcess.StartInfo(
+            SelfProcess.ClientCore, "--clients", port.ToString(CultureInfo.InvariantCulture), clients.ToString(CultureInfo.InvariantCulture), v2 ? "v2" : "v1");
         start.RedirectStandardInput = true;
         start.RedirectStandardOutput = true;
-        start.UseShellExecute = false;
         return Process.Start(start) ?? throw new InvalidOperationException($"could not start {start.FileName}");
     }
 

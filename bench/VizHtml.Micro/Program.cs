@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using BenchmarkDotNet.Configs;
@@ -8,16 +9,20 @@ using BenchmarkDotNet.Running;
 using VizHtml.Micro;
 
 // Micro-benchmarks of VizHtml's send path (issue 5): serialize once, OutboundBatch, SendAll to N clients.
-//   dotnet run -c Release --project bench/VizHtml.Micro -- [--quick] [--check] [--filter GLOB] [--no-probe]
+//   dotnet run -c Release --project bench/VizHtml.Micro -- [--quick] [--check | --trace-allocations] [--filter GLOB] [--no-probe]
 // Default: every benchmark, then the allocation probe; writes bench/results/micro.json (BenchmarkDotNet's own files go
 // to bench/results/micro-artifacts/). --quick: BenchmarkDotNet's short-run job and shorter probe runs, for development.
 // --check: only the probe at N = 10 and N = 1000; exits 1 if the calling thread's bytes per broadcast grow with N.
 // --trace-allocations: only the probe at N = 10 and N = 1000, with the types allocated (sampled by the runtime's
 // AllocationTick event) on the calling thread and on the others: where the bytes of the figures come from.
-if (args.Length > 0 && args[0] == "--clients")
+// The measured server runs on core 0 and the clients on core 1 (taskset), as in the rest of the suite.
+switch (args.FirstOrDefault())
 {
-    return await ClientSwarm.RunAsync(
-        int.Parse(args[1], CultureInfo.InvariantCulture), int.Parse(args[2], CultureInfo.InvariantCulture), args[3] == "v2");
+    case "--clients":
+        return await ClientSwarm.RunAsync(
+            int.Parse(args[1], CultureInfo.InvariantCulture), int.Parse(args[2], CultureInfo.InvariantCulture), args[3] == "v2");
+    case "--probe-child":
+        return ProbeChild(args);
 }
 
 var quick = args.Contains("--quick");
@@ -36,25 +41,24 @@ var root = RepositoryRoot();
 var results = Path.Combine(root, "bench", "results");
 var artifacts = Path.Combine(results, "micro-artifacts");
 var callerFiles = Path.Combine(artifacts, "caller-alloc");
-Environment.SetEnvironmentVariable(BroadcastRig.ClientProgramVariable, typeof(BroadcastRig).Assembly.Location);
+Environment.SetEnvironmentVariable(SelfProcess.ProgramVariable, typeof(SelfProcess).Assembly.Location);
 Environment.SetEnvironmentVariable(CallerAllocatedColumn.FolderVariable, callerFiles);
 
 // Calling-thread bytes per broadcast at N = 1000 may exceed those at N = 10 by at most this much: no growth with N.
 const double GrowthAllowance = 64;
 
+if (!SelfProcess.CanPin)
+{
+    Console.WriteLine("// taskset or a second core is missing: server and clients run unpinned");
+}
+
 if (trace)
 {
-    using var sampler = new AllocationSampler();
     foreach (var v2 in new[] { false, true })
     {
         foreach (var clients in new[] { 10, 1000 })
         {
-            var result = AllocationProbe.Run(clients, v2, runs: 3, deliveriesPerRun: 500_000, Console.Out, sampler);
-            Console.WriteLine($"// {result.Scenario}: sampled allocations (type, samples, bytes the samples stand for), recorded runs only");
-            foreach (var (caller, type, samples, bytes) in sampler.Results.Take(25))
-            {
-                Console.WriteLine($"   {(caller ? "calling thread" : "other threads "),-14} {samples,5} {bytes,12:N0}  {type}");
-            }
+            RunProbe(clients, v2, runs: 3, deliveriesPerRun: 500_000, trace: true);
         }
     }
 
@@ -68,7 +72,7 @@ if (check)
     {
         foreach (var clients in new[] { 10, 1000 })
         {
-            figures.Add(AllocationProbe.Run(clients, v2, runs: 3, deliveriesPerRun: 500_000, Console.Out));
+            figures.Add(RunProbe(clients, v2, runs: 3, deliveriesPerRun: 500_000, trace: false));
         }
     }
 
@@ -89,6 +93,12 @@ var config = ManualConfig.Create(DefaultConfig.Instance)
 // iterations also waits for up to 128,000 deliveries to drain.
 var cpuJob = quick ? Job.ShortRun : Job.Default;
 var broadcastJob = quick ? Job.ShortRun : Job.Default.WithLaunchCount(1).WithWarmupCount(3).WithIterationCount(15);
+if (SelfProcess.CanPin)
+{
+    cpuJob = cpuJob.WithAffinity(1 << SelfProcess.ServerCore);
+    broadcastJob = broadcastJob.WithAffinity(1 << SelfProcess.ServerCore);
+}
+
 var runs = new List<BenchmarkRunInfo>();
 foreach (var (type, job) in new (Type, Job)[]
 {
@@ -113,6 +123,7 @@ var reports = summaries.SelectMany(s => s.Reports).ToList();
 var failed = summaries.SelectMany(s => s.BenchmarksCases).Where(c => !reports.Any(r => r.BenchmarkCase == c && r.Success)).ToList();
 
 var probes = new List<ProbeResult>();
+var probeFailures = 0;
 if (probe)
 {
     Console.WriteLine("// Allocation probe (calling thread per broadcast; whole process per delivery)");
@@ -120,7 +131,15 @@ if (probe)
     {
         foreach (var clients in new[] { 10, 100, 1000 })
         {
-            probes.Add(AllocationProbe.Run(clients, v2, runs: 3, deliveriesPerRun: quick ? 200_000 : 1_000_000, Console.Out));
+            try
+            {
+                probes.Add(RunProbe(clients, v2, runs: 3, deliveriesPerRun: quick ? 200_000 : 1_000_000, trace: false));
+            }
+            catch (InvalidOperationException ex)
+            {
+                probeFailures++;
+                Console.Error.WriteLine($"// probe failed: {ex.Message}");
+            }
         }
     }
 }
@@ -171,10 +190,74 @@ var grows = probes.Count > 0 && !ReportGrowth(probes);
 if (failed.Count > 0)
 {
     Console.Error.WriteLine($"// {failed.Count} benchmark(s) failed: {string.Join(", ", failed.Select(c => c.DisplayInfo))}; see the log in {artifacts}");
-    return 1;
 }
 
-return grows ? 1 : 0;
+if (probeFailures > 0)
+{
+    Console.Error.WriteLine($"// {probeFailures} probe run(s) failed (see above)");
+}
+
+return grows || failed.Count > 0 || probeFailures > 0 ? 1 : 0;
+
+// Runs the allocation probe in a child process on the server core and reads back its figures.
+static ProbeResult RunProbe(int clients, bool v2, int runs, long deliveriesPerRun, bool trace)
+{
+    var output = Path.Combine(Path.GetTempPath(), $"vizhtml-micro-probe-{Environment.ProcessId}-{clients}-{(v2 ? "v2" : "v1")}.json");
+    var start = SelfProcess.StartInfo(
+        SelfProcess.ServerCore,
+        "--probe-child",
+        clients.ToString(CultureInfo.InvariantCulture),
+        v2 ? "v2" : "v1",
+        runs.ToString(CultureInfo.InvariantCulture),
+        deliveriesPerRun.ToString(CultureInfo.InvariantCulture),
+        output,
+        trace ? "trace" : "no-trace");
+    using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {start.FileName}");
+    process.WaitForExit();
+    try
+    {
+        if (process.ExitCode != 0 || !File.Exists(output))
+        {
+            throw new InvalidOperationException($"the probe of {clients} {(v2 ? "v2" : "v1")} clients failed (exit code {process.ExitCode})");
+        }
+
+        return JsonSerializer.Deserialize<ProbeResult>(File.ReadAllText(output))!;
+    }
+    finally
+    {
+        File.Delete(output);
+    }
+}
+
+// --probe-child CLIENTS v1|v2 RUNS DELIVERIES OUTPUT trace|no-trace: the probe itself, in the process that is measured.
+static int ProbeChild(string[] args)
+{
+    var clients = int.Parse(args[1], CultureInfo.InvariantCulture);
+    var v2 = args[2] == "v2";
+    var runs = int.Parse(args[3], CultureInfo.InvariantCulture);
+    var deliveries = long.Parse(args[4], CultureInfo.InvariantCulture);
+    using var sampler = args[6] == "trace" ? new AllocationSampler() : null;
+    try
+    {
+        var result = AllocationProbe.Run(clients, v2, runs, deliveries, Console.Out, sampler);
+        File.WriteAllText(args[5], JsonSerializer.Serialize(result));
+        if (sampler is not null)
+        {
+            Console.WriteLine($"// {result.Scenario}: sampled allocations (thread, samples, bytes the samples stand for, type), recorded runs only");
+            foreach (var (caller, type, samples, bytes) in sampler.Results.Take(25))
+            {
+                Console.WriteLine($"   {(caller ? "calling thread" : "other threads "),-14} {samples,5} {bytes,12:N0}  {type}");
+            }
+        }
+
+        return 0;
+    }
+    catch (Exception ex) when (ex is InvalidOperationException or TimeoutException)
+    {
+        Console.Error.WriteLine($"// {ex.Message}");
+        return 1;
+    }
+}
 
 static string ScenarioOf(BenchmarkDotNet.Running.BenchmarkCase benchmark)
 {
@@ -193,7 +276,8 @@ static IEnumerable<ResultRow> ProbeRows(ProbeResult probed, double[]? inRun)
     var inRunNote = inRun is { Length: > 0 } ? $"; inside the BenchmarkDotNet run (median iteration): {Stats.Median(inRun):0.0} B" : string.Empty;
     yield return ResultRow.Lower(probed.Scenario, "alloc_bytes_per_op", "B", probed.CallerBytesPerBroadcast,
         "calling thread per SendAll (GC.GetAllocatedBytesForCurrentThread), median burst of each probe run; mean per run including " +
-        $"one-off growth of per-client queues: {Join(probed.CallerMeanBytesPerBroadcast, "0.0")} B{inRunNote}");
+        $"one-off growth of per-client queues: {Join(probed.CallerMeanBytesPerBroadcast, "0.0")} B; the warm-up before ({probed.WarmupBursts} bursts) " +
+        $"allocated {probed.WarmupGrowthBytesPerClient:N0} B per client of such growth{inRunNote}");
     yield return ResultRow.Lower(probed.Scenario, "alloc_bytes_per_delivery", "B", probed.ProcessBytesPerDelivery,
         "whole server process (GC.GetTotalAllocatedBytes(true)) per delivery over a run of ~1M deliveries, " +
         "acknowledgement reading included; the clients are in another process");
@@ -208,13 +292,13 @@ static string SizeName(int bytes) => bytes % 1024 == 0 ? $"{bytes / 1024}KB" : $
 static bool ReportGrowth(IReadOnlyList<ProbeResult> figures)
 {
     Console.WriteLine();
-    Console.WriteLine("| scenario | calling thread B/broadcast: median burst (bursts above it) | mean per run | process B/delivery per run | calling thread ns/broadcast: wall, CPU |");
-    Console.WriteLine("|---|---:|---:|---:|---:|");
+    Console.WriteLine("| scenario | calling thread B/broadcast: median burst (bursts above it) | mean per run | warm-up: bursts, growth B/client | process B/delivery per run | calling thread ns/broadcast: wall, CPU |");
+    Console.WriteLine("|---|---:|---:|---:|---:|---:|");
     foreach (var f in figures)
     {
         var steady = f.SteadyCallerBytes;
         var above = f.BurstCallerBytes.Count(b => b > steady + 0.5);
-        Console.WriteLine($"| {f.Scenario} | {steady:0.0} ({above} of {f.BurstCallerBytes.Length}) | {Join(f.CallerMeanBytesPerBroadcast, "0.0")} | {Join(f.ProcessBytesPerDelivery, "0.00")} | {Stats.Median(f.NsPerBroadcast):N0}, {Stats.Median(f.CpuNsPerBroadcast):N0} |");
+        Console.WriteLine($"| {f.Scenario} | {steady:0.0} ({above} of {f.BurstCallerBytes.Length}) | {Join(f.CallerMeanBytesPerBroadcast, "0.0")} | {f.WarmupBursts}, {f.WarmupGrowthBytesPerClient:N0} | {Join(f.ProcessBytesPerDelivery, "0.00")} | {Stats.Median(f.NsPerBroadcast):N0}, {Stats.Median(f.CpuNsPerBroadcast):N0} |");
     }
 
     var ok = true;
