@@ -66,6 +66,7 @@ internal static class AllocationProbe
         var warmup = new List<double>();
         var least = double.MaxValue;
         var quiet = 0;
+        sampler?.Start(Native.CurrentOsThreadId());
         var warmupTime = Stopwatch.StartNew();
         while (warmup.Count < MaxWarmupBursts && warmupTime.Elapsed < MaxWarmupTime && (warmup.Count < MinWarmupBursts || quiet < 3))
         {
@@ -79,6 +80,9 @@ internal static class AllocationProbe
         var growth = warmup.Sum(b => b - least) * burst / clients;
         log.WriteLine($"{scenario} warm-up: {warmup.Count} bursts of {burst}; calling thread {least:0.0} B/broadcast at least, " +
             $"{growth:N0} B per client above that (queue growth){(quiet < 3 ? "; did not settle" : string.Empty)}");
+
+        sampler?.Stop();
+        sampler?.Print(log, $"{scenario} warm-up");
 
         var caller = new List<double>();
         var callerMean = new List<double>();

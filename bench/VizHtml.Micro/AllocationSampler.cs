@@ -27,6 +27,16 @@ internal sealed class AllocationSampler : EventListener
 
     public void Stop() => _recording = false;
 
+    /// <summary>Prints the types that the most bytes were sampled for.</summary>
+    public void Print(TextWriter log, string title, int top = 25)
+    {
+        log.WriteLine($"// {title}: sampled allocations (thread, samples, bytes the samples stand for, type)");
+        foreach (var (caller, type, samples, bytes) in Results.Take(top))
+        {
+            log.WriteLine($"   {(caller ? "calling thread" : "other threads "),-14} {samples,5} {bytes,12:N0}  {type}");
+        }
+    }
+
     public IReadOnlyList<(bool Caller, string Type, long Samples, long Bytes)> Results =>
         [.. _samples.Select(s => (s.Key.Caller, s.Key.Type, s.Value.Samples, s.Value.Bytes)).OrderByDescending(s => s.Bytes)];
 

@@ -92,7 +92,7 @@ var config = ManualConfig.Create(DefaultConfig.Instance)
 // The CPU-only benchmarks get BenchmarkDotNet's default job; the broadcasts a fixed, shorter one: each of their
 // iterations also waits for up to 128,000 deliveries to drain.
 var cpuJob = quick ? Job.ShortRun : Job.Default;
-var broadcastJob = quick ? Job.ShortRun : Job.Default.WithLaunchCount(1).WithWarmupCount(3).WithIterationCount(15);
+var broadcastJob = quick ? Job.ShortRun : Job.Default.WithLaunchCount(1).WithWarmupCount(5).WithIterationCount(30);
 if (SelfProcess.CanPin)
 {
     cpuJob = cpuJob.WithAffinity(1 << SelfProcess.ServerCore);
@@ -241,14 +241,7 @@ static int ProbeChild(string[] args)
     {
         var result = AllocationProbe.Run(clients, v2, runs, deliveries, Console.Out, sampler);
         File.WriteAllText(args[5], JsonSerializer.Serialize(result));
-        if (sampler is not null)
-        {
-            Console.WriteLine($"// {result.Scenario}: sampled allocations (thread, samples, bytes the samples stand for, type), recorded runs only");
-            foreach (var (caller, type, samples, bytes) in sampler.Results.Take(25))
-            {
-                Console.WriteLine($"   {(caller ? "calling thread" : "other threads "),-14} {samples,5} {bytes,12:N0}  {type}");
-            }
-        }
+        sampler?.Print(Console.Out, $"{result.Scenario} recorded runs");
 
         return 0;
     }
