@@ -116,9 +116,9 @@ public sealed partial class VizHtmlServer
             return;
         }
 
+        long acknowledge = 0;
         if (client.Session is { } session && envelope.Seq > 0)
         {
-            long acknowledged;
             lock (session.Gate)
             {
                 // A replayed event the application already has: acknowledged again, not delivered twice.
@@ -128,10 +128,10 @@ public sealed partial class VizHtmlServer
                     session.LastReceived = envelope.Seq;
                 }
 
-                acknowledged = session.LastReceived;
-                connection.TryEnqueue(OutboundFrame.Message(ControlMessage(Envelope.AckEvent, new JsonObject { ["seq"] = acknowledged })), withinBounds: false);
+                acknowledge = session.LastReceived;
                 if (duplicate)
                 {
+                    connection.Acknowledge(acknowledge);
                     return;
                 }
             }
@@ -139,13 +139,20 @@ public sealed partial class VizHtmlServer
 
         var e = new VizMessageEvent(envelope.EventName!, VizData.FromNode(envelope.Data), client);
         _dispatcher.Post(() => _router.Deliver(e));
+
+        // Acknowledged right after the hand-off: a handler that answers at once usually finds the writer not yet run,
+        // and its answer and this $ack leave in one drain (one frame for a batching client).
+        if (acknowledge > 0)
+        {
+            connection.Acknowledge(acknowledge);
+        }
     }
 
     private void OnControl(Connection connection, InboundEnvelope envelope)
     {
         switch (envelope.EventName)
         {
-            case Envelope.AckEvent when connection.Owner?.Session is { } session && ReadLong(envelope.Data, "seq") is { } seq:
+            case Envelope.AckEvent when connection.Owner?.Session is { } session && (envelope.AckSeq >= 0 ? envelope.AckSeq : ReadLong(envelope.Data, "seq")) is { } seq:
                 lock (session.Gate)
                 {
                     session.Replay.Acknowledge(Math.Min(seq, session.LastSent));

@@ -277,13 +277,23 @@ public sealed partial class VizHtmlServer : IAsyncDisposable
     {
         var frame = OutboundFrame.Message(Serialize(eventName, data), delivery, eventName);
         var queued = 0;
-        foreach (var client in _targets.Current)
+
+        // The writers this wakes run together in one thread-pool work item once every queue has the event.
+        SendQueue.BeginDeferringWakes();
+        try
         {
-            // A client that is away keeps the event for its return, but is not counted.
-            if (client.Enqueue(frame) && client.IsConnected)
+            foreach (var client in _targets.Current)
             {
-                queued++;
+                // A client that is away keeps the event for its return, but is not counted.
+                if (client.Enqueue(frame) && client.IsConnected)
+                {
+                    queued++;
+                }
             }
+        }
+        finally
+        {
+            SendQueue.EndDeferringWakes();
         }
 
         return queued;

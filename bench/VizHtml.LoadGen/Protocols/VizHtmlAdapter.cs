@@ -10,8 +10,8 @@ namespace VizHtml.LoadGen.Protocols;
 /// </summary>
 internal sealed class VizHtmlAdapter : ProtocolAdapter
 {
-    private const long AckEveryNs = 100_000_000;
-    private const int AckEveryEvents = 256;
+    private const long AckEveryNs = 250_000_000;
+    private const int AckEveryEvents = 32;
 
     public override string Path => "/vizhtml/socket?v=2";
 

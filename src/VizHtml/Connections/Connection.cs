@@ -401,6 +401,8 @@ internal sealed class Connection
         }
     }
 
+    private const int DrainBudget = 4096;
+
     private async Task WriteLoopAsync(CancellationToken cancellationToken)
     {
         var reader = _queue;
@@ -416,8 +418,18 @@ internal sealed class Connection
             while (await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
             {
                 // Drains everything queued: with batching on, it leaves in as few frames (and writes) as there are full batches.
+                // A writer woken inline by a broadcast's work item shares that thread with the other writers, so after a
+                // budget it flushes and moves to a thread-pool thread of its own.
+                var budget = DrainBudget;
                 while (reader.TryRead(out var frame))
                 {
+                    if (--budget == 0)
+                    {
+                        await FlushAsync(batch, sendToken.Token).ConfigureAwait(false);
+                        await Task.Yield();
+                        budget = DrainBudget;
+                    }
+
                     if (_overflowed)
                     {
                         // The client fell too far behind: what is queued is dropped and it is told why.
@@ -482,6 +494,24 @@ internal sealed class Connection
         {
             batch.Abandon();
         }
+    }
+
+    /// <summary>Acknowledges the client's events up to <paramref name="seq"/> with an <c>$ack</c> envelope.</summary>
+    public void Acknowledge(long seq)
+    {
+        Span<byte> text = stackalloc byte[64];
+        TryEnqueue(OutboundFrame.Message(FormatAck(seq, text).ToArray()), withinBounds: false);
+    }
+
+    private static ReadOnlySpan<byte> FormatAck(long seq, Span<byte> destination)
+    {
+        ReadOnlySpan<byte> head = """{"event":"$ack","data":{"seq":"""u8;
+        head.CopyTo(destination);
+        seq.TryFormat(destination[head.Length..], out var digits, provider: System.Globalization.CultureInfo.InvariantCulture);
+        var at = head.Length + digits;
+        destination[at++] = (byte)'}';
+        destination[at++] = (byte)'}';
+        return destination[..at];
     }
 
     /// <summary>Writes what <paramref name="batch"/> holds as one frame, then marks its messages delivered.</summary>

@@ -50,8 +50,90 @@ internal sealed class SendQueue : IValueTaskSource<bool>
             _waiting = false;
         }
 
+        if (t_deferred is { } deferred)
+        {
+            // Inside a broadcast: the writer is woken with the others, afterwards, from one thread-pool work item.
+            deferred.Add(this);
+            return true;
+        }
+
+        if (t_writeInline)
+        {
+            // On VizHtml's own dispatcher thread (a handler answering): the write runs here, without a thread-pool hop.
+            WakeInline();
+            return true;
+        }
+
         Wake(result: true);
         return true;
+    }
+
+    [ThreadStatic]
+    private static bool t_writeInline;
+
+    /// <summary>
+    /// Marks the calling thread as one whose sends may run their writer inline (VizHtml's serialized dispatcher thread,
+    /// never a host or user thread): a handler's answer then reaches the socket without a thread-pool hop.
+    /// </summary>
+    public static void WriteInlineOnThisThread(bool inline) => t_writeInline = inline;
+
+    [ThreadStatic]
+    private static WakeBatch? t_deferred;
+
+    /// <summary>
+    /// Until <see cref="EndDeferringWakes"/>, writes on this thread that find their writer waiting do not wake it one by
+    /// one through the thread pool; the writers are woken together, in one thread-pool work item that runs each one's
+    /// drain and write in turn. A broadcast to N idle clients then costs one thread-pool hop instead of N.
+    /// </summary>
+    public static void BeginDeferringWakes() => t_deferred ??= new WakeBatch();
+
+    /// <summary>Hands the writers collected since <see cref="BeginDeferringWakes"/> to one thread-pool work item.</summary>
+    public static void EndDeferringWakes()
+    {
+        var batch = t_deferred;
+        t_deferred = null;
+        if (batch is { Count: > 0 })
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(batch, preferLocal: false);
+        }
+    }
+
+    /// <summary>Wakes this writer on the calling thread: its drain and write run here, until it waits again.</summary>
+    private void WakeInline()
+    {
+        _signal.RunContinuationsAsynchronously = false;
+        _signal.SetResult(true);
+    }
+
+    /// <summary>The writers one broadcast found waiting, woken in order by one thread-pool work item.</summary>
+    private sealed class WakeBatch : IThreadPoolWorkItem
+    {
+        private SendQueue[] _queues = System.Buffers.ArrayPool<SendQueue>.Shared.Rent(64);
+
+        public int Count { get; private set; }
+
+        public void Add(SendQueue queue)
+        {
+            if (Count == _queues.Length)
+            {
+                var larger = System.Buffers.ArrayPool<SendQueue>.Shared.Rent(Count * 2);
+                _queues.AsSpan(0, Count).CopyTo(larger);
+                System.Buffers.ArrayPool<SendQueue>.Shared.Return(_queues, clearArray: true);
+                _queues = larger;
+            }
+
+            _queues[Count++] = queue;
+        }
+
+        public void Execute()
+        {
+            for (var i = 0; i < Count; i++)
+            {
+                _queues[i].WakeInline();
+            }
+
+            System.Buffers.ArrayPool<SendQueue>.Shared.Return(_queues, clearArray: true);
+        }
     }
 
     /// <summary>Takes the oldest frame, if any (the reader only).</summary>
@@ -104,6 +186,7 @@ internal sealed class SendQueue : IValueTaskSource<bool>
             }
 
             _signal.Reset();
+            _signal.RunContinuationsAsynchronously = true;
             _waiting = true;
         }
 

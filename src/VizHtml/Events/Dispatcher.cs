@@ -73,7 +73,16 @@ internal sealed class SerializedDispatcher : Dispatcher
     {
         await foreach (var work in _work.Reader.ReadAllAsync().ConfigureAwait(false))
         {
-            Run(work);
+            // A send from a handler wakes its connection's writer on this thread: a handler's answer costs no extra hop.
+            Connections.SendQueue.WriteInlineOnThisThread(true);
+            try
+            {
+                Run(work);
+            }
+            finally
+            {
+                Connections.SendQueue.WriteInlineOnThisThread(false);
+            }
         }
     }
 }

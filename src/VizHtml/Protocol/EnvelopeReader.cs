@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 namespace VizHtml.Protocol;
 
 /// <summary>The outcome of decoding one inbound text message.</summary>
-internal readonly record struct InboundEnvelope(string? EventName, JsonNode? Data, string? ErrorCode, string? ErrorMessage, long Seq = 0)
+internal readonly record struct InboundEnvelope(string? EventName, JsonNode? Data, string? ErrorCode, string? ErrorMessage, long Seq = 0, long AckSeq = -1)
 {
     public bool IsValid => ErrorCode is null;
 
@@ -28,6 +28,13 @@ internal sealed class EnvelopeReader
 
     public InboundEnvelope Read(ReadOnlyMemory<byte> utf8)
     {
+        // The most frequent message of a busy version 2 client, in the exact form every VizHtml client writes, is read
+        // without building a document; any other form takes the general path below.
+        if (TryReadAck(utf8.Span, out var ack))
+        {
+            return new InboundEnvelope(Envelope.AckEvent, null, null, null, AckSeq: ack);
+        }
+
         JsonNode? root;
         try
         {
@@ -167,6 +174,35 @@ internal sealed class EnvelopeReader
         {
             return false;
         }
+    }
+
+    /// <summary>Recognizes <c>{"event":"$ack","data":{"seq":N}}</c> exactly, N a JSON integer without sign or leading zero.</summary>
+    internal static bool TryReadAck(ReadOnlySpan<byte> utf8, out long seq)
+    {
+        ReadOnlySpan<byte> head = """{"event":"$ack","data":{"seq":"""u8;
+        seq = 0;
+        if (!utf8.StartsWith(head) || !utf8.EndsWith("}}"u8))
+        {
+            return false;
+        }
+
+        var digits = utf8[head.Length..^2];
+        if (digits.Length is 0 or > 18 || (digits[0] == (byte)'0' && digits.Length > 1))
+        {
+            return false;
+        }
+
+        foreach (var digit in digits)
+        {
+            if (digit is < (byte)'0' or > (byte)'9')
+            {
+                return false;
+            }
+
+            seq = (seq * 10) + (digit - '0');
+        }
+
+        return true;
     }
 }
 

@@ -114,5 +114,35 @@ public sealed class EnvelopeTests
             writer.WriteStringValue(Encoding.UTF8.GetString(serializer.Serialize("inner", value.Value)));
     }
 
+    [Theory]
+    [InlineData("""{"event":"$ack","data":{"seq":0}}""", 0L)]
+    [InlineData("""{"event":"$ack","data":{"seq":7}}""", 7L)]
+    [InlineData("""{"event":"$ack","data":{"seq":123456789012345678}}""", 123456789012345678L)]
+    public void TheUsualAckIsReadWithoutADocument(string text, long seq)
+    {
+        var envelope = Read(text);
+        Assert.True(envelope.IsValid);
+        Assert.True(envelope.IsControl);
+        Assert.Equal("$ack", envelope.EventName);
+        Assert.Equal(seq, envelope.AckSeq);
+        Assert.Null(envelope.Data);
+    }
+
+    [Theory]
+    [InlineData("""{"event":"$ack","data":{"seq":01}}""", false)]
+    [InlineData("""{"event":"$ack","data":{"seq":-1}}""", true)]
+    [InlineData("""{"event":"$ack","data":{"seq":1.5}}""", true)]
+    [InlineData("""{"event":"$ack","data":{"seq":}}""", false)]
+    [InlineData("""{"event":"$ack","data":{"seq":1}} """, true)]
+    [InlineData("""{"event":"$ack", "data":{"seq":1}}""", true)]
+    [InlineData("""{"event":"$ack","data":{"seq":1},"x":1}""", true)]
+    public void AnyOtherFormOfAckTakesTheGeneralPath(string text, bool validJson)
+    {
+        Assert.False(EnvelopeReader.TryReadAck(Encoding.UTF8.GetBytes(text), out _));
+        var envelope = Read(text);
+        Assert.Equal(-1, envelope.AckSeq);
+        Assert.Equal(validJson, envelope.IsValid);
+    }
+
     private InboundEnvelope Read(string text) => _reader.Read(Encoding.UTF8.GetBytes(text));
 }
