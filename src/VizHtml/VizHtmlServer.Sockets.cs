@@ -116,35 +116,39 @@ public sealed partial class VizHtmlServer
             return;
         }
 
-        long acknowledge = 0;
-        if (client.Session is { } session && envelope.Seq > 0)
+        // What this message causes to be written to its own client (the $ack, and the answer of a handler the dispatcher
+        // runs right here when idle) leaves together, written from this thread once the message is handled.
+        var deferring = SendQueue.BeginDeferringWakes();
+        try
         {
-            lock (session.Gate)
+            if (client.Session is { } session && envelope.Seq > 0)
             {
-                // A replayed event the application already has: acknowledged again, not delivered twice.
-                var duplicate = envelope.Seq <= session.LastReceived;
-                if (!duplicate)
+                lock (session.Gate)
                 {
-                    session.LastReceived = envelope.Seq;
-                }
+                    // A replayed event the application already has: acknowledged again, not delivered twice.
+                    var duplicate = envelope.Seq <= session.LastReceived;
+                    if (!duplicate)
+                    {
+                        session.LastReceived = envelope.Seq;
+                    }
 
-                acknowledge = session.LastReceived;
-                if (duplicate)
-                {
-                    connection.Acknowledge(acknowledge);
-                    return;
+                    connection.Acknowledge(session.LastReceived);
+                    if (duplicate)
+                    {
+                        return;
+                    }
                 }
             }
+
+            var e = new VizMessageEvent(envelope.EventName!, VizData.FromNode(envelope.Data), client);
+            _dispatcher.PostFromReader(() => _router.Deliver(e));
         }
-
-        var e = new VizMessageEvent(envelope.EventName!, VizData.FromNode(envelope.Data), client);
-        _dispatcher.Post(() => _router.Deliver(e));
-
-        // Acknowledged right after the hand-off: a handler that answers at once usually finds the writer not yet run,
-        // and its answer and this $ack leave in one drain (one frame for a batching client).
-        if (acknowledge > 0)
+        finally
         {
-            connection.Acknowledge(acknowledge);
+            if (deferring)
+            {
+                SendQueue.EndDeferringWakes(inline: true);
+            }
         }
     }
 

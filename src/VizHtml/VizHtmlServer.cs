@@ -279,7 +279,7 @@ public sealed partial class VizHtmlServer : IAsyncDisposable
         var queued = 0;
 
         // The writers this wakes run together in one thread-pool work item once every queue has the event.
-        SendQueue.BeginDeferringWakes();
+        var deferring = SendQueue.BeginDeferringWakes();
         try
         {
             foreach (var client in _targets.Current)
@@ -293,7 +293,10 @@ public sealed partial class VizHtmlServer : IAsyncDisposable
         }
         finally
         {
-            SendQueue.EndDeferringWakes();
+            if (deferring)
+            {
+                SendQueue.EndDeferringWakes();
+            }
         }
 
         return queued;

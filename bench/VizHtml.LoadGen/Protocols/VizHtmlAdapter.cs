@@ -5,8 +5,8 @@ namespace VizHtml.LoadGen.Protocols;
 
 /// <summary>
 /// VizHtml protocol v2 with batching announced: a frame holds one envelope or a JSON array of them. Every numbered
-/// envelope (<c>{"seq":</c> at the top level, which the server writes first) is one delivery; the highest seq is acknowledged after 256
-/// events or 100 ms so the server's replay buffer never fills.
+/// envelope (<c>{"seq":</c> at the top level, which the server writes first) is one delivery; the highest seq is acknowledged as vizhtml.js
+/// does it: once 32 events are unacknowledged (decided once per frame) or after 250 ms.
 /// </summary>
 internal sealed class VizHtmlAdapter : ProtocolAdapter
 {

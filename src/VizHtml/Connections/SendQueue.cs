@@ -85,16 +85,36 @@ internal sealed class SendQueue : IValueTaskSource<bool>
     /// one through the thread pool; the writers are woken together, in one thread-pool work item that runs each one's
     /// drain and write in turn. A broadcast to N idle clients then costs one thread-pool hop instead of N.
     /// </summary>
-    public static void BeginDeferringWakes() => t_deferred ??= new WakeBatch();
+    /// <returns><see langword="true"/> when this call started deferring (and so must end it); false inside an outer deferral.</returns>
+    public static bool BeginDeferringWakes()
+    {
+        if (t_deferred is not null)
+        {
+            return false;
+        }
 
-    /// <summary>Hands the writers collected since <see cref="BeginDeferringWakes"/> to one thread-pool work item.</summary>
-    public static void EndDeferringWakes()
+        t_deferred = new WakeBatch();
+        return true;
+    }
+
+    /// <summary>
+    /// Wakes the writers collected since <see cref="BeginDeferringWakes"/>: from one thread-pool work item, or with
+    /// <paramref name="inline"/> here, on the calling thread (a read loop answering its own client).
+    /// </summary>
+    public static void EndDeferringWakes(bool inline = false)
     {
         var batch = t_deferred;
         t_deferred = null;
         if (batch is { Count: > 0 })
         {
-            ThreadPool.UnsafeQueueUserWorkItem(batch, preferLocal: false);
+            if (inline)
+            {
+                batch.Execute();
+            }
+            else
+            {
+                ThreadPool.UnsafeQueueUserWorkItem(batch, preferLocal: false);
+            }
         }
     }
 

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -29,6 +28,9 @@ internal abstract class Dispatcher
 
     public abstract void Post(Action work);
 
+    /// <summary>As <see cref="Post"/>, from a connection's read loop, which may run the work itself when nothing else is running.</summary>
+    public virtual void PostFromReader(Action work) => Post(work);
+
     /// <summary>Runs queued work on the caller's thread; only the manual dispatcher has any.</summary>
     public virtual int DispatchPending(int maxItems) =>
         throw new InvalidOperationException($"DispatchPending is only for {nameof(VizDispatchMode)}.{nameof(VizDispatchMode.Manual)}; this server delivers handlers itself.");
@@ -54,35 +56,88 @@ internal abstract class Dispatcher
 }
 
 /// <summary>One background loop: handlers never overlap and keep arrival order.</summary>
-internal sealed class SerializedDispatcher : Dispatcher
+internal sealed class SerializedDispatcher : Dispatcher, IThreadPoolWorkItem
 {
-    private readonly Channel<Action> _work = Channel.CreateUnbounded<Action>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly Task _loop;
+    // Items run by one drainer at a time: whoever moves _draining from 0 to 1 runs items in queue order until the queue
+    // is empty, then lets go. A read loop that finds the dispatcher idle drains on its own thread (no hop); otherwise a
+    // thread-pool work item does. Either way handlers run one at a time, in the order they were posted.
+    private const int InlineBudget = 64;
+    private const int WorkItemBudget = 4096;
 
-    public SerializedDispatcher() => _loop = Task.Run(RunAsync);
+    private readonly ConcurrentQueue<Action> _work = new();
+    private int _draining;
+    private volatile bool _completed;
 
-    public override void Post(Action work) => _work.Writer.TryWrite(work);
+    public override void Post(Action work)
+    {
+        if (_completed)
+        {
+            return;
+        }
+
+        _work.Enqueue(work);
+        if (Interlocked.CompareExchange(ref _draining, 1, 0) == 0)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+        }
+    }
+
+    public override void PostFromReader(Action work)
+    {
+        if (_completed)
+        {
+            return;
+        }
+
+        _work.Enqueue(work);
+        if (Interlocked.CompareExchange(ref _draining, 1, 0) == 0)
+        {
+            Drain(InlineBudget);
+        }
+    }
 
     public override async Task DrainAsync(TimeSpan timeout)
     {
-        _work.Writer.TryComplete();
-        await Task.WhenAny(_loop, Task.Delay(timeout)).ConfigureAwait(false);
+        var drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Post(() => drained.TrySetResult());
+        _completed = true;
+        await Task.WhenAny(drained.Task, Task.Delay(timeout)).ConfigureAwait(false);
     }
 
-    private async Task RunAsync()
+    void IThreadPoolWorkItem.Execute() => Drain(WorkItemBudget);
+
+    /// <summary>Runs queued items (the caller holds the drain); past the budget, the rest goes to a thread-pool work item.</summary>
+    private void Drain(int budget)
     {
-        await foreach (var work in _work.Reader.ReadAllAsync().ConfigureAwait(false))
+        // A send from a handler wakes its connection's writer on this thread: a handler's answer costs no extra hop.
+        Connections.SendQueue.WriteInlineOnThisThread(true);
+        try
         {
-            // A send from a handler wakes its connection's writer on this thread: a handler's answer costs no extra hop.
-            Connections.SendQueue.WriteInlineOnThisThread(true);
-            try
+            while (true)
             {
-                Run(work);
+                while (budget-- > 0 && _work.TryDequeue(out var work))
+                {
+                    Run(work);
+                }
+
+                if (budget < 0 && !_work.IsEmpty)
+                {
+                    ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+                    return;
+                }
+
+                Volatile.Write(ref _draining, 0);
+
+                // An item posted between the last TryDequeue and the release found the drain taken: take it back.
+                if (_work.IsEmpty || Interlocked.CompareExchange(ref _draining, 1, 0) != 0)
+                {
+                    return;
+                }
             }
-            finally
-            {
-                Connections.SendQueue.WriteInlineOnThisThread(false);
-            }
+        }
+        finally
+        {
+            Connections.SendQueue.WriteInlineOnThisThread(false);
         }
     }
 }
