@@ -1,5 +1,25 @@
 #!/usr/bin/env bash
-# VizHtml's benchmark command (not part of scripts/test.sh): runs every scenario and rewrites docs/benchmarks.md.
+# VizHtml's benchmark command (not part of scripts/test.sh). Runs every suite, then rewrites docs/benchmarks.md and
+# docs/benchmarks.png from bench/results/*.json. About 40 minutes on the 2-core machine; RUNS=1 for a shorter pass.
+#   bench/run.sh            # everything, medians of 3 runs
+#   QUICK=1 bench/run.sh    # the ~5-minute development pass (1 run, small counts)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-dotnet run -c Release --project bench/VizHtml.Bench -- slow-consumer --runs "${RUNS:-3}" --seconds "${SECONDS_PER_RUN:-5}" --write docs/benchmarks.md
+runs="${RUNS:-3}"
+quick=()
+[ -n "${QUICK:-}" ] && quick=(--quick) && runs=1
+command -v node >/dev/null || apt-get install -y nodejs npm
+[ -x /usr/bin/chromium ] || apt-get install -y chromium
+(cd bench/servers/node && npm ci --no-audit --no-fund --silent)
+for p in VizHtmlBenchServer SignalRServer KestrelServer; do dotnet build -c Release "bench/servers/$p" --nologo -v q; done
+
+# Peers and VizHtml against the load generator (server on core 0, load generator on core 1).
+dotnet run -c Release --project bench/VizHtml.LoadGen -- --runs "$runs" "${quick[@]}"
+# vizhtml.js in Chromium.
+dotnet run -c Release --project bench/VizHtml.BrowserBench -- --runs "$runs" $([ -n "${QUICK:-}" ] && echo --events 50000)
+# BenchmarkDotNet micro-benchmarks of the send path; fails if a broadcast's allocations grow with the number of clients.
+dotnet run -c Release --project bench/VizHtml.Micro -- "${quick[@]}"
+# The report: tables with ratios against every peer, the targets of issue 5, the chart.
+dotnet run -c Release --project bench/VizHtml.LoadGen -- report --command "bench/run.sh"
+# One slow client among a hundred (its own section of docs/benchmarks.md).
+dotnet run -c Release --project bench/VizHtml.Bench -- slow-consumer --runs "$runs" --seconds "${SECONDS_PER_RUN:-5}" --write docs/benchmarks.md
