@@ -4,8 +4,8 @@ namespace VizHtml;
 public enum VizDispatchMode
 {
     /// <summary>
-    /// One at a time, in arrival order, on a dedicated background loop (never on a network thread), so
-    /// handlers need no locks among themselves. The default.
+    /// One at a time, in arrival order, on thread-pool threads (when no other handler is running, on the one that read
+    /// the message, which saves a thread hop), so handlers need no locks among themselves. The default.
     /// </summary>
     Serialized,
 

@@ -44,8 +44,6 @@ internal sealed class Connection
         _writeTimeout = new CancellationTokenSource(Timeout.InfiniteTimeSpan, options.TimeProvider);
         _rate = new RateLimiter(options.MaxMessagesPerSecond, options.TimeProvider);
         _lastWrite = options.TimeProvider.GetTimestamp();
-
-
     }
 
     /// <summary>The public client object this connection belongs to; set once, right after construction.</summary>
