@@ -18,8 +18,10 @@ dotnet run -c Release --project bench/VizHtml.LoadGen -- --runs "$runs" "${quick
 # vizhtml.js in Chromium.
 dotnet run -c Release --project bench/VizHtml.BrowserBench -- --runs "$runs" $([ -n "${QUICK:-}" ] && echo --events 50000)
 # BenchmarkDotNet micro-benchmarks of the send path; fails if a broadcast's allocations grow with the number of clients.
-dotnet run -c Release --project bench/VizHtml.Micro -- "${quick[@]}"
+micro=0
+dotnet run -c Release --project bench/VizHtml.Micro -- "${quick[@]}" || micro=$?
 # The report: tables with ratios against every peer, the targets of issue 5, the chart.
 dotnet run -c Release --project bench/VizHtml.LoadGen -- report --command "bench/run.sh"
 # One slow client among a hundred (its own section of docs/benchmarks.md).
 dotnet run -c Release --project bench/VizHtml.Bench -- slow-consumer --runs "$runs" --seconds "${SECONDS_PER_RUN:-5}" --write docs/benchmarks.md
+if [ "$micro" -ne 0 ]; then echo "bench/VizHtml.Micro failed (exit $micro): see its output above" >&2; exit "$micro"; fi

@@ -299,6 +299,7 @@ public sealed partial class VizHtmlServer
 
                 foreach (var client in _registry.Current)
                 {
+                    client.Connection.TrimIdleBuffers();
                     if (client.Session is not null && _options.TimeProvider.GetElapsedTime(client.Connection.LastWriteTimestamp, now) >= _options.HeartbeatInterval)
                     {
                         client.Connection.TryEnqueue(OutboundFrame.Message(HeartbeatPayload));

@@ -60,6 +60,9 @@ internal sealed class Connection
     /// <summary>Whether this connection now writes several envelopes per frame (its client announced batching and was welcomed).</summary>
     public bool Batching => Volatile.Read(ref _batching);
 
+    /// <summary>Gives back the send queue's ring if a burst grew it and it is empty now (the once-a-second maintenance).</summary>
+    public void TrimIdleBuffers() => _queue.TrimIfEmpty();
+
     /// <summary>Messages waiting to be written.</summary>
     public int QueuedMessages => Volatile.Read(ref _queuedCount);
 

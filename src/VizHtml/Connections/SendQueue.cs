@@ -5,7 +5,7 @@ namespace VizHtml.Connections;
 /// <summary>
 /// A connection's send queue: many writers (any thread that sends), one reader (the connection's write loop). A ring
 /// of frames under a lock of its own, so a broadcast never contends with another client's queue. It holds no array
-/// until something is queued and gives a large one back once drained, so an idle connection costs a few dozen bytes
+/// until something is queued and gives a large one back once it has stayed empty, so an idle connection costs a few dozen bytes
 /// (an unbounded <see cref="System.Threading.Channels.Channel{T}"/> costs about 3 KB before its first item).
 /// Waiting allocates nothing after the first wait: the reader awaits this object as a reusable <see cref="IValueTaskSource{TResult}"/>.
 /// </summary>
@@ -13,7 +13,7 @@ internal sealed class SendQueue : IValueTaskSource<bool>
 {
     private const int MinCapacity = 4;
 
-    // Drained rings at most this large stay; a larger one, grown by a burst, is given back.
+    // Empty rings at most this large stay; a larger one, grown by a burst, is given back by TrimIfEmpty.
     private const int RetainedCapacity = 16;
 
     private readonly Lock _gate = new();
@@ -93,7 +93,7 @@ internal sealed class SendQueue : IValueTaskSource<bool>
             return false;
         }
 
-        t_deferred = new WakeBatch();
+        t_deferred = WakeBatch.Rent();
         return true;
     }
 
@@ -105,16 +105,22 @@ internal sealed class SendQueue : IValueTaskSource<bool>
     {
         var batch = t_deferred;
         t_deferred = null;
-        if (batch is { Count: > 0 })
+        if (batch is null)
         {
-            if (inline)
-            {
-                batch.Execute();
-            }
-            else
-            {
-                ThreadPool.UnsafeQueueUserWorkItem(batch, preferLocal: false);
-            }
+            return;
+        }
+
+        if (batch.Count == 0)
+        {
+            WakeBatch.Return(batch);
+        }
+        else if (inline)
+        {
+            batch.Execute();
+        }
+        else
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(batch, preferLocal: false);
         }
     }
 
@@ -125,34 +131,79 @@ internal sealed class SendQueue : IValueTaskSource<bool>
         _signal.SetResult(true);
     }
 
-    /// <summary>The writers one broadcast found waiting, woken in order by one thread-pool work item.</summary>
+    // The next queue in the wake batch this one waits in (a queue is in at most one batch: it joins one only when its
+    // writer stops waiting).
+    private SendQueue? _nextToWake;
+
+    /// <summary>
+    /// The writers one broadcast found waiting, as a list threaded through the queues themselves (so a broadcast to any
+    /// number of clients allocates nothing for it), woken in order by one thread-pool work item; pooled.
+    /// </summary>
     private sealed class WakeBatch : IThreadPoolWorkItem
     {
-        private SendQueue[] _queues = System.Buffers.ArrayPool<SendQueue>.Shared.Rent(64);
+        private static readonly System.Collections.Concurrent.ConcurrentQueue<WakeBatch> Pool = new();
+
+        private SendQueue? _head;
+        private SendQueue? _tail;
 
         public int Count { get; private set; }
 
+        public static WakeBatch Rent() => Pool.TryDequeue(out var batch) ? batch : new WakeBatch();
+
+        public static void Return(WakeBatch batch)
+        {
+            if (Pool.Count < 64)
+            {
+                Pool.Enqueue(batch);
+            }
+        }
+
         public void Add(SendQueue queue)
         {
-            if (Count == _queues.Length)
+            if (_tail is null)
             {
-                var larger = System.Buffers.ArrayPool<SendQueue>.Shared.Rent(Count * 2);
-                _queues.AsSpan(0, Count).CopyTo(larger);
-                System.Buffers.ArrayPool<SendQueue>.Shared.Return(_queues, clearArray: true);
-                _queues = larger;
+                _head = queue;
+            }
+            else
+            {
+                _tail._nextToWake = queue;
             }
 
-            _queues[Count++] = queue;
+            _tail = queue;
+            Count++;
         }
 
         public void Execute()
         {
-            for (var i = 0; i < Count; i++)
+            var queue = _head;
+            _head = _tail = null;
+            Count = 0;
+            while (queue is not null)
             {
-                _queues[i].WakeInline();
+                // Unlinked before the wake: the woken writer may wait again and join another batch at once.
+                var next = queue._nextToWake;
+                queue._nextToWake = null;
+                queue.WakeInline();
+                queue = next;
             }
 
-            System.Buffers.ArrayPool<SendQueue>.Shared.Return(_queues, clearArray: true);
+            Return(this);
+        }
+    }
+
+    /// <summary>
+    /// Gives back a ring that a burst grew, once the queue is empty (the once-a-second maintenance calls it): a busy
+    /// connection keeps its ring between bursts instead of growing it again each time; an idle one holds none.
+    /// </summary>
+    public void TrimIfEmpty()
+    {
+        lock (_gate)
+        {
+            if (_count == 0 && _ring.Length > RetainedCapacity)
+            {
+                _ring = [];
+                _head = 0;
+            }
         }
     }
 
@@ -164,12 +215,6 @@ internal sealed class SendQueue : IValueTaskSource<bool>
             if (_count == 0)
             {
                 frame = default;
-                if (_ring.Length > RetainedCapacity)
-                {
-                    _ring = [];
-                    _head = 0;
-                }
-
                 return false;
             }
 

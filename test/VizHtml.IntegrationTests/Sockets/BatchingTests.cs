@@ -144,3 +144,42 @@ public sealed class BatchingTests
         return (events, frames, arrays);
     }
 }
+
+/// <summary>The send queue's accounting across long batched bursts: what is written is no longer counted as queued.</summary>
+public sealed class BatchedQueueAccountingTests
+{
+    [Fact]
+    public async Task AfterAMillionBytesOfBurstsTheQueueCountsNothing()
+    {
+        await using var test = await TestServer.StartAsync();
+        using var client = await RawClient.ConnectAsync(new Uri(test.SocketUri + "?v=2"));
+        await client.SendTextAsync("""{"event":"$hello","data":{"v":2,"token":null,"lastSeq":0,"batch":true}}""");
+        await client.ReceiveTextAsync();
+        await TestServer.WaitUntilAsync(() => test.Server.Clients.Count == 1 && test.Server.Clients[0].Connection.Batching);
+        var connection = test.Server.Clients[0].Connection;
+
+        var kilobyte = new string('k', 1000);
+        const int Bursts = 40;
+        const int PerBurst = 500;
+        long received = 0;
+        for (var burst = 0; burst < Bursts; burst++)
+        {
+            for (var i = 0; i < PerBurst; i++)
+            {
+                test.Server.SendAll("n", kilobyte);
+            }
+
+            // Read this burst completely before the next, so the queue never nears its bound.
+            while (received < (long)(burst + 1) * PerBurst)
+            {
+                var text = await client.ReceiveTextAsync() ?? throw new InvalidOperationException($"closed after {received}: {client.Socket.CloseStatus} {client.Socket.CloseStatusDescription}");
+                received += text.StartsWith('[') ? JsonNode.Parse(text)!.AsArray().Count : 1;
+            }
+
+            await client.SendTextAsync("""{"event":"$ack","data":{"seq":""" + received + "}}");
+        }
+
+        await TestServer.WaitUntilAsync(() => connection.QueuedMessages == 0 && connection.QueuedBytes == 0);
+        Assert.Equal((long)Bursts * PerBurst, received);
+    }
+}
