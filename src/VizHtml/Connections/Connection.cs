@@ -526,11 +526,16 @@ internal sealed class Connection
 
         // A peer that stops reading fills the TCP buffers and this write stalls; past SendTimeout it is cut off.
         _writeTimeout.CancelAfter(_options.SendTimeout);
-        await _socket.SendAsync(batch.Frame, WebSocketMessageType.Text, endOfMessage: true, sendToken).ConfigureAwait(false);
-        _writeTimeout.CancelAfter(Timeout.InfiniteTimeSpan);
-        Interlocked.Exchange(ref _lastWrite, _options.TimeProvider.GetTimestamp());
+        var sending = _socket.SendAsync(batch.Frame, WebSocketMessageType.Text, endOfMessage: true, sendToken);
+
+        // Handed to the socket: no longer waiting in this queue. Counted off now, not when the write completes, which under
+        // a full socket buffer can be after the client already has the frame: a client that reads as fast as it can must
+        // not look a frame further behind than it is (the queue bounds would then close it with 4008 one frame early).
         Interlocked.Add(ref _queuedCount, -batch.Count);
         Interlocked.Add(ref _queuedBytes, -batch.PayloadBytes);
+        await sending.ConfigureAwait(false);
+        _writeTimeout.CancelAfter(Timeout.InfiniteTimeSpan);
+        Interlocked.Exchange(ref _lastWrite, _options.TimeProvider.GetTimestamp());
         batch.Complete();
     }
 
