@@ -158,7 +158,8 @@ internal static class ReportWriter
         var chartPath = Path.Combine(docs, "benchmarks.png");
         if (loadGenRows.Count > 0)
         {
-            Chart.Write(chartPath, results, servers);
+            // The chart compares the servers under test only (not the browser or micro-benchmark rows).
+            Chart.Write(chartPath, results, servers.Where(s => ServerCatalog.Find(s) is not null).ToList());
         }
 
         Console.WriteLine($"wrote docs/benchmarks.md{(loadGenRows.Count > 0 ? " and docs/benchmarks.png" : string.Empty)} from {results.Rows.Count} rows");

@@ -5,8 +5,8 @@ namespace VizHtml.Connections;
 /// <summary>
 /// A connection's send queue: many writers (any thread that sends), one reader (the connection's write loop). A ring
 /// of frames under a lock of its own, so a broadcast never contends with another client's queue. It holds no array
-/// until something is queued and gives a large one back once it has stayed empty, so an idle connection costs a few dozen bytes
-/// (an unbounded <see cref="System.Threading.Channels.Channel{T}"/> costs about 3 KB before its first item).
+/// until something is queued and gives a large one back once it has stayed empty, so an idle connection costs a
+/// few dozen bytes (an unbounded <see cref="System.Threading.Channels.Channel{T}"/> costs about 3 KB before its first item).
 /// Waiting allocates nothing after the first wait: the reader awaits this object as a reusable <see cref="IValueTaskSource{TResult}"/>.
 /// </summary>
 internal sealed class SendQueue : IValueTaskSource<bool>
@@ -59,7 +59,7 @@ internal sealed class SendQueue : IValueTaskSource<bool>
 
         if (t_writeInline)
         {
-            // On VizHtml's own dispatcher thread (a handler answering): the write runs here, without a thread-pool hop.
+            // While VizHtml's dispatcher runs a handler (a handler answering): the write runs here, without a thread-pool hop.
             WakeInline();
             return true;
         }
@@ -72,8 +72,9 @@ internal sealed class SendQueue : IValueTaskSource<bool>
     private static bool t_writeInline;
 
     /// <summary>
-    /// Marks the calling thread as one whose sends may run their writer inline (VizHtml's serialized dispatcher thread,
-    /// never a host or user thread): a handler's answer then reaches the socket without a thread-pool hop.
+    /// Marks the calling thread as one whose sends may run their writer inline (set by VizHtml's serialized dispatcher
+    /// while it runs handlers, never on a host or user thread): a handler's answer then reaches the socket without a
+    /// thread-pool hop.
     /// </summary>
     public static void WriteInlineOnThisThread(bool inline) => t_writeInline = inline;
 
