@@ -45,7 +45,7 @@ app.Map("/ws", async context =>
 });
 await app.StartAsync();
 
-var exited = await ServerControl.RunAsync(
+await ServerControl.RunAsync(
     port,
     clients: () => clients.Count,
     broadcast: payload =>
@@ -60,11 +60,6 @@ var exited = await ServerControl.RunAsync(
     },
     closeAsync: StopAsync,
     stopping: app.Lifetime.ApplicationStopping);
-if (!exited)
-{
-    await StopAsync();
-}
-
 return 0;
 
 // Open sockets would hold a graceful stop for the host's 30 s; one second is plenty for a benchmark server.

@@ -33,12 +33,12 @@ internal static class ServerControl
     /// <param name="closeAsync">Stops listening and closes the clients.</param>
     /// <param name="stopping">Signalled when something else (SIGTERM, Ctrl+C) stops the server.</param>
     /// <returns>
-    /// True once the commands ended and <paramref name="closeAsync"/> has returned; false as soon as
-    /// <paramref name="stopping"/> is signalled first (the caller then stops the server itself).
+    /// Completes once <paramref name="closeAsync"/> has returned: after the commands ended, or after
+    /// <paramref name="stopping"/> was signalled first.
     /// </returns>
-    public static Task<bool> RunAsync(int port, Func<int> clients, Func<string, ValueTask> broadcast, Func<Task> closeAsync, CancellationToken stopping = default)
+    public static Task RunAsync(int port, Func<int> clients, Func<string, ValueTask> broadcast, Func<Task> closeAsync, CancellationToken stopping = default)
     {
-        var done = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var closing = 0;
         var thread = new Thread(() =>
         {
@@ -46,14 +46,17 @@ internal static class ServerControl
             {
                 Reply($"listening {port}");
                 var exitRequested = Serve(clients, broadcast);
-                Interlocked.Exchange(ref closing, 1);
-                closeAsync().GetAwaiter().GetResult();
-                if (exitRequested)
+                // A signal that came first is already closing the server and completes the task.
+                if (Interlocked.Exchange(ref closing, 1) == 0)
                 {
-                    Reply("exit");
-                }
+                    closeAsync().GetAwaiter().GetResult();
+                    if (exitRequested)
+                    {
+                        Reply("exit");
+                    }
 
-                done.TrySetResult(true);
+                    done.TrySetResult();
+                }
             }
             catch (Exception e)
             {
@@ -71,9 +74,9 @@ internal static class ServerControl
         // closeAsync itself may signal the token (a host's StopAsync does); the exit command then finishes first.
         stopping.Register(() =>
         {
-            if (Volatile.Read(ref closing) == 0)
+            if (Interlocked.Exchange(ref closing, 1) == 0)
             {
-                done.TrySetResult(false);
+                closeAsync().ContinueWith(closed => done.TrySetResult(), TaskScheduler.Default);
             }
         });
         return done.Task;

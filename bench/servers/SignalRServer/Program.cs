@@ -23,17 +23,12 @@ await app.StartAsync();
 
 var hubContext = app.Services.GetRequiredService<IHubContext<BenchHub>>();
 var connected = app.Services.GetRequiredService<ConnectedClients>();
-var exited = await ServerControl.RunAsync(
+await ServerControl.RunAsync(
     port,
     clients: () => connected.Count,
     broadcast: payload => new ValueTask(hubContext.Clients.All.SendAsync("b", payload)),
     closeAsync: StopAsync,
     stopping: app.Lifetime.ApplicationStopping);
-if (!exited)
-{
-    await StopAsync();
-}
-
 return 0;
 
 // Open sockets would hold a graceful stop for the host's 30 s; one second is plenty for a benchmark server.

@@ -42,7 +42,7 @@ using var signalled = new CancellationTokenSource();
 using var onSigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, _ => signalled.Cancel());
 using var onSigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, _ => signalled.Cancel());
 
-var exited = await ServerControl.RunAsync(
+await ServerControl.RunAsync(
     server.Port,
     clients: () => server.ClientCount,
     broadcast: payload =>
@@ -52,9 +52,4 @@ var exited = await ServerControl.RunAsync(
     },
     closeAsync: () => server.StopAsync(),
     stopping: signalled.Token);
-if (!exited)
-{
-    await server.StopAsync();
-}
-
 return 0;
