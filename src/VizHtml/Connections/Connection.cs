@@ -499,22 +499,7 @@ internal sealed class Connection
     }
 
     /// <summary>Acknowledges the client's events up to <paramref name="seq"/> with an <c>$ack</c> envelope.</summary>
-    public void Acknowledge(long seq)
-    {
-        Span<byte> text = stackalloc byte[64];
-        TryEnqueue(OutboundFrame.Message(FormatAck(seq, text).ToArray()), withinBounds: false);
-    }
-
-    private static ReadOnlySpan<byte> FormatAck(long seq, Span<byte> destination)
-    {
-        ReadOnlySpan<byte> head = """{"event":"$ack","data":{"seq":"""u8;
-        head.CopyTo(destination);
-        seq.TryFormat(destination[head.Length..], out var digits, provider: System.Globalization.CultureInfo.InvariantCulture);
-        var at = head.Length + digits;
-        destination[at++] = (byte)'}';
-        destination[at++] = (byte)'}';
-        return destination[..at];
-    }
+    public void Acknowledge(long seq) => TryEnqueue(OutboundFrame.Message(Envelope.Ack(seq)), withinBounds: false);
 
     /// <summary>Writes what <paramref name="batch"/> holds as one frame, then marks its messages delivered.</summary>
     [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]

@@ -70,13 +70,7 @@ internal sealed class SerializedDispatcher : Dispatcher, IThreadPoolWorkItem
 
     public override void Post(Action work)
     {
-        if (_completed)
-        {
-            return;
-        }
-
-        _work.Enqueue(work);
-        if (Interlocked.CompareExchange(ref _draining, 1, 0) == 0)
+        if (EnqueueAndTakeDrain(work))
         {
             ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
         }
@@ -84,16 +78,22 @@ internal sealed class SerializedDispatcher : Dispatcher, IThreadPoolWorkItem
 
     public override void PostFromReader(Action work)
     {
-        if (_completed)
-        {
-            return;
-        }
-
-        _work.Enqueue(work);
-        if (Interlocked.CompareExchange(ref _draining, 1, 0) == 0)
+        if (EnqueueAndTakeDrain(work))
         {
             Drain(InlineBudget);
         }
+    }
+
+    /// <summary>Queues the work; true when the caller now holds the drain (nothing was running) and must see it run.</summary>
+    private bool EnqueueAndTakeDrain(Action work)
+    {
+        if (_completed)
+        {
+            return false;
+        }
+
+        _work.Enqueue(work);
+        return Interlocked.CompareExchange(ref _draining, 1, 0) == 0;
     }
 
     public override async Task DrainAsync(TimeSpan timeout)

@@ -35,6 +35,21 @@ internal static class Envelope
     /// </summary>
     public const int ResumableCloseStatus = 4000;
 
+    /// <summary>How every VizHtml client and the server write an <c>$ack</c>, up to its number: <c>{"event":"$ack","data":{"seq":N}}</c>.</summary>
+    public static ReadOnlySpan<byte> AckHead => """{"event":"$ack","data":{"seq":"""u8;
+
+    /// <summary>The <c>$ack</c> envelope for everything up to <paramref name="seq"/>, written without a serializer.</summary>
+    public static byte[] Ack(long seq)
+    {
+        Span<byte> text = stackalloc byte[64];
+        AckHead.CopyTo(text);
+        seq.TryFormat(text[AckHead.Length..], out var digits, provider: System.Globalization.CultureInfo.InvariantCulture);
+        var at = AckHead.Length + digits;
+        text[at++] = (byte)'}';
+        text[at++] = (byte)'}';
+        return text[..at].ToArray();
+    }
+
     /// <summary>The protocol messages a client may send.</summary>
     public static bool IsClientControlEvent(string name) => name is HelloEvent or AckEvent;
 

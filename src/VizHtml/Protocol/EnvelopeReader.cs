@@ -179,7 +179,7 @@ internal sealed class EnvelopeReader
     /// <summary>Recognizes <c>{"event":"$ack","data":{"seq":N}}</c> exactly, N a JSON integer without sign or leading zero.</summary>
     internal static bool TryReadAck(ReadOnlySpan<byte> utf8, out long seq)
     {
-        ReadOnlySpan<byte> head = """{"event":"$ack","data":{"seq":"""u8;
+        var head = Envelope.AckHead;
         seq = 0;
         if (!utf8.StartsWith(head) || !utf8.EndsWith("}}"u8))
         {

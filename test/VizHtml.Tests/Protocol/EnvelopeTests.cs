@@ -129,6 +129,18 @@ public sealed class EnvelopeTests
     }
 
     [Theory]
+    [InlineData(0L)]
+    [InlineData(1L)]
+    [InlineData(987654321012345678L)]
+    public void TheServersOwnAckIsTheFormTheFastPathReads(long seq)
+    {
+        var ack = Envelope.Ack(seq);
+        Assert.True(EnvelopeReader.TryReadAck(ack, out var read));
+        Assert.Equal(seq, read);
+        Assert.Equal(seq, JsonNode.Parse(ack)!["data"]!["seq"]!.GetValue<long>());
+    }
+
+    [Theory]
     [InlineData("""{"event":"$ack","data":{"seq":01}}""", false)]
     [InlineData("""{"event":"$ack","data":{"seq":-1}}""", true)]
     [InlineData("""{"event":"$ack","data":{"seq":1.5}}""", true)]
