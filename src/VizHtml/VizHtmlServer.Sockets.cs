@@ -118,38 +118,28 @@ public sealed partial class VizHtmlServer
 
         // What this message causes to be written to its own client (the $ack, and the answer of a handler the dispatcher
         // runs right here when idle) leaves together, written from this thread once the message is handled.
-        var deferring = SendQueue.BeginDeferringWakes();
-        try
+        using var wakes = SendQueue.DeferWakes(inline: true);
+        if (client.Session is { } session && envelope.Seq > 0)
         {
-            if (client.Session is { } session && envelope.Seq > 0)
+            lock (session.Gate)
             {
-                lock (session.Gate)
+                // A replayed event the application already has: acknowledged again, not delivered twice.
+                var duplicate = envelope.Seq <= session.LastReceived;
+                if (!duplicate)
                 {
-                    // A replayed event the application already has: acknowledged again, not delivered twice.
-                    var duplicate = envelope.Seq <= session.LastReceived;
-                    if (!duplicate)
-                    {
-                        session.LastReceived = envelope.Seq;
-                    }
+                    session.LastReceived = envelope.Seq;
+                }
 
-                    connection.Acknowledge(session.LastReceived);
-                    if (duplicate)
-                    {
-                        return;
-                    }
+                connection.Acknowledge(session.LastReceived);
+                if (duplicate)
+                {
+                    return;
                 }
             }
+        }
 
-            var e = new VizMessageEvent(envelope.EventName!, VizData.FromNode(envelope.Data), client);
-            _dispatcher.PostFromReader(() => _router.Deliver(e));
-        }
-        finally
-        {
-            if (deferring)
-            {
-                SendQueue.EndDeferringWakes(inline: true);
-            }
-        }
+        var e = new VizMessageEvent(envelope.EventName!, VizData.FromNode(envelope.Data), client);
+        _dispatcher.PostFromReader(() => _router.Deliver(e));
     }
 
     private void OnControl(Connection connection, InboundEnvelope envelope)

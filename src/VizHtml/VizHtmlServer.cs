@@ -279,8 +279,7 @@ public sealed partial class VizHtmlServer : IAsyncDisposable
         var queued = 0;
 
         // The writers this wakes run together in one thread-pool work item once every queue has the event.
-        var deferring = SendQueue.BeginDeferringWakes();
-        try
+        using (SendQueue.DeferWakes())
         {
             foreach (var client in _targets.Current)
             {
@@ -289,13 +288,6 @@ public sealed partial class VizHtmlServer : IAsyncDisposable
                 {
                     queued++;
                 }
-            }
-        }
-        finally
-        {
-            if (deferring)
-            {
-                SendQueue.EndDeferringWakes();
             }
         }
 

@@ -87,7 +87,7 @@ internal sealed class SendQueue : IValueTaskSource<bool>
     /// drain and write in turn. A broadcast to N idle clients then costs one thread-pool hop instead of N.
     /// </summary>
     /// <returns><see langword="true"/> when this call started deferring (and so must end it); false inside an outer deferral.</returns>
-    public static bool BeginDeferringWakes()
+    private static bool BeginDeferringWakes()
     {
         if (t_deferred is not null)
         {
@@ -102,7 +102,7 @@ internal sealed class SendQueue : IValueTaskSource<bool>
     /// Wakes the writers collected since <see cref="BeginDeferringWakes"/>: from one thread-pool work item, or with
     /// <paramref name="inline"/> here, on the calling thread (a read loop answering its own client).
     /// </summary>
-    public static void EndDeferringWakes(bool inline = false)
+    private static void EndDeferringWakes(bool inline)
     {
         var batch = t_deferred;
         t_deferred = null;
@@ -122,6 +122,25 @@ internal sealed class SendQueue : IValueTaskSource<bool>
         else
         {
             ThreadPool.UnsafeQueueUserWorkItem(batch, preferLocal: false);
+        }
+    }
+
+    /// <summary>
+    /// Defers this thread's writer wakes until the returned scope is disposed (see <see cref="BeginDeferringWakes"/>); a
+    /// scope inside another one leaves the waking to the outer scope.
+    /// </summary>
+    /// <param name="inline">Wake them on this thread rather than from a thread-pool work item.</param>
+    public static WakeScope DeferWakes(bool inline = false) => new(BeginDeferringWakes(), inline);
+
+    /// <summary>Ends a <see cref="DeferWakes"/> scope.</summary>
+    public readonly ref struct WakeScope(bool owner, bool inline)
+    {
+        public void Dispose()
+        {
+            if (owner)
+            {
+                EndDeferringWakes(inline);
+            }
         }
     }
 

@@ -383,7 +383,7 @@ public sealed class VizHtmlClient : IAsyncDisposable
     private void Acknowledge(ChannelWriter<byte[]> outbox)
     {
         _lastAcked = _lastReceived;
-        outbox.TryWrite(JsonSerializer.SerializeToUtf8Bytes(new JsonObject { ["event"] = "$ack", ["data"] = new JsonObject { ["seq"] = _lastAcked } }));
+        outbox.TryWrite(Protocol.Envelope.Ack(_lastAcked));
     }
 
     /// <summary>Acknowledges stragglers every 250 ms and drops a connection that has been silent for 2.5 heartbeats.</summary>
