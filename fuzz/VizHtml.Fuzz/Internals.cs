@@ -59,10 +59,10 @@ internal static class Internals
         }
     }
 
-    /// <summary>Wraps one <c>VizHtml.Connections.ReplayBuffer</c>.</summary>
+    /// <summary>Wraps one <c>VizHtml.Sessions.ReplayBuffer</c>.</summary>
     internal sealed class ReplayBuffer
     {
-        private static readonly Type BufferType = RequireType("VizHtml.Connections.ReplayBuffer");
+        private static readonly Type BufferType = RequireType("VizHtml.Sessions.ReplayBuffer");
 
         private readonly Action<long, ReadOnlyMemory<byte>> _append;
         private readonly Action<long> _acknowledge;

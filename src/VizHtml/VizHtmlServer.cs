@@ -1,17 +1,15 @@
+using System.ComponentModel;
+using System.Diagnostics;
 using System.Net;
 using System.Net.NetworkInformation;
 using System.Net.Sockets;
-using System.Net.WebSockets;
-using System.Security.Cryptography;
 using System.Text.Json;
-using System.Text.Json.Nodes;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
-using VizHtml.Connections;
 using VizHtml.Events;
 using VizHtml.Hosting;
-using VizHtml.Pages;
+using VizHtml.Http;
 using VizHtml.Protocol;
+using VizHtml.Sessions;
 
 namespace VizHtml;
 
@@ -23,7 +21,7 @@ namespace VizHtml;
 /// Handlers and pages registered before <see cref="StartAsync"/> are kept across stop and start. Sending never
 /// blocks: <see cref="SendAll(string, object?)"/> serializes once and queues the same bytes for every client.
 /// </remarks>
-public sealed partial class VizHtmlServer : IAsyncDisposable
+public sealed class VizHtmlServer : IAsyncDisposable
 {
     private static readonly Lock DefaultGate = new();
     private static VizHtmlOptions? s_defaultOptions;
@@ -35,49 +33,52 @@ public sealed partial class VizHtmlServer : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly EventRouter _router;
     private readonly Dispatcher _dispatcher;
-    private readonly ConnectionRegistry _registry = new();
-
-    // Everyone a broadcast is for: connected clients, and version 2 clients that are away but may resume.
-    private readonly ConnectionRegistry _targets = new();
+    private readonly SessionHub _hub;
     private readonly PageRegistry _pages = new();
-    private readonly EnvelopeSerializer _serializer;
-    private readonly EnvelopeReader _envelopeReader;
-    private readonly JsonSerializerOptions _jsonOptions;
-    private readonly ConnectionOptions _connectionOptions;
-    private readonly SemaphoreSlim _lifecycle = new(1, 1);
-    private readonly Action<Connection, InboundEnvelope> _onEnvelope;
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, VizDelivery> _deliveryByEvent = new(StringComparer.Ordinal);
+    private readonly AccessPolicy _policy;
     private readonly ConnectionLimits _connectionLimits;
-    private EmbeddedHost? _host;
+    private readonly JsonSerializerOptions _jsonOptions;
+    private readonly SemaphoreSlim _lifecycle = new(1, 1);
 
-    /// <summary>The running Kestrel host, for tests.</summary>
-    internal EmbeddedHost? Host => _host;
+    // Null when an ASP.NET Core app hosts VizHtml (MapVizHtml): the app's own Kestrel serves it.
+    private readonly bool _embedded;
+    private EmbeddedHost? _host;
+    private Func<int>? _appPort;
     private CancellationTokenSource? _maintenanceStop;
     private Task? _maintenance;
     private int _port;
-    private volatile bool _accepting;
+    private bool _running;
     private bool _disposed;
+
+    /// <summary>The running Kestrel host, for tests.</summary>
+    internal EmbeddedHost? Host => _host;
 
     /// <summary>Creates a server; it listens once <see cref="StartAsync"/> is called.</summary>
     /// <param name="options">Settings; <see langword="null"/> for the defaults. Copied: later changes have no effect.</param>
     /// <exception cref="ArgumentException">An option is out of range (the message names it).</exception>
     public VizHtmlServer(VizHtmlOptions? options = null)
+        : this(options, embedded: true)
     {
+    }
+
+    /// <summary>A server for a host: embedded (its own Kestrel, started by <see cref="StartAsync"/>) or mapped into an app.</summary>
+    internal VizHtmlServer(VizHtmlOptions? options, bool embedded)
+    {
+        _embedded = embedded;
         _options = options?.Clone() ?? new VizHtmlOptions();
         _options.Validate();
         _ownedLoggerFactory = _options.LoggerFactory is null ? LoggerFactory.Create(b => b.AddSimpleConsole(c => c.SingleLine = true).SetMinimumLevel(LogLevel.Warning)) : null;
         var loggerFactory = _options.LoggerFactory ?? _ownedLoggerFactory!;
         _loggerFactory = _options.AccessKey is { } key ? new Security.RedactingLoggerFactory(loggerFactory, key) : loggerFactory;
         _logger = _loggerFactory.CreateLogger("VizHtml");
-        _router = new EventRouter(_loggerFactory.CreateLogger("VizHtml.Events"));
-        _dispatcher = Dispatcher.Create(_options.Dispatch, _options.SynchronizationContext, _loggerFactory.CreateLogger("VizHtml.Events"));
+        var eventsLogger = _loggerFactory.CreateLogger("VizHtml.Events");
+        _router = new EventRouter(eventsLogger);
+        _dispatcher = Dispatcher.Create(_options.Dispatch, _options.SynchronizationContext, eventsLogger);
         _jsonOptions = _options.JsonSerializerOptions ?? new JsonSerializerOptions(JsonSerializerDefaults.Web);
-        _serializer = new EnvelopeSerializer(_jsonOptions);
-        _envelopeReader = new EnvelopeReader(_options.MaxJsonDepth);
-        _connectionOptions = new ConnectionOptions(_options.MaxMessageBytes, _options.MaxMessagesPerSecond, _options.MaxQueuedMessages, _options.MaxQueuedBytes, _options.SendTimeout, _options.CloseTimeout, _options.TimeProvider);
-        _onEnvelope = OnEnvelope;
-        _port = _options.Port;
+        _hub = new SessionHub(_options, new EnvelopeSerializer(_jsonOptions), _dispatcher, _router, new InMemorySessionStore(), _logger);
+        _policy = new AccessPolicy(_options);
         _connectionLimits = new ConnectionLimits(_options.MaxConnections, _options.MaxConnectionsPerAddress);
+        _port = _options.Port;
     }
 
     /// <summary>
@@ -123,26 +124,32 @@ public sealed partial class VizHtmlServer : IAsyncDisposable
         }
     }
 
-    /// <summary>Whether the server is listening.</summary>
-    public bool IsRunning => _host is not null;
+    /// <summary>Whether the server is running: listening (embedded) or taking requests through the app that maps it.</summary>
+    public bool IsRunning => _running;
 
     /// <summary>
     /// The port the server listens on: the one chosen by the system when <see cref="VizHtmlOptions.Port"/> is 0.
-    /// A stopped server keeps it and listens on it again when restarted.
+    /// A stopped server keeps it and listens on it again when restarted. Mapped into an ASP.NET Core app, the app's port.
     /// </summary>
-    public int Port => _port;
+    public int Port => _appPort?.Invoke() ?? _port;
 
     /// <summary>The connected clients: a snapshot that does not change as clients come and go.</summary>
-    public IReadOnlyList<VizClient> Clients => _registry.Snapshot;
+    public IReadOnlyList<VizClient> Clients => _hub.Connected.Snapshot;
 
     /// <summary>How many clients are connected.</summary>
-    public int ClientCount => _registry.Count;
+    public int ClientCount => _hub.Connected.Count;
+
+    /// <summary>How many version 2 clients are away and may still resume (for tests and diagnostics).</summary>
+    internal int AwayCount => _hub.AwayCount;
 
     internal ILogger Logger => _logger;
 
     internal VizHtmlOptions Options => _options;
 
-    /// <summary>Starts listening. Does nothing if already started.</summary>
+    /// <summary>
+    /// Starts the server: the embedded one listens; one mapped into an ASP.NET Core app (<c>MapVizHtml</c>) starts taking
+    /// sockets (the app's hosted service calls this). Does nothing if already started.
+    /// </summary>
     /// <exception cref="IOException">The port is in use.</exception>
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
@@ -150,20 +157,27 @@ public sealed partial class VizHtmlServer : IAsyncDisposable
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            if (_host is not null)
+            if (_running)
             {
                 return;
             }
 
-            var handler = new VizHtmlRequestHandler(this, _pages, new Security.AccessPolicy(_options));
-            _host = await EmbeddedHost.StartAsync(_options, _port, _loggerFactory, handler.HandleAsync, cancellationToken).ConfigureAwait(false);
+            if (_embedded)
+            {
+                _host = await EmbeddedHost.StartAsync(_options, _port, _loggerFactory, CreateEndpoint(Prefix, (_, page) => GetServerUrl(page)), cancellationToken).ConfigureAwait(false);
 
-            // A restart keeps the port the system chose, so open pages find the server again.
-            _port = _host.Port;
-            _accepting = true;
+                // A restart keeps the port the system chose, so open pages find the server again.
+                _port = _host.Port;
+            }
+
+            _running = true;
+            _hub.Accepting = true;
             _maintenanceStop = new CancellationTokenSource();
-            _maintenance = RunMaintenanceAsync(_maintenanceStop.Token);
-            _logger.LogInformation("VizHtml listening on port {Port}: {Url}", _host.Port, BuildUrl(PublicHost(), page: null, includeKey: false));
+            _maintenance = _hub.RunMaintenanceAsync(_maintenanceStop.Token);
+            if (_embedded)
+            {
+                _logger.LogInformation("VizHtml listening on port {Port}: {Url}", _port, BuildUrl(PublicHost(), page: null, includeKey: false));
+            }
         }
         finally
         {
@@ -172,7 +186,7 @@ public sealed partial class VizHtmlServer : IAsyncDisposable
     }
 
     /// <summary>
-    /// Stops listening: queued events are flushed, every client is closed with 1001 (going away) and its disconnect
+    /// Stops the server: queued events are flushed, every client is closed with 1001 (going away) and its disconnect
     /// event raised, then the listener stops. Clients still open after <see cref="VizHtmlOptions.ShutdownTimeout"/> are cut off.
     /// Pages and handlers stay registered for a later <see cref="StartAsync"/>.
     /// </summary>
@@ -181,12 +195,12 @@ public sealed partial class VizHtmlServer : IAsyncDisposable
         await _lifecycle.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (_host is not { } host)
+            if (!_running)
             {
                 return;
             }
 
-            _accepting = false;
+            _running = false;
             if (_maintenanceStop is not null)
             {
                 await _maintenanceStop.CancelAsync().ConfigureAwait(false);
@@ -196,23 +210,23 @@ public sealed partial class VizHtmlServer : IAsyncDisposable
             }
 
             // A stop ends every session: after a restart nothing can be resumed (the page is told recovered: false).
-            _sessionsByToken.Clear();
-            foreach (var (_, away) in _away)
-            {
-                _targets.Remove(away);
-            }
-
-            _away.Clear();
-            foreach (var client in _registry.Current)
-            {
-                client.Connection.RequestClose(VizDisconnectReason.ServerStopping, WebSocketCloseStatus.EndpointUnavailable, "server stopping");
-            }
-
+            _hub.CloseAll();
             using var grace = new CancellationTokenSource(_options.ShutdownTimeout, _options.TimeProvider);
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(grace.Token, cancellationToken);
-            await host.StopAsync(linked.Token).ConfigureAwait(false);
-            await host.DisposeAsync().ConfigureAwait(false);
-            _host = null;
+            if (_host is { } host)
+            {
+                await host.StopAsync(linked.Token).ConfigureAwait(false);
+                await host.DisposeAsync().ConfigureAwait(false);
+                _host = null;
+            }
+            else
+            {
+                // The app's Kestrel keeps running: wait for the clients to go, within the grace period.
+                while (_hub.Connected.Count > 0 && !linked.IsCancellationRequested)
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(20), _options.TimeProvider, CancellationToken.None).ConfigureAwait(false);
+                }
+            }
         }
         finally
         {
@@ -244,6 +258,26 @@ public sealed partial class VizHtmlServer : IAsyncDisposable
         _lifecycle.Dispose();
     }
 
+    /// <summary>The path VizHtml serves under on the embedded server: pages at <c>/vizhtml/&lt;name&gt;/</c>, the socket at <c>/vizhtml/socket</c>.</summary>
+    internal const string Prefix = "/vizhtml";
+
+    /// <summary>The HTTP side for a host: everything under <paramref name="mount"/>, the socket handed to the sessions.</summary>
+    /// <param name="mount">Where VizHtml is mounted (below the app's path base), e.g. <c>/vizhtml</c>.</param>
+    /// <param name="pageUrl">The URL the index shows (and encodes as a QR code) for a page, given the request.</param>
+    internal HttpEndpoint CreateEndpoint(string mount, Func<HttpExchange, string, Uri> pageUrl) => new(
+        _pages,
+        _policy,
+        _connectionLimits,
+        _dispatcher,
+        _router,
+        new HttpSettings(mount, _options.MaxFormBytes, _options.FormSubmittedHtml, _options.RequestHandlerTimeout, _options.TimeProvider, pageUrl),
+        (socket, address, v2, user, aborted) => _hub.RunSocketAsync(socket, new SocketPeer(address, v2, user), aborted),
+        () => _hub.Accepting,
+        _logger);
+
+    /// <summary>Tells a mapped server where the app listens, for <see cref="Port"/> and the URLs it builds.</summary>
+    internal void UseAppPort(Func<int> port) => _appPort = port;
+
     /// <summary>
     /// The base URL other devices use to reach this server, e.g. <c>http://192.168.1.20:8080/vizhtml/</c>; it carries the
     /// <see cref="VizHtmlOptions.AccessKey"/> when one is set.
@@ -260,71 +294,43 @@ public sealed partial class VizHtmlServer : IAsyncDisposable
     {
         var scheme = _options.Certificate is not null || _options.CertificatePath is not null ? "https" : "http";
         var path = page is null ? string.Empty : PageRegistry.NormalizeName(page) + "/";
-        var query = includeKey && _options.AccessKey is { } key ? $"?{Security.AccessPolicy.KeyQueryName}={Uri.EscapeDataString(key)}" : string.Empty;
-        return new Uri($"{scheme}://{FormatHost(host)}:{Port}{VizHtmlRequestHandler.Prefix}/{path}{query}");
+        var query = includeKey && _options.AccessKey is { } key ? $"?{AccessPolicy.KeyQueryName}={Uri.EscapeDataString(key)}" : string.Empty;
+        return new Uri($"{scheme}://{FormatHost(host)}:{Port}{Prefix}/{path}{query}");
     }
 
     /// <summary>Queues an event for every connected client and returns at once; the payload is serialized once.</summary>
     /// <param name="eventName">The event name pages listen for with <c>onevent</c>; must not start with <c>$</c>.</param>
     /// <param name="data">Anything System.Text.Json can write, or a <see cref="VizData"/>.</param>
     /// <returns>The number of clients it was queued for.</returns>
+    /// <remarks>The calling thread only queues; the connections' writers run together from one thread-pool work item.</remarks>
     /// <exception cref="ArgumentException">The event name is empty, too long or reserved.</exception>
-    public int SendAll(string eventName, object? data = null) => SendAll(eventName, data, DeliveryOf(eventName));
+    public int SendAll(string eventName, object? data = null) => _hub.Broadcast(eventName, data, _hub.DeliveryOf(eventName));
 
     /// <summary>Queues an event for every connected client with an explicit delivery class for this send.</summary>
     /// <returns>The number of clients it was queued for (a volatile event dropped for a full queue does not count).</returns>
-    public int SendAll(string eventName, object? data, VizDelivery delivery)
-    {
-        var frame = OutboundFrame.Message(Serialize(eventName, data), delivery, eventName);
-        var queued = 0;
-
-        // The writers this wakes run together in one thread-pool work item once every queue has the event.
-        using (SendQueue.DeferWakes())
-        {
-            foreach (var client in _targets.Current)
-            {
-                // A client that is away keeps the event for its return, but is not counted.
-                if (client.Enqueue(frame) && client.IsConnected)
-                {
-                    queued++;
-                }
-            }
-        }
-
-        return queued;
-    }
+    public int SendAll(string eventName, object? data, VizDelivery delivery) => _hub.Broadcast(eventName, data, delivery);
 
     /// <summary>Sets the delivery class of an event name for every later send that does not name one.</summary>
     /// <param name="eventName">The event name.</param>
     /// <param name="delivery">What happens to this event for a client that cannot keep up; <see cref="VizDelivery.Reliable"/> unless set.</param>
-    public void SetDelivery(string eventName, VizDelivery delivery)
-    {
-        ThrowIfInvalidEventName(eventName);
-        _deliveryByEvent[eventName] = delivery;
-    }
-
-    internal VizDelivery DeliveryOf(string eventName) =>
-        _deliveryByEvent.IsEmpty || !_deliveryByEvent.TryGetValue(eventName, out var delivery) ? VizDelivery.Reliable : delivery;
+    public void SetDelivery(string eventName, VizDelivery delivery) => _hub.SetDelivery(eventName, delivery);
 
     /// <summary>Sends an event to every connected client and completes when every socket has taken it (or its client has left).</summary>
     /// <returns>How many clients it was written to.</returns>
-    public async Task<int> SendAllAsync(string eventName, object? data = null, CancellationToken cancellationToken = default)
-    {
-        var payload = Serialize(eventName, data);
-        var clients = _targets.Snapshot;
-        var deliveries = new Task<bool>[clients.Length];
-        for (var i = 0; i < clients.Length; i++)
-        {
-            deliveries[i] = clients[i].SendPayloadAsync(eventName, payload, cancellationToken);
-        }
-
-        var results = await Task.WhenAll(deliveries).ConfigureAwait(false);
-        return results.Count(delivered => delivered);
-    }
+    public Task<int> SendAllAsync(string eventName, object? data = null, CancellationToken cancellationToken = default) =>
+        _hub.BroadcastAsync(eventName, data, cancellationToken);
 
     /// <summary>Calls <paramref name="handler"/> for every message event named <paramref name="eventName"/> (case-sensitive).</summary>
     /// <returns>Dispose it to unsubscribe.</returns>
-    public IDisposable OnMessage(string eventName, Action<VizMessageEvent> handler)
+    public IDisposable OnMessage(string eventName, Action<VizMessageEvent> handler) => OnMessage(eventName, Handlers.FromAction(handler));
+
+    /// <summary>
+    /// Calls an asynchronous <paramref name="handler"/> for every message event named <paramref name="eventName"/>; the next
+    /// event's handlers start only once this one has completed, so order holds across awaits. An exception, before or after
+    /// an await, is logged; the connection stays open.
+    /// </summary>
+    /// <returns>Dispose it to unsubscribe.</returns>
+    public IDisposable OnMessage(string eventName, Func<VizMessageEvent, ValueTask> handler)
     {
         ArgumentNullException.ThrowIfNull(handler);
         ThrowIfInvalidEventName(eventName);
@@ -333,7 +339,11 @@ public sealed partial class VizHtmlServer : IAsyncDisposable
 
     /// <summary>Calls <paramref name="handler"/> for every message event, whatever its name (after the named handlers).</summary>
     /// <returns>Dispose it to unsubscribe.</returns>
-    public IDisposable OnMessage(Action<VizMessageEvent> handler)
+    public IDisposable OnMessage(Action<VizMessageEvent> handler) => OnMessage(Handlers.FromAction(handler));
+
+    /// <summary>Calls an asynchronous <paramref name="handler"/> for every message event, whatever its name (after the named handlers).</summary>
+    /// <returns>Dispose it to unsubscribe.</returns>
+    public IDisposable OnMessage(Func<VizMessageEvent, ValueTask> handler)
     {
         ArgumentNullException.ThrowIfNull(handler);
         return _router.OnAnyMessage(handler);
@@ -347,6 +357,18 @@ public sealed partial class VizHtmlServer : IAsyncDisposable
     public IDisposable OnMessage<T>(string eventName, Action<T, VizMessageEvent> handler)
     {
         ArgumentNullException.ThrowIfNull(handler);
+        return OnMessage<T>(eventName, (value, e) =>
+        {
+            handler(value, e);
+            return default;
+        });
+    }
+
+    /// <summary>As <see cref="OnMessage{T}(string, Action{T, VizMessageEvent})"/>, with an asynchronous handler.</summary>
+    /// <returns>Dispose it to unsubscribe.</returns>
+    public IDisposable OnMessage<T>(string eventName, Func<T, VizMessageEvent, ValueTask> handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
         ThrowIfInvalidEventName(eventName);
         return _router.OnMessage(eventName, e =>
         {
@@ -358,76 +380,174 @@ public sealed partial class VizHtmlServer : IAsyncDisposable
             catch (JsonException ex)
             {
                 _logger.LogWarning("Event {Event} from {Address}: data does not fit {Type}: {Problem}", e.Event, e.Client.Address, typeof(T).Name, ex.Message);
-                e.Client.Connection.TryEnqueue(OutboundFrame.Message(EnvelopeSerializer.SerializeError(ProtocolErrors.InvalidData, $"data of event '{e.Event}' does not fit the expected shape")));
-                return;
+                e.Client.Session.Connection.SendError(ProtocolErrors.InvalidData, $"data of event '{e.Event}' does not fit the expected shape");
+                return default;
             }
 
-            handler(value, e);
+            return handler(value, e);
         });
     }
 
     /// <summary>Calls <paramref name="handler"/> when a browser connects.</summary>
     /// <returns>Dispose it to unsubscribe.</returns>
-    public IDisposable OnConnect(Action<VizConnectEvent> handler)
-    {
-        ArgumentNullException.ThrowIfNull(handler);
-        return _router.OnConnect(handler);
-    }
+    public IDisposable OnConnect(Action<VizConnectEvent> handler) => _router.OnConnect(Handlers.FromAction(handler));
+
+    /// <summary>Calls an asynchronous <paramref name="handler"/> when a browser connects; the client's messages wait for it.</summary>
+    /// <returns>Dispose it to unsubscribe.</returns>
+    public IDisposable OnConnect(Func<VizConnectEvent, ValueTask> handler) => _router.OnConnect(handler ?? throw new ArgumentNullException(nameof(handler)));
 
     /// <summary>Calls <paramref name="handler"/> when a browser disconnects, for whatever reason.</summary>
     /// <returns>Dispose it to unsubscribe.</returns>
-    public IDisposable OnDisconnect(Action<VizDisconnectEvent> handler)
-    {
-        ArgumentNullException.ThrowIfNull(handler);
-        return _router.OnDisconnect(handler);
-    }
+    public IDisposable OnDisconnect(Action<VizDisconnectEvent> handler) => _router.OnDisconnect(Handlers.FromAction(handler));
+
+    /// <summary>Calls an asynchronous <paramref name="handler"/> when a browser disconnects, for whatever reason.</summary>
+    /// <returns>Dispose it to unsubscribe.</returns>
+    public IDisposable OnDisconnect(Func<VizDisconnectEvent, ValueTask> handler) => _router.OnDisconnect(handler ?? throw new ArgumentNullException(nameof(handler)));
 
     /// <summary>
     /// Runs the handler work queued so far on the calling thread, for <see cref="VizDispatchMode.Manual"/>: call it once
-    /// per frame from the host's loop.
+    /// per frame from the host's loop. An <c>async</c> handler's continuations also come back here (in a later call), and
+    /// the next event waits for it to complete.
     /// </summary>
     /// <param name="maxItems">At most this many events are handled in this call.</param>
     /// <returns>How many events were handled.</returns>
     /// <exception cref="InvalidOperationException">The server does not use <see cref="VizDispatchMode.Manual"/>.</exception>
     public int DispatchPending(int maxItems = int.MaxValue) => _dispatcher.DispatchPending(maxItems);
 
-    internal byte[] Serialize(string eventName, object? data)
+    /// <summary>Registers a page from an HTML string at <c>/vizhtml/&lt;name&gt;/</c>; registering a name again replaces it.</summary>
+    /// <param name="name">The page name, e.g. <c>websocket</c>; letters, digits, '-', '_', '.' and '/' between segments.</param>
+    /// <param name="html">The page's HTML; include the script with <c>&lt;script src="vizhtml.js"&gt;</c>.</param>
+    /// <param name="directory">A directory whose files the page reaches by relative URL; <see langword="null"/> for none.</param>
+    public void RegisterHtml(string name, string html, string? directory = null)
     {
-        ThrowIfInvalidEventName(eventName);
-        return _serializer.Serialize(eventName, data);
+        ArgumentNullException.ThrowIfNull(html);
+        _pages.Add(Page.FromHtml(PageRegistry.NormalizeName(name), html, directory));
     }
 
-    internal async Task AcceptSocketAsync(HttpContext context)
+    /// <summary>Registers a page from an HTML file (read on each request, so edits show on reload).</summary>
+    /// <param name="name">The page name.</param>
+    /// <param name="filePath">The HTML file.</param>
+    /// <param name="directory">Where relative URLs are served from; <see langword="null"/> for the file's own directory.</param>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    public void RegisterFile(string name, string filePath, string? directory = null)
     {
-        if (!context.WebSockets.IsWebSocketRequest)
+        ArgumentNullException.ThrowIfNull(filePath);
+        _pages.Add(Page.FromFile(PageRegistry.NormalizeName(name), filePath, directory));
+    }
+
+    /// <summary>Removes one page; later requests for it get 404.</summary>
+    /// <returns>Whether the page was registered.</returns>
+    public bool UnregisterPage(string name) => _pages.Remove(name);
+
+    /// <summary>Removes every page.</summary>
+    public void UnregisterAllPages() => _pages.Clear();
+
+    /// <summary>Registers a whole folder: its index file at <c>/vizhtml/&lt;name&gt;/</c> and every file below it by relative URL.</summary>
+    /// <param name="name">The page name.</param>
+    /// <param name="directory">The folder.</param>
+    /// <param name="indexFile">The page's HTML file, relative to <paramref name="directory"/>.</param>
+    /// <exception cref="FileNotFoundException">The folder has no such index file.</exception>
+    /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
+    public void RegisterFolder(string name, string directory, string indexFile = "index.html")
+    {
+        ArgumentNullException.ThrowIfNull(directory);
+        ArgumentNullException.ThrowIfNull(indexFile);
+        _pages.Add(Page.FromFolder(PageRegistry.NormalizeName(name), directory, indexFile));
+    }
+
+    /// <summary>
+    /// Registers a custom request handler for a page URL: it receives every request under <c>/vizhtml/&lt;name&gt;/</c>
+    /// (any method, any path below, form data on posts) and answers with a <see cref="VizResponse"/>, or returns
+    /// <see langword="null"/> to let default serving answer (a file from <paramref name="directory"/>, a form submit).
+    /// </summary>
+    /// <remarks>
+    /// The handler runs where message handlers run (see <see cref="VizHtmlOptions.Dispatch"/>), so it may read program
+    /// state without locks. A handler that does not answer within <see cref="VizHtmlOptions.RequestHandlerTimeout"/> gets
+    /// the browser a 503; one that throws gets it a 500 (the exception is logged, never sent).
+    /// </remarks>
+    /// <param name="name">The page name.</param>
+    /// <param name="handler">The handler.</param>
+    /// <param name="directory">Where declined requests are served from; <see langword="null"/> for nowhere.</param>
+    public void RegisterHandler(string name, Func<VizRequest, VizResponse?> handler, string? directory = null)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        RegisterHandler(name, request => new ValueTask<VizResponse?>(handler(request)), directory);
+    }
+
+    /// <summary>As <see cref="RegisterHandler(string, Func{VizRequest, VizResponse?}, string?)"/>, with an asynchronous handler; the timeout counts until it completes.</summary>
+    /// <param name="name">The page name.</param>
+    /// <param name="handler">The handler.</param>
+    /// <param name="directory">Where declined requests are served from; <see langword="null"/> for nowhere.</param>
+    public void RegisterHandler(string name, Func<VizRequest, ValueTask<VizResponse?>> handler, string? directory = null)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        _pages.Add(Page.FromHandler(PageRegistry.NormalizeName(name), handler, directory));
+    }
+
+    /// <summary>Calls <paramref name="handler"/> for every form submitted to a registered page or to <c>/vizhtml_form/</c>.</summary>
+    /// <returns>Dispose it to unsubscribe.</returns>
+    public IDisposable OnFormSubmit(Action<VizFormSubmitEvent> handler) => _router.OnFormSubmit(Handlers.FromAction(handler));
+
+    /// <summary>Calls an asynchronous <paramref name="handler"/> for every form submitted to a registered page or to <c>/vizhtml_form/</c>.</summary>
+    /// <returns>Dispose it to unsubscribe.</returns>
+    public IDisposable OnFormSubmit(Func<VizFormSubmitEvent, ValueTask> handler) => _router.OnFormSubmit(handler ?? throw new ArgumentNullException(nameof(handler)));
+
+    /// <summary>
+    /// Waits for the next form submit (the counterpart of the original's <c>yield waitFormSubmit()</c>).
+    /// </summary>
+    /// <param name="page">Only a form from this page; <see langword="null"/> for any form.</param>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    /// <returns>The submitted form, delivered where handlers are delivered.</returns>
+    public Task<VizFormSubmitEvent> WaitFormSubmitAsync(string? page = null, CancellationToken cancellationToken = default)
+    {
+        var wanted = page is null ? null : PageRegistry.NormalizeName(page);
+        var result = new TaskCompletionSource<VizFormSubmitEvent>(TaskCreationOptions.RunContinuationsAsynchronously);
+        IDisposable? subscription = null;
+        subscription = _router.OnFormSubmit(e =>
         {
-            context.Response.StatusCode = StatusCodes.Status400BadRequest;
-            await context.Response.WriteAsync("This is the VizHtml WebSocket endpoint: connect with a WebSocket client.", context.RequestAborted).ConfigureAwait(false);
-            return;
+            if ((wanted is null || e.Page == wanted) && result.TrySetResult(e))
+            {
+                subscription?.Dispose();
+            }
+
+            return default;
+        });
+        if (result.Task.IsCompleted)
+        {
+            subscription.Dispose();
         }
 
-        if (!_accepting)
+        if (cancellationToken.CanBeCanceled)
         {
-            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
-            return;
+            var registration = cancellationToken.Register(() =>
+            {
+                subscription.Dispose();
+                result.TrySetCanceled(cancellationToken);
+            });
+            _ = result.Task.ContinueWith(_ => registration.Dispose(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
 
-        var address = FormatAddress(context.Connection.RemoteIpAddress);
-        if (!_connectionLimits.TryAcquire(address, out var refusal))
-        {
-            _logger.LogWarning("Refused a socket from {Address}: {Problem}", address, refusal.Message);
-            context.Response.StatusCode = refusal.StatusCode;
-            await context.Response.WriteAsync(refusal.Message, context.RequestAborted).ConfigureAwait(false);
-            return;
-        }
+        return result.Task;
+    }
 
+    /// <summary>Opens the server's index, or <paramref name="page"/>, in this machine's default browser.</summary>
+    /// <returns><see langword="false"/> when no browser could be started (the reason is logged).</returns>
+    public bool OpenInBrowser(string? page = null)
+    {
+        var url = GetLocalUrl(page).ToString();
+        var start = OperatingSystem.IsWindows() ? new ProcessStartInfo(url) { UseShellExecute = true }
+            : OperatingSystem.IsMacOS() ? new ProcessStartInfo("open", [url])
+            : new ProcessStartInfo("xdg-open", [url]);
+        start.RedirectStandardError = !OperatingSystem.IsWindows();
         try
         {
-            await RunSocketAsync(context, address).ConfigureAwait(false);
+            using var process = Process.Start(start);
+            return process is not null;
         }
-        finally
+        catch (Win32Exception ex)
         {
-            _connectionLimits.Release(address);
+            _logger.LogWarning("Could not open {Url} in a browser: {Problem}", url, ex.Message);
+            return false;
         }
     }
 
@@ -438,20 +558,6 @@ public sealed partial class VizHtmlServer : IAsyncDisposable
             throw new ArgumentException($"Invalid event name '{eventName}': {problem}.", nameof(eventName));
         }
     }
-
-    internal static string NewClientId()
-    {
-        Span<byte> bytes = stackalloc byte[9];
-        RandomNumberGenerator.Fill(bytes);
-        return Convert.ToBase64String(bytes).Replace('+', '-').Replace('/', '_');
-    }
-
-    internal static string FormatAddress(IPAddress? address) => address switch
-    {
-        null => "unknown",
-        { IsIPv4MappedToIPv6: true } => address.MapToIPv4().ToString(),
-        _ => address.ToString(),
-    };
 
     private static string FormatHost(string host) => host.Contains(':', StringComparison.Ordinal) ? $"[{host}]" : host;
 

@@ -1,7 +1,7 @@
 namespace VizHtml;
 
 /// <summary>
-/// A request to a page that has a custom handler (<see cref="VizHtmlServer.RegisterHandler"/>): the counterpart of
+/// A request to a page that has a custom handler (<c>VizHtmlServer.RegisterHandler</c>): the counterpart of
 /// the original's request object.
 /// </summary>
 public sealed class VizRequest

@@ -1,6 +1,6 @@
 namespace VizHtml.Connections;
 
-/// <summary>The per-connection limits, copied from <see cref="VizHtmlOptions"/> at start.</summary>
+/// <summary>The per-connection limits, copied from the server options at start.</summary>
 internal sealed record ConnectionOptions(
     int MaxMessageBytes,
     int MaxMessagesPerSecond,

@@ -4,79 +4,78 @@ using Microsoft.Extensions.Logging;
 namespace VizHtml.Events;
 
 /// <summary>
-/// Event name to handlers. Owns the "user code may throw" boundary: one throwing handler is logged and the
-/// others still run; the connection never sees the exception.
+/// Event name to handlers, synchronous and asynchronous alike. Delivery goes through <see cref="Handlers"/>, the
+/// boundary where user exceptions are caught: one throwing handler is logged and the others still run; the connection
+/// never sees the exception.
 /// </summary>
 internal sealed class EventRouter(ILogger logger)
 {
     private readonly MessageHandlers<VizMessageEvent> _messages = new(logger);
-    private readonly HandlerList<Action<VizConnectEvent>> _connect = new();
-    private readonly HandlerList<Action<VizDisconnectEvent>> _disconnect = new();
-    private readonly HandlerList<Action<VizFormSubmitEvent>> _formSubmit = new();
+    private readonly HandlerList<Func<VizConnectEvent, ValueTask>> _connect = new();
+    private readonly HandlerList<Func<VizDisconnectEvent, ValueTask>> _disconnect = new();
+    private readonly HandlerList<Func<VizFormSubmitEvent, ValueTask>> _formSubmit = new();
 
-    public IDisposable OnMessage(string eventName, Action<VizMessageEvent> handler) => _messages.On(eventName, handler);
+    public ILogger Logger => logger;
 
-    public IDisposable OnAnyMessage(Action<VizMessageEvent> handler) => _messages.OnAny(handler);
+    public IDisposable OnMessage(string eventName, Func<VizMessageEvent, ValueTask> handler) => _messages.On(eventName, handler);
 
-    public IDisposable OnConnect(Action<VizConnectEvent> handler) => _connect.Add(handler);
+    public IDisposable OnAnyMessage(Func<VizMessageEvent, ValueTask> handler) => _messages.OnAny(handler);
 
-    public IDisposable OnDisconnect(Action<VizDisconnectEvent> handler) => _disconnect.Add(handler);
+    public IDisposable OnConnect(Func<VizConnectEvent, ValueTask> handler) => _connect.Add(handler);
 
-    public IDisposable OnFormSubmit(Action<VizFormSubmitEvent> handler) => _formSubmit.Add(handler);
+    public IDisposable OnDisconnect(Func<VizDisconnectEvent, ValueTask> handler) => _disconnect.Add(handler);
 
-    public void Deliver(VizMessageEvent e)
+    public IDisposable OnFormSubmit(Func<VizFormSubmitEvent, ValueTask> handler) => _formSubmit.Add(handler);
+
+    public ValueTask DeliverAsync(VizMessageEvent e)
     {
-        if (!_messages.Deliver(e.Event, e))
+        if (!_messages.HasHandlers(e.Event))
         {
             logger.LogDebug("No handler for event {Event} from {Address}", e.Event, e.Client.Address);
+            return default;
         }
+
+        return _messages.DeliverAsync(e.Event, e);
     }
 
-    public void Deliver(VizConnectEvent e) => Handlers.InvokeAll(_connect.Snapshot, e, "connect", logger);
+    public ValueTask DeliverAsync(VizConnectEvent e) => Handlers.InvokeAll(_connect.Snapshot, e, "connect", logger);
 
-    public void Deliver(VizDisconnectEvent e) => Handlers.InvokeAll(_disconnect.Snapshot, e, "disconnect", logger);
+    public ValueTask DeliverAsync(VizDisconnectEvent e) => Handlers.InvokeAll(_disconnect.Snapshot, e, "disconnect", logger);
 
-    public void Deliver(VizFormSubmitEvent e) => Handlers.InvokeAll(_formSubmit.Snapshot, e, "form submit", logger);
+    public ValueTask DeliverAsync(VizFormSubmitEvent e) => Handlers.InvokeAll(_formSubmit.Snapshot, e, "form submit", logger);
 }
 
 /// <summary>Handlers of named messages plus catch-all handlers, for the server's and the .NET client's events alike.</summary>
 internal sealed class MessageHandlers<TEvent>(ILogger logger)
     where TEvent : class
 {
-    private readonly ConcurrentDictionary<string, HandlerList<Action<TEvent>>> _byName = new(StringComparer.Ordinal);
-    private readonly HandlerList<Action<TEvent>> _any = new();
+    private readonly ConcurrentDictionary<string, HandlerList<Func<TEvent, ValueTask>>> _byName = new(StringComparer.Ordinal);
+    private readonly HandlerList<Func<TEvent, ValueTask>> _any = new();
 
-    public IDisposable On(string eventName, Action<TEvent> handler) => _byName.GetOrAdd(eventName, static _ => new()).Add(handler);
+    public IDisposable On(string eventName, Func<TEvent, ValueTask> handler) => _byName.GetOrAdd(eventName, static _ => new()).Add(handler);
 
-    public IDisposable OnAny(Action<TEvent> handler) => _any.Add(handler);
+    public IDisposable OnAny(Func<TEvent, ValueTask> handler) => _any.Add(handler);
 
-    /// <summary>Runs the named handlers, then the catch-all ones; returns whether any ran.</summary>
-    public bool Deliver(string eventName, TEvent e)
+    public bool HasHandlers(string eventName) =>
+        _any.Snapshot.Length > 0 || (_byName.TryGetValue(eventName, out var handlers) && handlers.Snapshot.Length > 0);
+
+    /// <summary>Runs the named handlers, then the catch-all ones, each to completion in turn.</summary>
+    public ValueTask DeliverAsync(string eventName, TEvent e)
     {
-        var delivered = _byName.TryGetValue(eventName, out var handlers) && Handlers.InvokeAll(handlers.Snapshot, e, eventName, logger);
-        return Handlers.InvokeAll(_any.Snapshot, e, eventName, logger) | delivered;
-    }
-}
-
-internal static class Handlers
-{
-    /// <summary>Calls each handler; one that throws is logged and the rest still run.</summary>
-    public static bool InvokeAll<T>(Action<T>[] handlers, T e, string what, ILogger logger)
-    {
-        foreach (var handler in handlers)
+        var named = _byName.TryGetValue(eventName, out var handlers) ? handlers.Snapshot : [];
+        var any = _any.Snapshot;
+        if (any.Length == 0)
         {
-            try
-            {
-                handler(e);
-            }
-#pragma warning disable CA1031 // The boundary that keeps user exceptions away from the connection and the other handlers.
-            catch (Exception ex)
-#pragma warning restore CA1031
-            {
-                logger.LogError(ex, "A handler for {Event} threw; the connection and other handlers carry on", what);
-            }
+            return Handlers.InvokeAll(named, e, eventName, logger);
         }
 
-        return handlers.Length > 0;
+        var first = Handlers.InvokeAll(named, e, eventName, logger);
+        return first.IsCompletedSuccessfully ? Handlers.InvokeAll(any, e, eventName, logger) : ThenAsync(first, any, e, eventName);
+    }
+
+    private async ValueTask ThenAsync(ValueTask first, Func<TEvent, ValueTask>[] any, TEvent e, string eventName)
+    {
+        await first.ConfigureAwait(false);
+        await Handlers.InvokeAll(any, e, eventName, logger).ConfigureAwait(false);
     }
 }

@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
+using VizHtml.Http;
 
 namespace VizHtml.Hosting;
 
@@ -16,11 +17,10 @@ internal sealed class EmbeddedHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
 
-    private EmbeddedHost(WebApplication app, int port, bool isHttps)
+    private EmbeddedHost(WebApplication app, int port)
     {
         _app = app;
         Port = port;
-        IsHttps = isHttps;
     }
 
     /// <summary>The lifetime services resolve (for tests: not the console lifetime).</summary>
@@ -29,10 +29,7 @@ internal sealed class EmbeddedHost : IAsyncDisposable
     /// <summary>The port actually bound (the chosen one when the options asked for 0).</summary>
     public int Port { get; }
 
-    /// <summary>Whether the server speaks https and wss.</summary>
-    public bool IsHttps { get; }
-
-    public static async Task<EmbeddedHost> StartAsync(VizHtmlOptions options, int port, ILoggerFactory loggerFactory, RequestDelegate handler, CancellationToken cancellationToken)
+    public static async Task<EmbeddedHost> StartAsync(VizHtmlOptions options, int port, ILoggerFactory loggerFactory, HttpEndpoint endpoint, CancellationToken cancellationToken)
     {
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "VizHtml", ContentRootPath = AppContext.BaseDirectory });
         builder.Services.AddLogging();
@@ -42,6 +39,10 @@ internal sealed class EmbeddedHost : IAsyncDisposable
         builder.Services.Replace(ServiceDescriptor.Singleton<Microsoft.Extensions.Hosting.IHostLifetime, EmbeddedLifetime>());
         builder.Services.Replace(ServiceDescriptor.Singleton(loggerFactory));
         var certificate = LoadCertificate(options);
+
+        // Socket continuations run on the I/O thread instead of hopping to the thread pool: measured in bench/ (see
+        // docs/benchmarks.md); VIZHTML_INLINE_SCHEDULING=0 or 1 overrides the default for measurement.
+        builder.WebHost.UseSockets(sockets => sockets.UnsafePreferInlineScheduling = PreferInlineScheduling);
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
@@ -75,7 +76,7 @@ internal sealed class EmbeddedHost : IAsyncDisposable
             KeepAliveInterval = options.KeepAliveInterval,
             KeepAliveTimeout = options.KeepAliveTimeout == TimeSpan.Zero ? Timeout.InfiniteTimeSpan : options.KeepAliveTimeout,
         });
-        app.Run(handler);
+        app.Run(context => endpoint.HandleAsync(new KestrelExchange(context)));
 
         try
         {
@@ -89,8 +90,11 @@ internal sealed class EmbeddedHost : IAsyncDisposable
 
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
         var bound = addresses.Select(a => BindingAddress.Parse(a).Port).FirstOrDefault(port);
-        return new EmbeddedHost(app, bound, certificate is not null);
+        return new EmbeddedHost(app, bound);
     }
+
+    /// <summary>Kestrel's socket transport option, off unless <c>VIZHTML_INLINE_SCHEDULING=1</c>.</summary>
+    internal static bool PreferInlineScheduling { get; } = Environment.GetEnvironmentVariable("VIZHTML_INLINE_SCHEDULING") == "1";
 
     private static X509Certificate2? LoadCertificate(VizHtmlOptions options)
     {

@@ -60,7 +60,7 @@ public sealed class VizHtmlClient : IAsyncDisposable
     private readonly Protocol.EnvelopeSerializer _serializer;
     private readonly ILogger _logger;
     private readonly MessageHandlers<VizClientMessageEvent> _messages;
-    private readonly HandlerList<Action<VizClientConnectionEvent>> _connectionHandlers = new();
+    private readonly HandlerList<Func<VizClientConnectionEvent, ValueTask>> _connectionHandlers = new();
     private readonly Lock _gate = new();
     private readonly Queue<(long Seq, byte[] Payload, long Timestamp)> _pending = new();
     private readonly CancellationTokenSource _stop = new();
@@ -103,15 +103,27 @@ public sealed class VizHtmlClient : IAsyncDisposable
 
     /// <summary>Calls <paramref name="handler"/> for every event named <paramref name="eventName"/> from the server.</summary>
     /// <returns>Dispose it to unsubscribe.</returns>
-    public IDisposable OnMessage(string eventName, Action<VizClientMessageEvent> handler) => _messages.On(eventName, handler);
+    public IDisposable OnMessage(string eventName, Action<VizClientMessageEvent> handler) => _messages.On(eventName, Handlers.FromAction(handler));
+
+    /// <summary>Calls an asynchronous <paramref name="handler"/> for every event named <paramref name="eventName"/>; the next event waits for it.</summary>
+    /// <returns>Dispose it to unsubscribe.</returns>
+    public IDisposable OnMessage(string eventName, Func<VizClientMessageEvent, ValueTask> handler) => _messages.On(eventName, handler ?? throw new ArgumentNullException(nameof(handler)));
 
     /// <summary>Calls <paramref name="handler"/> for every event from the server.</summary>
     /// <returns>Dispose it to unsubscribe.</returns>
-    public IDisposable OnMessage(Action<VizClientMessageEvent> handler) => _messages.OnAny(handler);
+    public IDisposable OnMessage(Action<VizClientMessageEvent> handler) => _messages.OnAny(Handlers.FromAction(handler));
+
+    /// <summary>Calls an asynchronous <paramref name="handler"/> for every event from the server; the next event waits for it.</summary>
+    /// <returns>Dispose it to unsubscribe.</returns>
+    public IDisposable OnMessage(Func<VizClientMessageEvent, ValueTask> handler) => _messages.OnAny(handler ?? throw new ArgumentNullException(nameof(handler)));
 
     /// <summary>Calls <paramref name="handler"/> on every connect, resume and lost connection.</summary>
     /// <returns>Dispose it to unsubscribe.</returns>
-    public IDisposable OnConnectionChanged(Action<VizClientConnectionEvent> handler) => _connectionHandlers.Add(handler);
+    public IDisposable OnConnectionChanged(Action<VizClientConnectionEvent> handler) => _connectionHandlers.Add(Handlers.FromAction(handler));
+
+    /// <summary>Calls an asynchronous <paramref name="handler"/> on every connect, resume and lost connection.</summary>
+    /// <returns>Dispose it to unsubscribe.</returns>
+    public IDisposable OnConnectionChanged(Func<VizClientConnectionEvent, ValueTask> handler) => _connectionHandlers.Add(handler ?? throw new ArgumentNullException(nameof(handler)));
 
     /// <summary>Connects and completes once the server has welcomed the client; after that the client keeps itself connected.</summary>
     /// <exception cref="OperationCanceledException">When <paramref name="cancellationToken"/> fires before the first welcome.</exception>
@@ -197,7 +209,7 @@ public sealed class VizHtmlClient : IAsyncDisposable
             if (_welcomed)
             {
                 _welcomed = false;
-                Raise(new VizClientConnectionEvent(connected: false, resumed: false, recovered: false));
+                await Raise(new VizClientConnectionEvent(connected: false, resumed: false, recovered: false)).ConfigureAwait(false);
             }
 
             // Exponential backoff with jitter: a restarted server is not hit by every client at once.
@@ -272,14 +284,14 @@ public sealed class VizHtmlClient : IAsyncDisposable
             switch (JsonNode.Parse(buffer.WrittenSpan))
             {
                 case JsonObject envelope:
-                    OnEnvelope(envelope, outbox);
+                    await OnEnvelopeAsync(envelope, outbox).ConfigureAwait(false);
                     break;
                 case JsonArray batch:
                     foreach (var item in batch)
                     {
                         if (item is JsonObject envelope)
                         {
-                            OnEnvelope(envelope, outbox);
+                            await OnEnvelopeAsync(envelope, outbox).ConfigureAwait(false);
                         }
                     }
 
@@ -293,23 +305,23 @@ public sealed class VizHtmlClient : IAsyncDisposable
         }
     }
 
-    private void OnEnvelope(JsonObject envelope, ChannelWriter<byte[]> outbox)
+    /// <summary>Handles one envelope; handlers run on the receive loop, each to completion before the next envelope.</summary>
+    private ValueTask OnEnvelopeAsync(JsonObject envelope, ChannelWriter<byte[]> outbox)
     {
         if (envelope["event"]?.GetValue<string>() is not { } name)
         {
-            return;
+            return default;
         }
 
         switch (name)
         {
             case Protocol.Envelope.WelcomeEvent:
-                OnWelcome((JsonObject)envelope["data"]!, outbox);
-                return;
+                return OnWelcome((JsonObject)envelope["data"]!, outbox);
             case Protocol.Envelope.AckEvent:
                 OnAck(envelope["data"]?["seq"]?.GetValue<long>() ?? 0);
-                return;
+                return default;
             case Protocol.Envelope.HeartbeatEvent:
-                return;
+                return default;
         }
 
         if (envelope["seq"]?.GetValue<long>() is { } seq)
@@ -317,7 +329,7 @@ public sealed class VizHtmlClient : IAsyncDisposable
             // A replayed event this client already has: dropped, so each arrives once.
             if (seq <= _lastReceived)
             {
-                return;
+                return default;
             }
 
             _lastReceived = seq;
@@ -325,10 +337,10 @@ public sealed class VizHtmlClient : IAsyncDisposable
 
         var data = envelope["data"];
         envelope.Remove("data");
-        _messages.Deliver(name, new VizClientMessageEvent(name, VizData.FromNode(data)));
+        return _messages.DeliverAsync(name, new VizClientMessageEvent(name, VizData.FromNode(data)));
     }
 
-    private void OnWelcome(JsonObject welcome, ChannelWriter<byte[]> outbox)
+    private ValueTask OnWelcome(JsonObject welcome, ChannelWriter<byte[]> outbox)
     {
         var resumed = welcome["resumed"]!.GetValue<bool>();
         var recovered = welcome["recovered"]!.GetValue<bool>();
@@ -361,7 +373,7 @@ public sealed class VizHtmlClient : IAsyncDisposable
             _welcomed = true;
         }
 
-        Raise(new VizClientConnectionEvent(connected: true, resumed, recovered));
+        return Raise(new VizClientConnectionEvent(connected: true, resumed, recovered));
     }
 
     private void OnAck(long seq)
@@ -447,8 +459,5 @@ public sealed class VizHtmlClient : IAsyncDisposable
         }
     }
 
-    private void Raise(VizClientConnectionEvent e)
-    {
-        Handlers.InvokeAll(_connectionHandlers.Snapshot, e, "connection change", _logger);
-    }
+    private ValueTask Raise(VizClientConnectionEvent e) => Handlers.InvokeAll(_connectionHandlers.Snapshot, e, "connection change", _logger);
 }

@@ -84,4 +84,10 @@ internal static class Envelope
 
         return null;
     }
+
+    /// <summary>A non-negative whole number field of a control envelope's data (<c>seq</c>, <c>lastSeq</c>), or null.</summary>
+    public static long? ReadSeq(System.Text.Json.Nodes.JsonNode? data, string name) =>
+        (data as System.Text.Json.Nodes.JsonObject)?[name] is System.Text.Json.Nodes.JsonValue v && v.TryGetValue<long>(out var n) && n >= 0 ? n
+        : (data as System.Text.Json.Nodes.JsonObject)?[name] is System.Text.Json.Nodes.JsonValue e && e.TryGetValue<JsonElement>(out var el) && el.TryGetInt64(out var m) && m >= 0 ? m
+        : null;
 }

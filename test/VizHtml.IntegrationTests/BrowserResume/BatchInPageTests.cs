@@ -17,7 +17,7 @@ public sealed class BatchInPageTests(BrowserFixture browser) : IClassFixture<Bro
         await using var context = await browser.NewContextAsync();
         var page = await ResumePage.OpenAsync(context, server.HttpBase, new { });
         var client = (await connects.WaitForCountAsync(1))[0].Client;
-        await TestServer.WaitUntilAsync(() => client.Connection.Batching);
+        await TestServer.WaitUntilAsync(() => client.Session.Connection.Batching);
 
         for (var i = 1; i <= Count; i++)
         {
@@ -28,13 +28,7 @@ public sealed class BatchInPageTests(BrowserFixture browser) : IClassFixture<Bro
         Assert.Equal(Enumerable.Range(1, Count), await ResumePage.ReceivedNumbersAsync(page, "n"));
 
         // The page's acknowledgements (one decision per frame) empty the server's replay buffer.
-        var session = client.Session!;
-        await TestServer.WaitUntilAsync(() =>
-        {
-            lock (session.Gate)
-            {
-                return session.Replay.Count == 0 && session.Replay.Acknowledged == Count;
-            }
-        });
+        var session = client.Session;
+        await TestServer.WaitUntilAsync(() => session.ReplayState() == (0, Count));
     }
 }

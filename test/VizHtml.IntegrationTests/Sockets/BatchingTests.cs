@@ -155,8 +155,8 @@ public sealed class BatchedQueueAccountingTests
         using var client = await RawClient.ConnectAsync(new Uri(test.SocketUri + "?v=2"));
         await client.SendTextAsync("""{"event":"$hello","data":{"v":2,"token":null,"lastSeq":0,"batch":true}}""");
         await client.ReceiveTextAsync();
-        await TestServer.WaitUntilAsync(() => test.Server.Clients.Count == 1 && test.Server.Clients[0].Connection.Batching);
-        var connection = test.Server.Clients[0].Connection;
+        await TestServer.WaitUntilAsync(() => test.Server.Clients.Count == 1 && test.Server.Clients[0].Session.Connection.Batching);
+        var connection = test.Server.Clients[0].Session.Connection;
 
         var kilobyte = new string('k', 1000);
         const int Bursts = 40;

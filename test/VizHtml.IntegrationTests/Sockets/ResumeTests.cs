@@ -56,7 +56,7 @@ public sealed class ResumeTests
         await first.AckAsync(2);
 
         // The network drops: no close handshake.
-        serverSide.Connection.Abort();
+        serverSide.Session.Connection.Abort();
         var lost = (await disconnects.WaitForCountAsync(1))[0];
         Assert.True(lost.CanResume);
         Assert.False(serverSide.IsConnected);
@@ -106,7 +106,7 @@ public sealed class ResumeTests
             Assert.Equal(seq, await first.ReceiveAckAsync());
         }
 
-        (await connects.WaitForCountAsync(1))[0].Client.Connection.Abort();
+        (await connects.WaitForCountAsync(1))[0].Client.Session.Connection.Abort();
         await TestServer.WaitUntilAsync(() => test.Server.AwayCount == 1);
 
         using var second = await V2Client.ConnectAsync(test);
@@ -132,7 +132,7 @@ public sealed class ResumeTests
         test.Server.OnConnect(connects.Add);
         using var first = await V2Client.ConnectAsync(test);
         var welcome = await first.HelloAsync(token: null, lastSeq: 0);
-        (await connects.WaitForCountAsync(1))[0].Client.Connection.Abort();
+        (await connects.WaitForCountAsync(1))[0].Client.Session.Connection.Abort();
         await TestServer.WaitUntilAsync(() => test.Server.AwayCount == 1);
         for (var i = 1; i <= 10; i++)
         {
@@ -176,7 +176,7 @@ public sealed class ResumeTests
         test.Server.OnConnect(connects.Add);
         using var first = await V2Client.ConnectAsync(test);
         var token1 = (await first.HelloAsync(null, 0))["token"]!.GetValue<string>();
-        (await connects.WaitForCountAsync(1))[0].Client.Connection.Abort();
+        (await connects.WaitForCountAsync(1))[0].Client.Session.Connection.Abort();
         await TestServer.WaitUntilAsync(() => test.Server.AwayCount == 1);
 
         using var second = await V2Client.ConnectAsync(test);
@@ -239,7 +239,7 @@ public sealed class ResumeTests
         test.Server.OnConnect(connects.Add);
         using var first = await V2Client.ConnectAsync(test);
         var token = (await first.HelloAsync(null, 0))["token"]!.GetValue<string>();
-        (await connects.WaitForCountAsync(1))[0].Client.Connection.Abort();
+        (await connects.WaitForCountAsync(1))[0].Client.Session.Connection.Abort();
         await TestServer.WaitUntilAsync(() => test.Server.AwayCount == 1);
 
         await TestServer.WaitUntilAsync(() => test.Server.AwayCount == 0);

@@ -41,7 +41,7 @@ public sealed class SlowConsumerTests
             }
 
             test.Server.SendAll("chunk", new { i, pad = Chunk });
-            maxQueuedBytes = Math.Max(maxQueuedBytes, stalledServerSide.Connection.QueuedBytes);
+            maxQueuedBytes = Math.Max(maxQueuedBytes, stalledServerSide.Session.Connection.QueuedBytes);
         }
 
         Assert.True(DateTime.UtcNow < deadline, $"the reading client stalled at {Volatile.Read(ref progress[0])} ({reading.Exception?.InnerException?.Message}), state {good.Socket.State} {good.Socket.CloseStatus} {disconnects.Items.Count}");
@@ -95,7 +95,7 @@ public sealed class SlowConsumerTests
         // Once it reads again it gets an increasing subsequence, then fresh events, on the same connection.
         var last = -1;
         var seen = 0;
-        while (test.Server.Clients.Count == 1 && serverSide.Connection.QueuedMessages > 0 || seen == 0)
+        while (test.Server.Clients.Count == 1 && serverSide.Session.Connection.QueuedMessages > 0 || seen == 0)
         {
             var (_, data) = await stalled.ReceiveAsync();
             var i = data!["i"]!.GetValue<int>();
@@ -129,7 +129,7 @@ public sealed class SlowConsumerTests
         {
             Assert.Equal(1, test.Server.SendAll("pose", new { i, pad = Chunk }));
             // One value may be in flight on the socket while the next waits: never more.
-            Assert.True(serverSide.Connection.QueuedMessages <= 2, "latest values piled up");
+            Assert.True(serverSide.Session.Connection.QueuedMessages <= 2, "latest values piled up");
         }
 
         var received = new List<int>();
@@ -222,7 +222,7 @@ public sealed class HundredClientsWithOneStalledTests
             }
 
             test.Server.SendAll("tick", new { i, payload });
-            maxQueued = Math.Max(maxQueued, stalledSide.Connection.QueuedBytes);
+            maxQueued = Math.Max(maxQueued, stalledSide.Session.Connection.QueuedBytes);
         }
 
         var counts = await Task.WhenAll(received).WaitAsync(TimeSpan.FromSeconds(60));

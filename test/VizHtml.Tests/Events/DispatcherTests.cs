@@ -123,3 +123,13 @@ public sealed class DispatcherTests
         Assert.Equal(["first", "second", "first"], calls);
     }
 }
+
+/// <summary>Synchronous work items, as most handlers are.</summary>
+internal static class DispatcherActions
+{
+    public static void Post(this Dispatcher dispatcher, Action work) => dispatcher.Post(() =>
+    {
+        work();
+        return default;
+    });
+}

@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Unicode;
 using VizHtml.Connections;
+using VizHtml.Sessions;
 using VizHtml.Fuzz;
 using VizHtml.Protocol;
 

@@ -1,7 +1,7 @@
 using VizHtml.Hosting;
-using VizHtml.Pages;
+using VizHtml.Http;
 
-namespace VizHtml.Tests.Pages;
+namespace VizHtml.Tests.Http;
 
 public sealed class PageRegistryTests : IDisposable
 {
@@ -66,15 +66,15 @@ public sealed class PageRegistryTests : IDisposable
         File.WriteAllText(Path.Combine(_root, "secret.txt"), "secret");
         File.CreateSymbolicLink(Path.Combine(pageDir, "link.txt"), Path.Combine(_root, "secret.txt"));
 
-        Assert.NotNull(VizHtmlRequestHandler.ResolveResource(pageDir, "style.css"));
-        Assert.NotNull(VizHtmlRequestHandler.ResolveResource(pageDir, "img/a.svg"));
-        Assert.Null(VizHtmlRequestHandler.ResolveResource(pageDir, "../secret.txt"));
-        Assert.Null(VizHtmlRequestHandler.ResolveResource(pageDir, "img/../../secret.txt"));
-        Assert.Null(VizHtmlRequestHandler.ResolveResource(pageDir, Path.Combine(_root, "secret.txt")));
-        Assert.Null(VizHtmlRequestHandler.ResolveResource(pageDir, "..\\secret.txt"));
-        Assert.Null(VizHtmlRequestHandler.ResolveResource(pageDir, "link.txt"));
-        Assert.Null(VizHtmlRequestHandler.ResolveResource(pageDir, "missing.css"));
-        Assert.Null(VizHtmlRequestHandler.ResolveResource(pageDir, "img"));
+        Assert.NotNull(Resources.Resolve(pageDir, "style.css"));
+        Assert.NotNull(Resources.Resolve(pageDir, "img/a.svg"));
+        Assert.Null(Resources.Resolve(pageDir, "../secret.txt"));
+        Assert.Null(Resources.Resolve(pageDir, "img/../../secret.txt"));
+        Assert.Null(Resources.Resolve(pageDir, Path.Combine(_root, "secret.txt")));
+        Assert.Null(Resources.Resolve(pageDir, "..\\secret.txt"));
+        Assert.Null(Resources.Resolve(pageDir, "link.txt"));
+        Assert.Null(Resources.Resolve(pageDir, "missing.css"));
+        Assert.Null(Resources.Resolve(pageDir, "img"));
     }
 
     [Fact]

@@ -3,12 +3,12 @@ using System.Net.WebSockets;
 namespace VizHtml.Connections;
 
 /// <summary>
-/// One item in a connection's send queue. <see cref="Payload"/> may be shared by every recipient of a
-/// broadcast, so nothing downstream may write to it.
+/// One item in a connection's outbound queue: a serialized envelope (or the close that ends the queue). <see cref="Payload"/>
+/// may be shared by every recipient of a broadcast, so nothing downstream may write to it.
 /// </summary>
-internal readonly struct OutboundFrame
+internal readonly struct OutboundMessage
 {
-    private OutboundFrame(ReadOnlyMemory<byte> payload, VizDelivery delivery, string? latestKey, TaskCompletionSource<bool>? delivered, WebSocketCloseStatus? closeStatus, string? closeDescription, long seq = 0, bool startsBatching = false)
+    private OutboundMessage(ReadOnlyMemory<byte> payload, VizDelivery delivery, string? latestKey, TaskCompletionSource<bool>? delivered, WebSocketCloseStatus? closeStatus, string? closeDescription, long seq = 0, bool startsBatching = false)
     {
         Seq = seq;
         StartsBatching = startsBatching;
@@ -22,10 +22,10 @@ internal readonly struct OutboundFrame
 
     public ReadOnlyMemory<byte> Payload { get; }
 
-    /// <summary>The per-client sequence number written in front of the shared payload; 0 for an unsequenced frame.</summary>
+    /// <summary>The per-client sequence number written in front of the shared payload; 0 for an unnumbered message.</summary>
     public long Seq { get; }
 
-    public OutboundFrame WithSeq(long seq) => new(Payload, Delivery, LatestKey, Delivered, CloseStatus, CloseDescription, seq, StartsBatching);
+    public OutboundMessage WithSeq(long seq) => new(Payload, Delivery, LatestKey, Delivered, CloseStatus, CloseDescription, seq, StartsBatching);
 
     /// <summary>
     /// Set on the <c>$welcome</c> to a client that announced batching: it goes in a frame of its own, and the frames after
@@ -33,7 +33,7 @@ internal readonly struct OutboundFrame
     /// </summary>
     public bool StartsBatching { get; }
 
-    public OutboundFrame ThatStartsBatching() => new(Payload, Delivery, LatestKey, Delivered, CloseStatus, CloseDescription, Seq, startsBatching: true);
+    public OutboundMessage ThatStartsBatching() => new(Payload, Delivery, LatestKey, Delivered, CloseStatus, CloseDescription, Seq, startsBatching: true);
 
     public VizDelivery Delivery { get; }
 
@@ -43,17 +43,17 @@ internal readonly struct OutboundFrame
     /// <summary>Completed with <see langword="true"/> once written to the socket, <see langword="false"/> if it never will be.</summary>
     public TaskCompletionSource<bool>? Delivered { get; }
 
-    /// <summary>Set on the frame that closes the connection after everything queued before it.</summary>
+    /// <summary>Set on the item that closes the connection after everything queued before it.</summary>
     public WebSocketCloseStatus? CloseStatus { get; }
 
     public string? CloseDescription { get; }
 
-    public static OutboundFrame Message(ReadOnlyMemory<byte> payload, TaskCompletionSource<bool>? delivered = null) =>
+    public static OutboundMessage Control(ReadOnlyMemory<byte> payload, TaskCompletionSource<bool>? delivered = null) =>
         new(payload, VizDelivery.Reliable, null, delivered, null, null);
 
-    public static OutboundFrame Message(ReadOnlyMemory<byte> payload, VizDelivery delivery, string eventName, TaskCompletionSource<bool>? delivered = null) =>
+    public static OutboundMessage Event(ReadOnlyMemory<byte> payload, VizDelivery delivery, string eventName, TaskCompletionSource<bool>? delivered = null) =>
         new(payload, delivery, delivery == VizDelivery.Latest ? eventName : null, delivered, null, null);
 
-    public static OutboundFrame Close(WebSocketCloseStatus status, string description) =>
+    public static OutboundMessage Close(WebSocketCloseStatus status, string description) =>
         new(ReadOnlyMemory<byte>.Empty, VizDelivery.Reliable, null, null, status, description);
 }

@@ -1,4 +1,4 @@
-namespace VizHtml.Connections;
+namespace VizHtml.Sessions;
 
 /// <summary>
 /// The events sent to one client that it has not acknowledged yet, in sequence order, bounded by count, bytes and age.

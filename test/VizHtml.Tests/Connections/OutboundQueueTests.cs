@@ -2,30 +2,34 @@ using VizHtml.Connections;
 
 namespace VizHtml.Tests.Connections;
 
-public sealed class SendQueueTests
+public sealed class OutboundQueueTests
 {
-    private static OutboundFrame Frame(int n) => OutboundFrame.Message(new byte[] { (byte)n }).WithSeq(n);
+    private static OutboundMessage Frame(int n) => OutboundMessage.Control(new byte[] { (byte)n }).WithSeq(n);
+
+    private static bool TryWrite(OutboundQueue queue, OutboundMessage message) => queue.TryEnqueue(message, Wake.Inline) == Enqueued.Queued;
+
+    private static bool TryRead(OutboundQueue queue, out OutboundMessage message) => queue.TryDequeue(out message, out _, out _);
 
     [Fact]
     public void FramesComeOutInOrderThroughGrowthAndWrapAround()
     {
-        var queue = new SendQueue();
+        var queue = new OutboundQueue(int.MaxValue, long.MaxValue);
         var next = 1;
         var expected = 1;
         for (var round = 0; round < 50; round++)
         {
             for (var i = 0; i < round % 7 + 1; i++)
             {
-                Assert.True(queue.TryWrite(Frame(next++)));
+                Assert.True(TryWrite(queue, Frame(next++)));
             }
 
-            for (var i = 0; i < round % 5 + 1 && queue.TryRead(out var frame); i++)
+            for (var i = 0; i < round % 5 + 1 && TryRead(queue, out var frame); i++)
             {
                 Assert.Equal(expected++, frame.Seq);
             }
         }
 
-        while (queue.TryRead(out var frame))
+        while (TryRead(queue, out var frame))
         {
             Assert.Equal(expected++, frame.Seq);
         }
@@ -36,30 +40,30 @@ public sealed class SendQueueTests
     [Fact]
     public async Task AWaitingReaderWakesForAWriteAndForCompletion()
     {
-        var queue = new SendQueue();
+        var queue = new OutboundQueue(int.MaxValue, long.MaxValue);
         var wait = queue.WaitToReadAsync(CancellationToken.None).AsTask();
         Assert.False(wait.IsCompleted);
-        queue.TryWrite(Frame(1));
+        TryWrite(queue, Frame(1));
         Assert.True(await wait.WaitAsync(TimeSpan.FromSeconds(5)));
-        Assert.True(queue.TryRead(out _));
+        Assert.True(TryRead(queue, out _));
 
         // Reused for the next wait.
         wait = queue.WaitToReadAsync(CancellationToken.None).AsTask();
         Assert.False(wait.IsCompleted);
         Assert.True(queue.TryComplete());
         Assert.False(await wait.WaitAsync(TimeSpan.FromSeconds(5)));
-        Assert.False(queue.TryWrite(Frame(2)));
+        Assert.False(TryWrite(queue, Frame(2)));
         Assert.False(queue.TryComplete());
     }
 
     [Fact]
     public async Task WhatWasQueuedBeforeCompletionCanStillBeRead()
     {
-        var queue = new SendQueue();
-        queue.TryWrite(Frame(1));
+        var queue = new OutboundQueue(int.MaxValue, long.MaxValue);
+        TryWrite(queue, Frame(1));
         queue.TryComplete();
         Assert.True(await queue.WaitToReadAsync(CancellationToken.None));
-        Assert.True(queue.TryRead(out var frame));
+        Assert.True(TryRead(queue, out var frame));
         Assert.Equal(1, frame.Seq);
         Assert.False(await queue.WaitToReadAsync(CancellationToken.None));
     }
@@ -67,7 +71,7 @@ public sealed class SendQueueTests
     [Fact]
     public async Task CancellationEndsAWaitAndTheNextWaitStillWorks()
     {
-        var queue = new SendQueue();
+        var queue = new OutboundQueue(int.MaxValue, long.MaxValue);
         using var cancel = new CancellationTokenSource();
         var wait = queue.WaitToReadAsync(cancel.Token);
         await cancel.CancelAsync();
@@ -75,14 +79,14 @@ public sealed class SendQueueTests
         await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await queue.WaitToReadAsync(cancel.Token));
 
         wait = queue.WaitToReadAsync(CancellationToken.None);
-        queue.TryWrite(Frame(3));
+        TryWrite(queue, Frame(3));
         Assert.True(await wait.AsTask().WaitAsync(TimeSpan.FromSeconds(5)));
     }
 
     [Fact]
     public async Task ManyWritersOneReaderLoseNothingAndKeepEachWritersOrder()
     {
-        var queue = new SendQueue();
+        var queue = new OutboundQueue(int.MaxValue, long.MaxValue);
         const int Writers = 4;
         const int PerWriter = 20_000;
         var last = new long[Writers];
@@ -91,7 +95,7 @@ public sealed class SendQueueTests
         {
             while (await queue.WaitToReadAsync(CancellationToken.None))
             {
-                while (queue.TryRead(out var frame))
+                while (TryRead(queue, out var frame))
                 {
                     var writer = (int)(frame.Seq / PerWriter / 10);
                     Assert.True(frame.Seq > last[writer]);
@@ -105,7 +109,7 @@ public sealed class SendQueueTests
         {
             for (var i = 1; i <= PerWriter; i++)
             {
-                queue.TryWrite(OutboundFrame.Message(ReadOnlyMemory<byte>.Empty).WithSeq(((long)w * PerWriter * 10) + i));
+                TryWrite(queue, OutboundMessage.Control(ReadOnlyMemory<byte>.Empty).WithSeq(((long)w * PerWriter * 10) + i));
             }
         })));
         queue.TryComplete();

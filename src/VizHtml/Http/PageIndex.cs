@@ -2,7 +2,7 @@ using System.Net;
 using System.Text;
 using QRCoder;
 
-namespace VizHtml.Pages;
+namespace VizHtml.Http;
 
 /// <summary>
 /// The page at <c>/vizhtml/</c>: every registered page with its LAN URL and a QR code of it, so a tablet opens a page

@@ -1,4 +1,4 @@
-namespace VizHtml.Pages;
+namespace VizHtml.Http;
 
 /// <summary>
 /// A registered page: its HTML (inline, from a file, or a folder's index file), the directory its relative URLs
@@ -6,7 +6,7 @@ namespace VizHtml.Pages;
 /// </summary>
 internal sealed class Page
 {
-    private Page(string name, string? html, string? filePath, string? resourceDirectory, Func<VizRequest, VizResponse?>? handler)
+    private Page(string name, string? html, string? filePath, string? resourceDirectory, Func<VizRequest, ValueTask<VizResponse?>>? handler)
     {
         Name = name;
         Html = html;
@@ -24,7 +24,7 @@ internal sealed class Page
     /// <summary>Full path of the resource directory, or <see langword="null"/> when the page has no resources.</summary>
     public string? ResourceDirectory { get; }
 
-    public Func<VizRequest, VizResponse?>? Handler { get; }
+    public Func<VizRequest, ValueTask<VizResponse?>>? Handler { get; }
 
     /// <summary>Whether the page has HTML of its own to show at its root URL.</summary>
     public bool HasHtml => Html is not null || FilePath is not null;
@@ -57,7 +57,7 @@ internal sealed class Page
         return new(name, null, index, root, null);
     }
 
-    public static Page FromHandler(string name, Func<VizRequest, VizResponse?> handler, string? directory) =>
+    public static Page FromHandler(string name, Func<VizRequest, ValueTask<VizResponse?>> handler, string? directory) =>
         new(name, null, null, FullDirectory(directory), handler);
 
     /// <summary>The page's HTML; a file page is read on each request so edits show on reload.</summary>

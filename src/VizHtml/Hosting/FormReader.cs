@@ -3,21 +3,16 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Net.Http.Headers;
+using VizHtml.Http;
 
-namespace VizHtml.Pages;
+namespace VizHtml.Hosting;
 
-/// <summary>Reads a form post (urlencoded or multipart) into a <see cref="VizFormSubmitEvent"/>, within the size limit.</summary>
+/// <summary>Reads a form post (urlencoded or multipart) with ASP.NET Core's parsers, within the size limit: the Kestrel side of <see cref="HttpExchange.ReadFormAsync"/>.</summary>
 internal static class FormReader
 {
     private const int MaxFields = 2048;
 
-    /// <summary>Thrown for a form that is refused; <see cref="StatusCode"/> is the answer (413 too large, 400 malformed).</summary>
-    public sealed class FormRejectedException(int statusCode, string message, Exception? inner = null) : Exception(message, inner)
-    {
-        public int StatusCode { get; } = statusCode;
-    }
-
-    public static async Task<VizFormSubmitEvent> ReadAsync(HttpContext context, string? page, string address, long maxBytes)
+    public static async Task<FormContent> ReadAsync(HttpContext context, long maxBytes)
     {
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodySize)
         {
@@ -51,7 +46,7 @@ internal static class FormReader
             throw new FormRejectedException(StatusCodes.Status400BadRequest, "The form is malformed.", ex);
         }
 
-        return new VizFormSubmitEvent(page, address, fields.ToDictionary(f => f.Key, f => (IReadOnlyList<string>)f.Value.ToArray(), StringComparer.Ordinal), files);
+        return new FormContent(fields.ToDictionary(f => f.Key, f => (IReadOnlyList<string>)f.Value.ToArray(), StringComparer.Ordinal), files);
     }
 
     private static async Task ReadUrlEncodedAsync(HttpContext context, long maxBytes, Dictionary<string, List<string>> fields)

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
-using Microsoft.AspNetCore.Http;
 
-namespace VizHtml.Connections;
+
+namespace VizHtml.Http;
 
 /// <summary>Caps on open sockets, in total and per IP address, taken before the upgrade.</summary>
 internal sealed class ConnectionLimits(int maxTotal, int maxPerAddress)
@@ -16,14 +16,14 @@ internal sealed class ConnectionLimits(int maxTotal, int maxPerAddress)
         if (Interlocked.Increment(ref _total) > maxTotal)
         {
             Interlocked.Decrement(ref _total);
-            refusal = new(StatusCodes.Status503ServiceUnavailable, $"The server holds its maximum of {maxTotal} connections.");
+            refusal = new(503, $"The server holds its maximum of {maxTotal} connections.");
             return false;
         }
 
         if (_byAddress.AddOrUpdate(address, 1, static (_, n) => n + 1) > maxPerAddress)
         {
             Release(address);
-            refusal = new(StatusCodes.Status429TooManyRequests, $"This address already holds the maximum of {maxPerAddress} connections.");
+            refusal = new(429, $"This address already holds the maximum of {maxPerAddress} connections.");
             return false;
         }
 

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 
-namespace VizHtml.Pages;
+namespace VizHtml.Http;
 
 /// <summary>Registered pages by name; a request path is matched to the longest registered name.</summary>
 internal sealed class PageRegistry

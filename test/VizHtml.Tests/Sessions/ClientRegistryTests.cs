@@ -2,17 +2,18 @@ using System.Net.WebSockets;
 using Microsoft.Extensions.Logging.Abstractions;
 using VizHtml.Connections;
 using VizHtml.Protocol;
+using VizHtml.Sessions;
 
-namespace VizHtml.Tests.Connections;
+namespace VizHtml.Tests.Sessions;
 
-public sealed class ConnectionRegistryTests
+public sealed class ClientRegistryTests
 {
-    private static readonly VizHtmlServer Server = new(new VizHtmlOptions());
+    private static readonly SessionHub Hub = new(new VizHtmlOptions(), new EnvelopeSerializer(new System.Text.Json.JsonSerializerOptions()), VizHtml.Events.Dispatcher.Create(VizDispatchMode.Manual, null), new VizHtml.Events.EventRouter(NullLogger.Instance), new InMemorySessionStore(), NullLogger.Instance);
 
     [Fact]
     public void AViewHoldsTheClientsInTheOrderTheyCameAndSkipsThoseThatLeft()
     {
-        var registry = new ConnectionRegistry();
+        var registry = new ClientRegistry();
         var clients = Enumerable.Range(0, 1000).Select(NewClient).ToList();
         clients.ForEach(registry.Add);
         foreach (var client in clients.Where((_, i) => i % 3 != 0))
@@ -29,7 +30,7 @@ public sealed class ConnectionRegistryTests
     [Fact]
     public void AnOlderViewStillHoldsEveryClientThatStayedThroughAddsRemovesAndRebuilds()
     {
-        var registry = new ConnectionRegistry();
+        var registry = new ClientRegistry();
         var stay = Enumerable.Range(0, 50).Select(NewClient).ToList();
         var leave = Enumerable.Range(0, 200).Select(NewClient).ToList();
         foreach (var (s, l) in stay.Zip(leave.Chunk(4)))
@@ -54,7 +55,7 @@ public sealed class ConnectionRegistryTests
     [Fact]
     public void AddingTwiceOrRemovingAStrangerChangesNothing()
     {
-        var registry = new ConnectionRegistry();
+        var registry = new ClientRegistry();
         var client = NewClient(0);
         registry.Add(client);
         registry.Add(client);
@@ -66,7 +67,7 @@ public sealed class ConnectionRegistryTests
     [Fact]
     public async Task ConcurrentReadersNeverMissAClientThatStaysConnected()
     {
-        var registry = new ConnectionRegistry();
+        var registry = new ClientRegistry();
         var stay = Enumerable.Range(0, 100).Select(NewClient).ToList();
         stay.ForEach(registry.Add);
         var stop = false;
@@ -92,7 +93,7 @@ public sealed class ConnectionRegistryTests
         await churn;
     }
 
-    private static List<VizClient> Walk(ConnectionRegistry.View view)
+    private static List<VizClient> Walk(ClientRegistry.View view)
     {
         var list = new List<VizClient>();
         foreach (var client in view)
@@ -107,7 +108,16 @@ public sealed class ConnectionRegistryTests
     {
         var socket = WebSocket.CreateFromStream(new MemoryStream(), new WebSocketCreationOptions { IsServer = true });
         var options = new ConnectionOptions(1024, 100, 16, 1024, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1), TimeProvider.System);
-        var connection = new Connection(socket, options, new EnvelopeReader(64), NullLogger.Instance);
-        return new VizClient(Server, connection, $"c{n}", "127.0.0.1", DateTimeOffset.UnixEpoch);
+        var connection = new Connection(socket, "127.0.0.1", new NoHandler(), options, new EnvelopeReader(64), NullLogger.Instance);
+        return new Session(Hub, connection, new VizClientInfo($"c{n}", "127.0.0.1", DateTimeOffset.UnixEpoch, null), replay: null).Client;
+    }
+
+    private sealed class NoHandler : IConnectionHandler
+    {
+        public bool ThrottlesInsteadOfDropping => false;
+
+        public void OnEnvelope(Connection connection, InboundEnvelope envelope)
+        {
+        }
     }
 }

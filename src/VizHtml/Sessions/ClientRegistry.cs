@@ -1,4 +1,4 @@
-namespace VizHtml.Connections;
+namespace VizHtml.Sessions;
 
 /// <summary>
 /// The clients a broadcast goes to. Readers take <see cref="Current"/> without a lock and walk it; connects and
@@ -6,7 +6,7 @@ namespace VizHtml.Connections;
 /// client's slot, and the array is rebuilt only when it is full or mostly empty slots. A reader holding an older view
 /// never misses a client that stays connected, because a slot is never reused in the array that view reads.
 /// </summary>
-internal sealed class ConnectionRegistry
+internal sealed class ClientRegistry
 {
     private const int MinCapacity = 16;
 

@@ -1,9 +1,8 @@
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
-using Microsoft.AspNetCore.Http;
 
-namespace VizHtml.Security;
+namespace VizHtml.Http;
 
 /// <summary>
 /// Who may talk to the server, checked before anything else answers: the Host header (against DNS rebinding), the
@@ -38,41 +37,56 @@ internal sealed class AccessPolicy
         _allowedOrigins = new HashSet<string>(options.AllowedOrigins.Select(o => o.TrimEnd('/')), StringComparer.OrdinalIgnoreCase);
     }
 
-    public bool RequiresKey => _key is not null;
-
     /// <summary>
     /// A name that is not an IP literal must be one this machine answers to: a rebinding attacker's domain resolving to
     /// this address is refused, while every IP address and this machine's own names work.
     /// </summary>
-    public bool IsHostAllowed(HostString host)
+    /// <param name="host">The Host header as sent: <c>name</c>, <c>name:port</c>, <c>[v6]:port</c>.</param>
+    public bool IsHostAllowed(string? host)
     {
-        if (_anyHost || !host.HasValue)
+        if (_anyHost || string.IsNullOrEmpty(host))
         {
             return _anyHost;
         }
 
-        var name = host.Host;
+        var name = HostName(host);
         return IPAddress.TryParse(name.Trim('[', ']'), out _) || _allowedHosts.Contains(name.TrimEnd('.'));
+    }
+
+    /// <summary>The name part of a Host header: without the port, an IPv6 literal keeps its brackets.</summary>
+    public static string HostName(string host)
+    {
+        if (host.StartsWith('['))
+        {
+            var close = host.IndexOf(']', StringComparison.Ordinal);
+            return close < 0 ? host : host[..(close + 1)];
+        }
+
+        var colon = host.LastIndexOf(':');
+        return colon < 0 ? host : host[..colon];
     }
 
     /// <summary>
     /// Browsers always send Origin; a request without one comes from a native client (Node, Python, .NET), which no
     /// web page can impersonate, so only a present, foreign Origin is refused.
     /// </summary>
-    public bool IsOriginAllowed(HttpRequest request)
+    public bool IsOriginAllowed(string? origin, string scheme, string host)
     {
-        var origin = request.Headers.Origin.ToString();
-        if (origin.Length == 0 || _anyOrigin)
+        if (string.IsNullOrEmpty(origin) || _anyOrigin)
         {
             return true;
         }
 
-        return string.Equals(origin, $"{request.Scheme}://{request.Host.Value}", StringComparison.OrdinalIgnoreCase)
+        return string.Equals(origin, $"{scheme}://{host}", StringComparison.OrdinalIgnoreCase)
             || _allowedOrigins.Contains(origin);
     }
 
     /// <summary>Whether the request carries the access key (query, cookie or header); always true when no key is set.</summary>
-    public bool HasKey(HttpRequest request, out bool fromQuery)
+    /// <param name="query">The <c>key</c> query parameter's values.</param>
+    /// <param name="cookie">The key cookie's value.</param>
+    /// <param name="header">The key header's value.</param>
+    /// <param name="fromQuery">Whether the query carried it (the page was opened from the link or QR code).</param>
+    public bool HasKey(IReadOnlyList<string>? query, string? cookie, string? header, out bool fromQuery)
     {
         fromQuery = false;
         if (_key is null)
@@ -80,24 +94,17 @@ internal sealed class AccessPolicy
             return true;
         }
 
-        if (Matches(request.Query[KeyQueryName].ToString()))
+        if (query is { Count: > 0 } && Matches(string.Join(',', query)))
         {
             fromQuery = true;
             return true;
         }
 
-        return Matches(request.Cookies[KeyCookieName]) || Matches(request.Headers[KeyHeaderName].ToString());
+        return Matches(cookie) || Matches(header);
     }
 
-    /// <summary>Lets the browser present the key on its next requests (resources, the socket, form posts) by itself.</summary>
-    public void RememberKey(HttpContext context) => context.Response.Cookies.Append(KeyCookieName, Encoding.UTF8.GetString(_key!), new CookieOptions
-    {
-        HttpOnly = true,
-        SameSite = SameSiteMode.Strict,
-        Path = "/",
-        Secure = context.Request.IsHttps,
-        IsEssential = true,
-    });
+    /// <summary>The key, for the cookie that lets the browser present it on its next requests by itself.</summary>
+    public string Key => Encoding.UTF8.GetString(_key ?? throw new InvalidOperationException("No access key is set."));
 
     private bool Matches(string? candidate) =>
         !string.IsNullOrEmpty(candidate) && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(candidate), _key);

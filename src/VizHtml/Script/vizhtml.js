@@ -3,6 +3,7 @@
   'use strict';
 
   const V = 2; // protocol version
+  const MOUNT = '/vizhtml';
   const OPEN = 1; // WebSocket.OPEN
   const NORMAL = 1000;
   const SILENT = 4000; // we gave up on a silent server
@@ -41,7 +42,7 @@
     const query = protocol === 1 ? [] : ['v=' + V];
     const key = new URLSearchParams(loc.search || '').get('key');
     if (key !== null) query.push('key=' + encodeURIComponent(key));
-    return `${loc.protocol === 'https:' ? 'wss:' : 'ws:'}//${loc.host}/vizhtml/socket${query.length ? '?' + query.join('&') : ''}`;
+    return `${loc.protocol === 'https:' ? 'wss:' : 'ws:'}//${loc.host}${MOUNT}/socket${query.length ? '?' + query.join('&') : ''}`;
   }
 
   function withVersion(url) {

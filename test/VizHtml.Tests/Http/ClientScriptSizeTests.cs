@@ -1,8 +1,8 @@
 using System.IO.Compression;
 using System.Text;
-using VizHtml.Pages;
+using VizHtml.Http;
 
-namespace VizHtml.Tests.Pages;
+namespace VizHtml.Tests.Http;
 
 /// <summary>vizhtml.js stays small enough for a tablet on a slow network (issue 5: at most 6 KB gzipped).</summary>
 public sealed class ClientScriptSizeTests

@@ -1,0 +1,184 @@
+using System.Net.WebSockets;
+using Microsoft.Extensions.Logging;
+using VizHtml.Protocol;
+
+namespace VizHtml.Connections;
+
+/// <summary>The send half: sending into the outbound queue, and the single write loop that drains it.</summary>
+internal sealed partial class Connection
+{
+    private const int DrainBudget = 4096;
+
+    private readonly CancellationTokenSource _writeTimeout;
+    private volatile bool _overflowed;
+    private bool _batching;
+    private long _lastWrite;
+
+    /// <summary>Whether this connection now writes several envelopes per frame (its client announced batching and was welcomed).</summary>
+    public bool Batching => Volatile.Read(ref _batching);
+
+    /// <summary>When the write loop last finished a write (a <see cref="TimeProvider"/> timestamp).</summary>
+    public long LastWriteTimestamp => Interlocked.Read(ref _lastWrite);
+
+    /// <summary>Messages waiting to be written.</summary>
+    public int QueuedMessages => _queue.PendingMessages;
+
+    /// <summary>Bytes waiting to be written.</summary>
+    public long QueuedBytes => _queue.PendingBytes;
+
+    /// <summary>
+    /// Queues a message without waiting. Returns <see langword="false"/> when it will not be sent: the connection is
+    /// closing, or the queue is full (a volatile message is dropped; a reliable one disconnects the client as slow, 4008).
+    /// </summary>
+    /// <param name="message">The message.</param>
+    /// <param name="wake">How to wake the writer if it is waiting (the caller's choice, see <see cref="Wake"/>).</param>
+    /// <param name="withinBounds">False for a resume's replay, which the replay buffer has bounded already.</param>
+    public bool Send(in OutboundMessage message, Wake wake, bool withinBounds = true)
+    {
+        switch (_queue.TryEnqueue(message, wake, withinBounds))
+        {
+            case Enqueued.Queued:
+                return true;
+            case Enqueued.Overflowed:
+                message.Delivered?.TrySetResult(false);
+                Overflow();
+                return false;
+            default:
+                message.Delivered?.TrySetResult(false);
+                return false;
+        }
+    }
+
+    /// <summary>Wakes the writer as <paramref name="wake"/> says if messages sent with <see cref="Wake.Deferred"/> wait.</summary>
+    public void WakeIfPending(Wake wake) => _queue.WakeIfPending(wake);
+
+    /// <summary>Sends an <c>$error</c> envelope to this peer (a malformed message, a rate limit).</summary>
+    public void SendError(string code, string message) =>
+        Send(OutboundMessage.Control(EnvelopeSerializer.SerializeError(code, message)), Wake.Inline);
+
+    /// <summary>Gives back the send queue's ring if a burst grew it and it is empty now (the once-a-second maintenance).</summary>
+    public void TrimIdleBuffers() => _queue.TrimIfEmpty();
+
+    private async Task WriteLoopAsync(CancellationToken cancellationToken)
+    {
+        var queue = _queue;
+        using var sendToken = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _writeTimeout.Token);
+
+        // Recorded the moment the timer fires, before the cancellation reaches the send: callbacks run newest first, so this
+        // one, registered after the linked source's, runs before it, and the abort the timeout causes cannot be reported
+        // as a lost connection first.
+        using var timedOut = _writeTimeout.Token.Register(static state => ((Connection)state!).RecordReason(VizDisconnectReason.SlowConsumer, null, "send timed out"), this);
+        var batch = new OutboundBatch();
+        try
+        {
+            while (await queue.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                // Drains everything queued: with batching on, it leaves in as few frames (and writes) as there are full batches.
+                // A writer woken by a broadcast's work item shares that thread with the other writers, and one woken inline
+                // runs on its sender's thread, so after a budget it flushes and moves to a thread-pool thread of its own.
+                var budget = DrainBudget;
+                while (queue.TryDequeue(out var message, out var payload, out var delivered))
+                {
+                    if (--budget == 0)
+                    {
+                        await FlushAsync(batch, sendToken.Token).ConfigureAwait(false);
+                        await Task.Yield();
+                        budget = DrainBudget;
+                    }
+
+                    if (_overflowed)
+                    {
+                        // The client fell too far behind: what is queued is dropped and it is told why.
+                        batch.Abandon();
+                        await CloseOutputAsync(SlowConsumerStatus, _closeDescription).ConfigureAwait(false);
+                        return;
+                    }
+
+                    if (message.CloseStatus is { } status)
+                    {
+                        await FlushAsync(batch, sendToken.Token).ConfigureAwait(false);
+                        await CloseOutputAsync(status, message.CloseDescription).ConfigureAwait(false);
+
+                        // The read loop now waits for the peer's close; a peer that never answers is cut off.
+                        CancelAbort(_options.CloseTimeout);
+                        return;
+                    }
+
+                    if (_batching && !message.StartsBatching)
+                    {
+                        if (!batch.TryAdd(message.Seq, payload, delivered))
+                        {
+                            await FlushAsync(batch, sendToken.Token).ConfigureAwait(false);
+                            batch.TryAdd(message.Seq, payload, delivered);
+                        }
+
+                        continue;
+                    }
+
+                    // Unbatched: one message, one frame (and the welcome that turns batching on always goes alone).
+                    await FlushAsync(batch, sendToken.Token).ConfigureAwait(false);
+                    batch.TryAdd(message.Seq, payload, delivered);
+                    await FlushAsync(batch, sendToken.Token).ConfigureAwait(false);
+                    _batching |= message.StartsBatching;
+                }
+
+                await FlushAsync(batch, sendToken.Token).ConfigureAwait(false);
+            }
+
+            if (_overflowed)
+            {
+                batch.Abandon();
+                await CloseOutputAsync(SlowConsumerStatus, _closeDescription).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (_writeTimeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            _logger.LogWarning("Disconnecting {Client}: one write took longer than {Timeout}", _handler, _options.SendTimeout);
+            await _abort.CancelAsync().ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (Exception ex) when (ex is WebSocketException or IOException or ObjectDisposedException)
+        {
+            _logger.LogDebug(ex, "Connection lost while writing");
+            RecordReason(VizDisconnectReason.ConnectionLost, null, null);
+            await _abort.CancelAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            batch.Abandon();
+        }
+    }
+
+    /// <summary>Writes what <paramref name="batch"/> holds as one frame, then marks its messages delivered.</summary>
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask FlushAsync(OutboundBatch batch, CancellationToken sendToken)
+    {
+        if (batch.Count == 0)
+        {
+            return;
+        }
+
+        // A peer that stops reading fills the TCP buffers and this write stalls; past SendTimeout it is cut off.
+        _writeTimeout.CancelAfter(_options.SendTimeout);
+        var sending = _socket.SendAsync(batch.Frame, WebSocketMessageType.Text, endOfMessage: true, sendToken);
+
+        // Handed to the socket: no longer waiting in this queue. Counted off now, not when the write completes, which under
+        // a full socket buffer can be after the client already has the frame: a client that reads as fast as it can must
+        // not look a frame further behind than it is (the queue bounds would then close it with 4008 one frame early).
+        _queue.MarkHandedOff(batch.Count, batch.PayloadBytes);
+        await sending.ConfigureAwait(false);
+        _writeTimeout.CancelAfter(Timeout.InfiniteTimeSpan);
+        Interlocked.Exchange(ref _lastWrite, _options.TimeProvider.GetTimestamp());
+        batch.Complete();
+    }
+
+    private void FailPendingDeliveries()
+    {
+        while (_queue.TryDequeue(out _, out _, out var delivered))
+        {
+            delivered?.TrySetResult(false);
+        }
+    }
+}

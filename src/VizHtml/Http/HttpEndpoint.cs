@@ -1,0 +1,447 @@
+using System.Net;
+using System.Net.WebSockets;
+using System.Security.Claims;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using VizHtml.Events;
+
+namespace VizHtml.Http;
+
+/// <summary>Hands an accepted socket to the session layer; completes when the connection has ended.</summary>
+internal delegate Task SocketHandoff(WebSocket socket, string address, bool speaksVersion2, ClaimsPrincipal? user, CancellationToken aborted);
+
+/// <summary>What the HTTP side needs from the server, fixed at start.</summary>
+internal sealed record HttpSettings(
+    string Mount,
+    long MaxFormBytes,
+    string? FormSubmittedHtml,
+    TimeSpan RequestHandlerTimeout,
+    TimeProvider TimeProvider,
+    Func<HttpExchange, string, Uri> PageUrl);
+
+/// <summary>
+/// Everything VizHtml answers over HTTP, host-neutral: the socket endpoint (admission, then the hand-off to the sessions),
+/// the browser script, the page index, pages, their resources, form posts (to a page or to <c>&lt;mount&gt;_form/</c>) and
+/// custom request handlers. A host turns its requests into <see cref="HttpExchange"/>s and calls <see cref="HandleAsync"/>.
+/// </summary>
+internal sealed class HttpEndpoint
+{
+    private const string ScriptName = "vizhtml.js";
+    private const string DeclarationsName = "vizhtml.d.ts";
+    private static readonly byte[] DefaultConfirmation = Encoding.UTF8.GetBytes("""
+        <!DOCTYPE html><html><head><meta charset="utf-8"><title>Form received</title></head>
+        <body><p>Thank you: the form was received.</p><p><a href="javascript:history.back()">Back</a></p></body></html>
+        """);
+
+    private readonly PageRegistry _pages;
+    private readonly AccessPolicy _policy;
+    private readonly ConnectionLimits _limits;
+    private readonly Dispatcher _dispatcher;
+    private readonly EventRouter _router;
+    private readonly HttpSettings _settings;
+    private readonly SocketHandoff _runSocket;
+    private readonly Func<bool> _accepting;
+    private readonly ILogger _logger;
+    private readonly string _socketPath;
+    private readonly string _formPath;
+
+    public HttpEndpoint(PageRegistry pages, AccessPolicy policy, ConnectionLimits limits, Dispatcher dispatcher, EventRouter router, HttpSettings settings, SocketHandoff runSocket, Func<bool> accepting, ILogger logger)
+    {
+        _pages = pages;
+        _policy = policy;
+        _limits = limits;
+        _dispatcher = dispatcher;
+        _router = router;
+        _settings = settings;
+        _runSocket = runSocket;
+        _accepting = accepting;
+        _logger = logger;
+        _socketPath = settings.Mount + "/socket";
+        _formPath = settings.Mount + "_form";
+    }
+
+    /// <summary>The mount path, <c>/vizhtml</c> unless the host mapped VizHtml elsewhere.</summary>
+    public string Mount => _settings.Mount;
+
+    public async Task HandleAsync(HttpExchange exchange)
+    {
+        var path = exchange.Path.Length == 0 ? "/" : exchange.Path;
+        if (!await AdmitAsync(exchange, path).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        var mount = _settings.Mount;
+        if (path.Equals(_socketPath, StringComparison.Ordinal))
+        {
+            await AcceptSocketAsync(exchange).ConfigureAwait(false);
+            return;
+        }
+
+        if (path == _formPath || path == _formPath + "/")
+        {
+            await HandleFormPathAsync(exchange).ConfigureAwait(false);
+            return;
+        }
+
+        if (!path.StartsWith(mount, StringComparison.Ordinal) || (path.Length > mount.Length && path[mount.Length] != '/'))
+        {
+            await WriteTextAsync(exchange, 404, $"Not found. VizHtml serves pages under {exchange.PathBase}{mount}/.").ConfigureAwait(false);
+            return;
+        }
+
+        var below = path.Length <= mount.Length + 1 ? string.Empty : path[(mount.Length + 1)..];
+        if (_pages.TryMatch(below, out var page, out var rest))
+        {
+            await ServePageAsync(exchange, page, rest).ConfigureAwait(false);
+            return;
+        }
+
+        if (!exchange.IsGetOrHead)
+        {
+            await MethodNotAllowedAsync(exchange).ConfigureAwait(false);
+        }
+        else if (below == ScriptName || below.EndsWith("/" + ScriptName, StringComparison.Ordinal))
+        {
+            // The script resolves from any URL under the mount, registered page or not.
+            await ServeScriptAsync(exchange, ClientScript.ForMount(exchange.PathBase + mount)).ConfigureAwait(false);
+        }
+        else if (below == DeclarationsName)
+        {
+            await ServeScriptAsync(exchange, ClientScript.Declarations).ConfigureAwait(false);
+        }
+        else if (below.Length == 0)
+        {
+            exchange.SetHeader("Cache-Control", "no-cache");
+            await WriteAsync(exchange, 200, "text/html; charset=utf-8", PageIndex.Render(_pages.All, name => _settings.PageUrl(exchange, name))).ConfigureAwait(false);
+        }
+        else
+        {
+            await WriteTextAsync(exchange, 404, "No page is registered at this address.").ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The access policy, before anything else answers: Host, then Origin where a page acts, then the access key.</summary>
+    private async Task<bool> AdmitAsync(HttpExchange exchange, string path)
+    {
+        if (!_policy.IsHostAllowed(exchange.Host))
+        {
+            _logger.LogWarning("Refused a request for host {Host} from {Address} (not an allowed host name; DNS rebinding?)", AccessPolicy.HostName(exchange.Host), exchange.RemoteAddress);
+            await WriteTextAsync(exchange, 400, "This host name is not allowed; use the server's address or add the name to VizHtmlOptions.AllowedHosts.").ConfigureAwait(false);
+            return false;
+        }
+
+        // A foreign page may link to this server, but not open its socket or post to its pages (cross-site WebSocket hijacking, CSRF).
+        var acts = path == _socketPath || (exchange.IsPost && path != _formPath && path != _formPath + "/");
+        if (acts && !_policy.IsOriginAllowed(exchange.Header("Origin"), exchange.Scheme, exchange.Host))
+        {
+            _logger.LogWarning("Refused {Method} {Path} from origin {Origin} at {Address} (cross-site)", exchange.Method, path, exchange.Header("Origin"), exchange.RemoteAddress);
+            await WriteTextAsync(exchange, 403, "This origin is not allowed; add it to VizHtmlOptions.AllowedOrigins.").ConfigureAwait(false);
+            return false;
+        }
+
+        exchange.Query.TryGetValue(AccessPolicy.KeyQueryName, out var keyInQuery);
+        if (!_policy.HasKey(keyInQuery, exchange.Cookie(AccessPolicy.KeyCookieName), exchange.Header(AccessPolicy.KeyHeaderName), out var fromQuery))
+        {
+            _logger.LogWarning("Refused {Method} {Path} from {Address}: no valid access key", exchange.Method, path, exchange.RemoteAddress);
+            await WriteTextAsync(exchange, 401, "This VizHtml server needs its access key: open the page from the link or QR code the program shows.").ConfigureAwait(false);
+            return false;
+        }
+
+        if (fromQuery && path != _socketPath)
+        {
+            // The browser presents the key on its next requests (resources, the socket, form posts) by itself.
+            exchange.SetCookie(AccessPolicy.KeyCookieName, _policy.Key);
+        }
+
+        return true;
+    }
+
+    private async Task AcceptSocketAsync(HttpExchange exchange)
+    {
+        if (!exchange.IsWebSocketRequest)
+        {
+            await WriteTextAsync(exchange, 400, "This is the VizHtml WebSocket endpoint: connect with a WebSocket client.").ConfigureAwait(false);
+            return;
+        }
+
+        if (!_accepting())
+        {
+            await exchange.RespondAsync(503, null, ReadOnlyMemory<byte>.Empty).ConfigureAwait(false);
+            return;
+        }
+
+        var address = FormatAddress(exchange.RemoteAddress);
+        if (!_limits.TryAcquire(address, out var refusal))
+        {
+            _logger.LogWarning("Refused a socket from {Address}: {Problem}", address, refusal.Message);
+            await WriteTextAsync(exchange, refusal.StatusCode, refusal.Message).ConfigureAwait(false);
+            return;
+        }
+
+        try
+        {
+            // A version 2 client says so in the URL and then sends $hello: which session it joins is known only then.
+            var speaksV2 = exchange.Query.TryGetValue("v", out var v) && v.Count == 1 && v[0] == "2";
+            var socket = await exchange.AcceptWebSocketAsync().ConfigureAwait(false);
+            await _runSocket(socket, address, speaksV2, exchange.User, exchange.Aborted).ConfigureAwait(false);
+        }
+        finally
+        {
+            _limits.Release(address);
+        }
+    }
+
+    private async Task ServePageAsync(HttpExchange exchange, Page page, string rest)
+    {
+        FormContent? formAlreadyRead = null;
+        var relative = rest.TrimStart('/');
+        if (page.Handler is { } handler)
+        {
+            var (response, declinedForm) = await RunRequestHandlerAsync(exchange, page, handler, relative).ConfigureAwait(false);
+            if (response is not null)
+            {
+                await WriteResponseAsync(exchange, response).ConfigureAwait(false);
+                return;
+            }
+
+            if (exchange.Aborted.IsCancellationRequested)
+            {
+                return;
+            }
+
+            formAlreadyRead = declinedForm;
+        }
+
+        var pageUrl = $"{exchange.PathBase}{_settings.Mount}/{page.Name}/";
+        if (exchange.IsPost && exchange.HasFormContentType)
+        {
+            // A form anywhere on the page (its own URL, or an HTML file below a folder page) goes back where it came from.
+            var back = $"{pageUrl}{(relative.Length == 0 ? string.Empty : Uri.EscapeDataString(relative).Replace("%2F", "/", StringComparison.Ordinal))}{exchange.QueryString}";
+            await SubmitFormAsync(exchange, page.Name, redirectTo: back, formAlreadyRead).ConfigureAwait(false);
+            return;
+        }
+
+        if (!exchange.IsGetOrHead)
+        {
+            await MethodNotAllowedAsync(exchange).ConfigureAwait(false);
+            return;
+        }
+
+        if (rest.Length == 0)
+        {
+            // Pages behave like directories so that relative URLs (images, vizhtml.js) resolve below them.
+            exchange.SetHeader("Location", pageUrl + exchange.QueryString);
+            await exchange.RespondAsync(302, null, ReadOnlyMemory<byte>.Empty).ConfigureAwait(false);
+            return;
+        }
+
+        if (relative.Length == 0 && page.HasHtml)
+        {
+            var html = await page.ReadHtmlAsync(exchange.Aborted).ConfigureAwait(false);
+            exchange.SetHeader("Cache-Control", "no-cache");
+            await WriteAsync(exchange, 200, "text/html; charset=utf-8", html).ConfigureAwait(false);
+            return;
+        }
+
+        var file = page.ResourceDirectory is null ? null : Resources.Resolve(page.ResourceDirectory, relative);
+        if (file is not null)
+        {
+            await Resources.ServeFileAsync(exchange, file, contentType: null).ConfigureAwait(false);
+        }
+        else if (relative == ScriptName || relative.EndsWith("/" + ScriptName, StringComparison.Ordinal))
+        {
+            // HTML in a subfolder of a folder page finds the script too, unless the page ships its own.
+            await ServeScriptAsync(exchange, ClientScript.ForMount(exchange.PathBase + _settings.Mount)).ConfigureAwait(false);
+        }
+        else
+        {
+            await WriteTextAsync(exchange, 404, "Not found.").ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// A post to <c>&lt;mount&gt;_form/</c>: from a registered page (known by its Referer) it goes back to that page;
+    /// from anywhere else (a local file) the browser gets a confirmation page.
+    /// </summary>
+    private async Task HandleFormPathAsync(HttpExchange exchange)
+    {
+        if (!exchange.IsPost || !exchange.HasFormContentType)
+        {
+            exchange.SetHeader("Allow", "POST");
+            await WriteTextAsync(exchange, 405, "Post an HTML form here (application/x-www-form-urlencoded or multipart/form-data).").ConfigureAwait(false);
+            return;
+        }
+
+        string? pageName = null;
+        string? redirectTo = null;
+        var pagesAt = exchange.PathBase + _settings.Mount + "/";
+        if (Uri.TryCreate(exchange.Header("Referer"), UriKind.Absolute, out var referer)
+            && string.Equals(referer.Authority, exchange.Host, StringComparison.OrdinalIgnoreCase)
+            && referer.AbsolutePath.StartsWith(pagesAt, StringComparison.Ordinal)
+            && _pages.TryMatch(referer.AbsolutePath[pagesAt.Length..].TrimEnd('/'), out var page, out _))
+        {
+            pageName = page.Name;
+            redirectTo = referer.PathAndQuery;
+        }
+
+        await SubmitFormAsync(exchange, pageName, redirectTo, formAlreadyRead: null).ConfigureAwait(false);
+    }
+
+    private async Task SubmitFormAsync(HttpExchange exchange, string? pageName, string? redirectTo, FormContent? formAlreadyRead)
+    {
+        FormContent content;
+        try
+        {
+            content = formAlreadyRead ?? await exchange.ReadFormAsync(_settings.MaxFormBytes).ConfigureAwait(false);
+        }
+        catch (FormRejectedException ex)
+        {
+            _logger.LogWarning("Refused a form from {Address}: {Problem}", exchange.RemoteAddress, ex.Message);
+            await WriteTextAsync(exchange, ex.StatusCode, ex.Message).ConfigureAwait(false);
+            return;
+        }
+
+        var form = new VizFormSubmitEvent(pageName, FormatAddress(exchange.RemoteAddress), content.Fields, content.Files);
+        _dispatcher.Post(() => _router.DeliverAsync(form));
+        if (_settings.FormSubmittedHtml is { } confirmation)
+        {
+            await WriteAsync(exchange, 200, "text/html; charset=utf-8", confirmation).ConfigureAwait(false);
+        }
+        else if (redirectTo is not null)
+        {
+            // Post/redirect/get: the browser lands back on the page, and reloading it does not post again.
+            exchange.SetHeader("Location", redirectTo);
+            await exchange.RespondAsync(303, null, ReadOnlyMemory<byte>.Empty).ConfigureAwait(false);
+        }
+        else
+        {
+            await exchange.RespondAsync(200, "text/html; charset=utf-8", DefaultConfirmation).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Runs a page's custom handler on the dispatcher. Returns the handler's answer, or declines with the form it read
+    /// (so a declined post still becomes a form submit without reading the body twice).
+    /// </summary>
+    private async Task<(VizResponse? Response, FormContent? Form)> RunRequestHandlerAsync(HttpExchange exchange, Page page, Func<VizRequest, ValueTask<VizResponse?>> handler, string path)
+    {
+        var time = _settings.TimeProvider;
+        using var timeout = new CancellationTokenSource(_settings.RequestHandlerTimeout, time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, exchange.Aborted);
+        var token = linked.Token;
+        var address = FormatAddress(exchange.RemoteAddress);
+        FormContent? content = null;
+        if (exchange.IsPost && exchange.HasFormContentType)
+        {
+            try
+            {
+                content = await exchange.ReadFormAsync(_settings.MaxFormBytes).ConfigureAwait(false);
+            }
+            catch (FormRejectedException ex)
+            {
+                return (VizResponse.Status(ex.StatusCode, ex.Message), null);
+            }
+        }
+
+        var form = content is null ? null : new VizFormSubmitEvent(page.Name, address, content.Fields, content.Files);
+        var request = new VizRequest(exchange.Method, page.Name, DecodeEncodedSlashes(path), exchange.QueryString, exchange.Query, exchange.Headers, form, address, token);
+        var answer = new TaskCompletionSource<VizResponse?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _dispatcher.Post(async () =>
+        {
+            // The browser may have been answered 503 already: a request whose turn comes too late is skipped.
+            if (token.IsCancellationRequested)
+            {
+                answer.TrySetCanceled(token);
+                return;
+            }
+
+            try
+            {
+                answer.TrySetResult(await handler(request).ConfigureAwait(false));
+            }
+#pragma warning disable CA1031 // User code boundary: a failing handler answers 500 and the server carries on.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                answer.TrySetException(ex);
+            }
+        });
+
+        try
+        {
+            var response = await answer.Task.WaitAsync(token).ConfigureAwait(false);
+            return (response, response is null ? content : null);
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+        {
+            _logger.LogWarning("The handler of page {Page} did not answer {Method} {Path} within {Timeout}", page.Name, request.Method, path, _settings.RequestHandlerTimeout);
+            return (VizResponse.Status(503, "The page's handler did not answer in time."), null);
+        }
+        catch (OperationCanceledException)
+        {
+            return (null, null);
+        }
+#pragma warning disable CA1031 // As above.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            _logger.LogError(ex, "The handler of page {Page} threw on {Method} {Path}", page.Name, request.Method, path);
+            return (VizResponse.Status(500, "The page's handler failed."), null);
+        }
+    }
+
+    // The server has decoded the path except for %2F, which it leaves encoded so it cannot split a segment.
+    private static string DecodeEncodedSlashes(string path) => path.Replace("%2F", "/", StringComparison.OrdinalIgnoreCase);
+
+    private static async Task WriteResponseAsync(HttpExchange exchange, VizResponse response)
+    {
+        foreach (var (name, value) in response.Headers)
+        {
+            exchange.SetHeader(name, value);
+        }
+
+        if (response.FilePath is { } path)
+        {
+            await Resources.ServeFileAsync(exchange, new FileInfo(path), response.ContentType).ConfigureAwait(false);
+            return;
+        }
+
+        await exchange.RespondAsync(response.StatusCode, response.Body is null ? null : response.ContentType, response.Body).ConfigureAwait(false);
+    }
+
+    private static async Task ServeScriptAsync(HttpExchange exchange, ClientScript script)
+    {
+        exchange.SetHeader("ETag", script.ETag);
+
+        // Revalidate every time: a library upgrade must reach open tablets on their next reload.
+        exchange.SetHeader("Cache-Control", "no-cache");
+        if (exchange.Header("If-None-Match") is { } ifNoneMatch && ifNoneMatch.Split(',').Any(t => t.Trim() == script.ETag || t.Trim() == "*"))
+        {
+            await exchange.RespondAsync(304, null, ReadOnlyMemory<byte>.Empty).ConfigureAwait(false);
+            return;
+        }
+
+        await exchange.RespondAsync(200, script.ContentType, script.Content).ConfigureAwait(false);
+    }
+
+    private static Task MethodNotAllowedAsync(HttpExchange exchange)
+    {
+        exchange.SetHeader("Allow", "GET, HEAD");
+        return WriteTextAsync(exchange, 405, "Method not allowed.");
+    }
+
+    private static Task WriteTextAsync(HttpExchange exchange, int status, string text) =>
+        WriteAsync(exchange, status, "text/plain; charset=utf-8", text);
+
+    private static Task WriteAsync(HttpExchange exchange, int status, string contentType, string body) =>
+        exchange.RespondAsync(status, contentType, Encoding.UTF8.GetBytes(body));
+
+    /// <summary>An address as text: IPv4 for IPv4-mapped IPv6, "unknown" when the host has none.</summary>
+    public static string FormatAddress(IPAddress? address) => address switch
+    {
+        null => "unknown",
+        { IsIPv4MappedToIPv6: true } => address.MapToIPv4().ToString(),
+        _ => address.ToString(),
+    };
+}

@@ -1,0 +1,289 @@
+using System.Net.WebSockets;
+using System.Security.Cryptography;
+using VizHtml.Connections;
+using VizHtml.Protocol;
+
+namespace VizHtml.Sessions;
+
+/// <summary>
+/// One client's session: its current connection and, for a client that speaks protocol version 2, what outlives that
+/// connection: sequence numbers both ways, the replay buffer of unacknowledged events, the newest latest-class values,
+/// the secret resume token. Every change to that state happens here, under one lock, so sequence order, replay order and
+/// queue order are one order. <see cref="VizClient"/> is its public face.
+/// </summary>
+internal sealed class Session : IConnectionHandler
+{
+    private readonly Lock _gate = new();
+    private readonly SessionHub _hub;
+    private readonly ReplayBuffer? _replay;
+    private readonly Dictionary<string, ReadOnlyMemory<byte>>? _latestValues;
+    private volatile Connection _connection;
+    private volatile bool _connected = true;
+    private long _lastSent;
+    private long _lastReceived;
+    private long? _detachedAt;
+
+    public Session(SessionHub hub, Connection connection, VizClientInfo info, ReplayBuffer? replay)
+    {
+        _hub = hub;
+        _connection = connection;
+        _replay = replay;
+        if (replay is not null)
+        {
+            _latestValues = new Dictionary<string, ReadOnlyMemory<byte>>(StringComparer.Ordinal);
+            Token = NewToken();
+        }
+
+        Client = new VizClient(this, info);
+        connection.Handler = this;
+    }
+
+    /// <summary>The public client object: the same instance for the session's whole life, resumes included.</summary>
+    public VizClient Client { get; }
+
+    public SessionHub Hub => _hub;
+
+    /// <summary>Whether the client speaks protocol version 2: numbered, acknowledged, resumable.</summary>
+    public bool Resumable => _replay is not null;
+
+    bool IConnectionHandler.ThrottlesInsteadOfDropping => Resumable;
+
+    /// <summary>The secret a reconnecting client presents; replaced at every attach, so a token works once. Null for version 1.</summary>
+    public string? Token { get; private set; }
+
+    public bool IsConnected => _connected;
+
+    /// <summary>The current connection, or the last one while the client is away.</summary>
+    public Connection Connection => _connection;
+
+    /// <summary>The sequence number of the last reliable event sent to the client.</summary>
+    public long LastSent
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _lastSent;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Sends one message: a reliable event to a version 2 client is numbered and kept for replay first; a latest-class
+    /// value is remembered for a resume. For a client that is away, the event waits for its return.
+    /// </summary>
+    /// <returns>Whether the message was queued, or kept for a client that may resume.</returns>
+    public bool Send(in OutboundMessage message, Wake wake)
+    {
+        if (_replay is null)
+        {
+            return _connection.Send(message, wake);
+        }
+
+        var numbered = message;
+        Connection connection;
+        bool queued;
+        lock (_gate)
+        {
+            switch (message.Delivery)
+            {
+                case VizDelivery.Reliable:
+                    numbered = message.WithSeq(++_lastSent);
+                    _replay.Append(numbered.Seq, numbered.Payload);
+                    break;
+                case VizDelivery.Latest:
+                    _latestValues![message.LatestKey!] = message.Payload;
+                    break;
+            }
+
+            if (!_connected)
+            {
+                message.Delivered?.TrySetResult(false);
+
+                // Away: a reliable event waits in the replay buffer, a latest value in the latest values; a volatile one is gone.
+                return message.Delivery != VizDelivery.Volatile && _detachedAt is not null;
+            }
+
+            // Enqueued under the lock, so queue order is sequence order; the writer is woken after it, so it never runs
+            // inside the lock. A reliable event the queue refuses (slow consumer) stays in the replay buffer for the resume.
+            connection = _connection;
+            queued = connection.Send(numbered, Wake.Deferred) || message.Delivery == VizDelivery.Reliable;
+        }
+
+        connection.WakeIfPending(wake);
+        return queued;
+    }
+
+    void IConnectionHandler.OnEnvelope(Connection connection, InboundEnvelope envelope)
+    {
+        if (envelope.IsControl)
+        {
+            if (envelope.EventName == Envelope.AckEvent && _replay is not null && (envelope.AckSeq >= 0 ? envelope.AckSeq : Envelope.ReadSeq(envelope.Data, "seq")) is { } seq)
+            {
+                lock (_gate)
+                {
+                    _replay.Acknowledge(Math.Min(seq, _lastSent));
+                }
+            }
+            else
+            {
+                connection.SendError(ProtocolErrors.InvalidEnvelope, $"unexpected {envelope.EventName}");
+            }
+
+            return;
+        }
+
+        if (_replay is not null && envelope.Seq > 0)
+        {
+            lock (_gate)
+            {
+                // A replayed event the application already has: acknowledged again, not delivered twice.
+                var duplicate = envelope.Seq <= _lastReceived;
+                if (!duplicate)
+                {
+                    _lastReceived = envelope.Seq;
+                }
+
+                // Left waiting: it leaves with the handler's answer if a handler runs on this thread and answers, else right
+                // after (the read loop wakes the writer). A handler's own sends wake the writer as any send does.
+                connection.Send(OutboundMessage.Control(Envelope.Ack(_lastReceived)), Wake.Deferred, withinBounds: false);
+                if (duplicate)
+                {
+                    return;
+                }
+            }
+        }
+
+        _hub.Deliver(this, envelope);
+    }
+
+    /// <summary>
+    /// Puts a resuming client on its new connection: the welcome, then (when everything it missed is still kept) the
+    /// replay, then the newest latest-class values, all queued before anything sent later.
+    /// </summary>
+    /// <returns>Whether everything was recovered, and the connection it replaced if the old one was still open.</returns>
+    public (bool Recovered, Connection? Replaced) Resume(Connection connection, long lastSeq, Func<Session, bool, bool, OutboundMessage> welcome)
+    {
+        lock (_gate)
+        {
+            var recovered = _replay!.CanReplayFrom(lastSeq, _lastSent);
+            if (recovered)
+            {
+                // The client has everything up to lastSeq: that much needs no keeping.
+                _replay.Acknowledge(lastSeq);
+            }
+
+            var replaced = _connected && !ReferenceEquals(_connection, connection) ? _connection : null;
+            _connection = connection;
+            connection.Handler = this;
+            _connected = true;
+            _detachedAt = null;
+            Token = NewToken();
+            connection.Send(welcome(this, true, recovered), Wake.Inline, withinBounds: false);
+            if (recovered)
+            {
+                foreach (var (seq, payload) in _replay.After(lastSeq))
+                {
+                    connection.Send(OutboundMessage.Control(payload).WithSeq(seq), Wake.Inline, withinBounds: false);
+                }
+            }
+            else
+            {
+                // What is kept no longer forms an unbroken run: start afresh after the last number sent.
+                _replay.Acknowledge(_lastSent);
+            }
+
+            foreach (var (name, payload) in _latestValues!)
+            {
+                connection.Send(OutboundMessage.Event(payload, VizDelivery.Latest, name), Wake.Inline);
+            }
+
+            return (recovered, replaced);
+        }
+    }
+
+    /// <summary>Sends the first welcome of a new version 2 session.</summary>
+    public void Welcome(OutboundMessage welcome)
+    {
+        lock (_gate)
+        {
+            _connection.Send(welcome, Wake.Inline, withinBounds: false);
+        }
+    }
+
+    /// <summary>How many events wait unacknowledged in the replay buffer, and the highest acknowledged (for tests).</summary>
+    public (int Count, long Acknowledged) ReplayState()
+    {
+        lock (_gate)
+        {
+            return (_replay?.Count ?? 0, _replay?.Acknowledged ?? 0);
+        }
+    }
+
+    /// <summary>The numbers a welcome reports: the last event received from the client and the last one sent to it.</summary>
+    public (long LastReceived, long LastSent) Numbers()
+    {
+        lock (_gate)
+        {
+            return (_lastReceived, _lastSent);
+        }
+    }
+
+    /// <summary>
+    /// The connection ended. Returns false when it is not the session's current one (a resume replaced it). A session that
+    /// may resume is marked away from <paramref name="now"/>; otherwise it is over.
+    /// </summary>
+    public bool Detach(Connection connection, bool mayResume, long now)
+    {
+        lock (_gate)
+        {
+            if (!ReferenceEquals(_connection, connection))
+            {
+                return false;
+            }
+
+            _connected = false;
+            _detachedAt = mayResume ? now : null;
+            return true;
+        }
+    }
+
+    /// <summary>Whether the session has been away longer than <paramref name="timeout"/>; if so, it is over.</summary>
+    public bool ExpireIfAwayLongerThan(TimeSpan timeout, long now, TimeProvider time)
+    {
+        lock (_gate)
+        {
+            if (_detachedAt is { } since && time.GetElapsedTime(since, now) > timeout)
+            {
+                _detachedAt = null;
+                return true;
+            }
+
+            return false;
+        }
+    }
+
+    /// <summary>Ends the session for good: it can no longer be resumed.</summary>
+    public void End()
+    {
+        lock (_gate)
+        {
+            _detachedAt = null;
+        }
+    }
+
+    /// <summary>Closes the current connection (code 1000 unless given) after what is queued; the session ends with it.</summary>
+    public void Close(VizDisconnectReason reason, WebSocketCloseStatus status, string description)
+    {
+        _hub.End(this);
+        _connection.Close(CloseKind.AfterQueued, reason, status, description);
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() => Client.ToString();
+
+    private static string NewToken() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(18)).Replace('+', '-').Replace('/', '_');
+}
+
+/// <summary>What a new client is known by before its session exists.</summary>
+internal readonly record struct VizClientInfo(string Id, string Address, DateTimeOffset ConnectedAt, System.Security.Claims.ClaimsPrincipal? User);

@@ -1,0 +1,120 @@
+using System.Net.WebSockets;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
+using VizHtml.Connections;
+using VizHtml.Protocol;
+
+namespace VizHtml.Sessions;
+
+/// <summary>The version 2 handshake: <c>$hello</c> starts a session or resumes one, <c>$welcome</c> answers.</summary>
+internal sealed partial class SessionHub
+{
+    /// <summary>
+    /// Starts a session, or resumes one: the same client object comes back, the events it missed are replayed after the
+    /// welcome (or, when they are no longer all kept, the welcome says <c>recovered: false</c> so the page resyncs).
+    /// </summary>
+    private void OnHello(Connection connection, SocketPeer peer, JsonNode? data)
+    {
+        var token = (data as JsonObject)?["token"] is JsonValue t && t.TryGetValue<string>(out var s) ? s : null;
+        var lastSeq = Envelope.ReadSeq(data, "lastSeq") ?? 0;
+        var batch = (data as JsonObject)?["batch"] is JsonValue b && b.TryGetValue<bool>(out var wantsBatch) && wantsBatch;
+        Session session;
+        bool resumed = false, recovered = false;
+        Connection? replaced = null;
+        if (token is not null && _store.TryTake(token, out var existing))
+        {
+            session = existing;
+            resumed = true;
+            (recovered, replaced) = session.Resume(connection, lastSeq, (x, r, rec) => Welcome(x, r, rec, batch));
+            _store.Add(session);
+            _store.SetAway(session, away: false);
+        }
+        else
+        {
+            var replay = new ReplayBuffer(_options.ReplayBufferMessages, _options.ReplayBufferBytes, _options.ResumeTimeout, _options.TimeProvider);
+            session = new Session(this, connection, NewClientInfo(peer), replay);
+            _store.Add(session);
+            Targets.Add(session.Client);
+            session.Welcome(Welcome(session, resumed: false, recovered: false, batch));
+        }
+
+        if (replaced is not null)
+        {
+            // The client came back before the server noticed it had gone: the old socket ends here, reported before the resume.
+            replaced.Close(CloseKind.Superseded, VizDisconnectReason.ConnectionLost, null, "replaced by a resumed connection");
+            Post(new VizDisconnectEvent(session.Client, VizDisconnectReason.ConnectionLost, null, "replaced by a resumed connection", canResume: true));
+        }
+        else
+        {
+            Connected.Add(session.Client);
+        }
+
+        _logger.LogDebug("Client {Client} {How}", session.Client, resumed ? recovered ? "resumed" : "resumed without recovery" : "connected");
+        Post(new VizConnectEvent(session.Client, resumed, recovered));
+    }
+
+    private OutboundMessage Welcome(Session session, bool resumed, bool recovered, bool batch)
+    {
+        var (lastReceived, lastSent) = session.Numbers();
+        var payload = JsonSerializer.SerializeToUtf8Bytes(new JsonObject
+        {
+            ["event"] = Envelope.WelcomeEvent,
+            ["data"] = new JsonObject
+            {
+                ["v"] = 2,
+                ["id"] = session.Client.Id,
+                ["token"] = session.Token,
+                ["epoch"] = Epoch,
+                ["resumed"] = resumed,
+                ["recovered"] = recovered,
+                ["lastSeq"] = lastReceived,
+                ["sentSeq"] = lastSent,
+                ["heartbeatMs"] = (long)_options.HeartbeatInterval.TotalMilliseconds,
+                ["batch"] = batch,
+            },
+        });
+        var message = OutboundMessage.Control(payload);
+        return batch ? message.ThatStartsBatching() : message;
+    }
+
+    /// <summary>A version 2 connection before its <c>$hello</c>: the only thing it may send is the hello.</summary>
+    private sealed class Handshake(SessionHub hub, SocketPeer peer) : IConnectionHandler
+    {
+        private ITimer? _timeout;
+
+        public bool ThrottlesInsteadOfDropping => true;
+
+        public void OnEnvelope(Connection connection, InboundEnvelope envelope)
+        {
+            if (envelope.EventName == Envelope.HelloEvent && peer.SpeaksVersion2)
+            {
+                _timeout?.Dispose();
+                hub.OnHello(connection, peer, envelope.Data);
+            }
+            else
+            {
+                connection.SendError(ProtocolErrors.InvalidEnvelope, envelope.IsControl ? $"unexpected {envelope.EventName}" : "send $hello first");
+            }
+        }
+
+        /// <summary>Closes with 1008 if no <c>$hello</c> has made a session of the connection after <paramref name="timeout"/>.</summary>
+        public void CloseUnlessHelloWithin(Connection connection, TimeSpan timeout, TimeProvider time)
+        {
+            _timeout = time.CreateTimer(
+                static state =>
+                {
+                    var connection = (Connection)state!;
+                    if (connection.Handler is Handshake)
+                    {
+                        connection.Close(CloseKind.AfterQueued, VizDisconnectReason.ProtocolViolation, WebSocketCloseStatus.PolicyViolation, "expected $hello");
+                    }
+                },
+                connection,
+                timeout,
+                Timeout.InfiniteTimeSpan);
+        }
+
+        public override string ToString() => peer.Address;
+    }
+}

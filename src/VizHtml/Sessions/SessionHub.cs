@@ -1,0 +1,293 @@
+using System.Collections.Concurrent;
+using System.Net.WebSockets;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using VizHtml.Connections;
+using VizHtml.Events;
+using VizHtml.Protocol;
+
+namespace VizHtml.Sessions;
+
+/// <summary>
+/// Every client's session: accepts sockets, runs the version 2 handshake (new session or resume, in
+/// <c>SessionHub.Handshake.cs</c>), sends and broadcasts, hands messages to the dispatcher, reports connects and
+/// disconnects, and once a second expires away sessions and sends heartbeats. Host-neutral: a host hands it an accepted
+/// <see cref="WebSocket"/>.
+/// </summary>
+internal sealed partial class SessionHub
+{
+    private readonly VizHtmlOptions _options;
+    private readonly ConnectionOptions _connectionOptions;
+    private readonly EnvelopeReader _reader;
+    private readonly EnvelopeSerializer _serializer;
+    private readonly Dispatcher _dispatcher;
+    private readonly EventRouter _router;
+    private readonly ISessionStore _store;
+    private readonly ILogger _logger;
+    private readonly ConcurrentDictionary<string, VizDelivery> _deliveryByEvent = new(StringComparer.Ordinal);
+    private volatile bool _accepting;
+
+    public SessionHub(VizHtmlOptions options, EnvelopeSerializer serializer, Dispatcher dispatcher, EventRouter router, ISessionStore store, ILogger logger)
+    {
+        _options = options;
+        _connectionOptions = new ConnectionOptions(options.MaxMessageBytes, options.MaxMessagesPerSecond, options.MaxQueuedMessages, options.MaxQueuedBytes, options.SendTimeout, options.CloseTimeout, options.TimeProvider);
+        _reader = new EnvelopeReader(options.MaxJsonDepth);
+        _serializer = serializer;
+        _dispatcher = dispatcher;
+        _router = router;
+        _store = store;
+        _logger = logger;
+    }
+
+    /// <summary>The connected clients.</summary>
+    public ClientRegistry Connected { get; } = new();
+
+    /// <summary>Everyone a broadcast is for: connected clients, and version 2 clients that are away but may resume.</summary>
+    public ClientRegistry Targets { get; } = new();
+
+    /// <summary>How many version 2 clients are away and may still resume.</summary>
+    public int AwayCount => _store.AwayCount;
+
+    /// <summary>Whether new sockets are taken (false before start and while stopping: they get 503).</summary>
+    public bool Accepting
+    {
+        get => _accepting;
+        set => _accepting = value;
+    }
+
+    /// <summary>Identifies this server's life: a page that resumes after a restart is told nothing could be recovered.</summary>
+    public string Epoch { get; } = NewId();
+
+    public VizDelivery DeliveryOf(string eventName) =>
+        _deliveryByEvent.IsEmpty || !_deliveryByEvent.TryGetValue(eventName, out var delivery) ? VizDelivery.Reliable : delivery;
+
+    public void SetDelivery(string eventName, VizDelivery delivery)
+    {
+        ThrowIfInvalidEventName(eventName);
+        _deliveryByEvent[eventName] = delivery;
+    }
+
+    /// <summary>Serializes an event once, for any number of clients.</summary>
+    /// <exception cref="ArgumentException">The event name is empty, too long or reserved.</exception>
+    public byte[] Serialize(string eventName, object? data)
+    {
+        ThrowIfInvalidEventName(eventName);
+        return _serializer.Serialize(eventName, data);
+    }
+
+    /// <summary>Queues an event for every client; the writers it finds waiting are woken together from one thread-pool work item.</summary>
+    /// <returns>How many connected clients it was queued for.</returns>
+    public int Broadcast(string eventName, object? data, VizDelivery delivery)
+    {
+        var message = OutboundMessage.Event(Serialize(eventName, data), delivery, eventName);
+        var queued = 0;
+        var wakes = WakeList.Rent();
+        foreach (var client in Targets.Current)
+        {
+            // A client that is away keeps the event for its return, but is not counted.
+            if (client.Session.Send(message, Wake.Into(wakes)) && client.IsConnected)
+            {
+                queued++;
+            }
+        }
+
+        wakes.WakeFromThreadPool();
+        return queued;
+    }
+
+    /// <summary>Sends an event to every client and completes when every socket has taken it (or its client has left).</summary>
+    public async Task<int> BroadcastAsync(string eventName, object? data, CancellationToken cancellationToken)
+    {
+        var payload = Serialize(eventName, data);
+        var delivery = DeliveryOf(eventName);
+        var clients = Targets.Snapshot;
+        var deliveries = new Task<bool>[clients.Length];
+        var wakes = WakeList.Rent();
+        for (var i = 0; i < clients.Length; i++)
+        {
+            deliveries[i] = SendAndTrack(clients[i].Session, eventName, payload, delivery, Wake.Into(wakes), cancellationToken);
+        }
+
+        wakes.WakeFromThreadPool();
+        var results = await Task.WhenAll(deliveries).ConfigureAwait(false);
+        return results.Count(delivered => delivered);
+    }
+
+    /// <summary>Queues an event and returns a task that completes when it has been written (true) or never will be (false).</summary>
+    public static Task<bool> SendAndTrack(Session session, string eventName, ReadOnlyMemory<byte> payload, VizDelivery delivery, Wake wake, CancellationToken cancellationToken)
+    {
+        var delivered = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (!session.Send(OutboundMessage.Event(payload, delivery, eventName, delivered), wake))
+        {
+            delivered.TrySetResult(false);
+        }
+
+        return delivered.Task.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Runs one accepted socket until it ends. A version 1 client is connected at once; a version 2 client (it says so in
+    /// the URL) becomes a new or resumed session when its <c>$hello</c> arrives.
+    /// </summary>
+    public async Task RunSocketAsync(WebSocket socket, SocketPeer peer, CancellationToken aborted)
+    {
+        var handshake = new Handshake(this, peer);
+        var connection = new Connection(socket, peer.Address, handshake, _connectionOptions, _reader, _logger);
+        if (peer.SpeaksVersion2)
+        {
+            handshake.CloseUnlessHelloWithin(connection, _options.HandshakeTimeout, _options.TimeProvider);
+        }
+        else
+        {
+            var session = new Session(this, connection, NewClientInfo(peer), replay: null);
+            Targets.Add(session.Client);
+            Connected.Add(session.Client);
+            _logger.LogDebug("Client {Client} connected", session.Client);
+            Post(new VizConnectEvent(session.Client, resumed: false, recovered: false));
+        }
+
+        try
+        {
+            await connection.RunAsync(aborted).ConfigureAwait(false);
+        }
+        finally
+        {
+            OnConnectionEnded(connection);
+        }
+    }
+
+    /// <summary>A message from a client, for the handlers: the read loop may run them itself when the dispatcher is idle.</summary>
+    public void Deliver(Session session, InboundEnvelope envelope)
+    {
+        var e = new VizMessageEvent(envelope.EventName!, VizData.FromNode(envelope.Data), session.Client);
+        _dispatcher.PostFromReader(() => _router.DeliverAsync(e));
+    }
+
+    private void OnConnectionEnded(Connection connection)
+    {
+        // A connection that never said $hello, or one a resumed connection replaced, has nothing to report.
+        if (connection.Handler is not Session session || connection.Superseded)
+        {
+            return;
+        }
+
+        var reason = connection.CloseReason;
+
+        // A lost or too-slow connection may come back; a close by either side, a protocol violation or a stop may not.
+        var canResume = session.Resumable && _accepting
+            && (reason is VizDisconnectReason.ConnectionLost or VizDisconnectReason.SlowConsumer
+                || (reason == VizDisconnectReason.ClientClosed && (int?)connection.CloseStatus == Envelope.ResumableCloseStatus));
+        if (!session.Detach(connection, canResume, _options.TimeProvider.GetTimestamp()))
+        {
+            return;
+        }
+
+        if (canResume)
+        {
+            _store.SetAway(session, away: true);
+        }
+        else
+        {
+            End(session);
+        }
+
+        Connected.Remove(session.Client);
+        var e = new VizDisconnectEvent(session.Client, reason, (int?)connection.CloseStatus, connection.CloseDescription, canResume);
+        _logger.LogDebug("Client {Client} disconnected: {Reason}", session.Client, e.Reason);
+        Post(e);
+    }
+
+    /// <summary>Ends a session for good (closed by either side, expired, or the server stops).</summary>
+    public void End(Session session)
+    {
+        session.End();
+        _store.Remove(session);
+        Targets.Remove(session.Client);
+    }
+
+    /// <summary>Closes every connection with 1001 and forgets every session (the server stops).</summary>
+    public void CloseAll()
+    {
+        _accepting = false;
+        foreach (var session in _store.Clear())
+        {
+            session.End();
+            if (!session.IsConnected)
+            {
+                Targets.Remove(session.Client);
+            }
+        }
+
+        foreach (var client in Connected.Current)
+        {
+            client.Session.Connection.Close(CloseKind.AfterQueued, VizDisconnectReason.ServerStopping, WebSocketCloseStatus.EndpointUnavailable, "server stopping");
+        }
+    }
+
+    /// <summary>Once a second: forget sessions away for longer than the resume timeout, and send heartbeats on quiet connections.</summary>
+    public async Task RunMaintenanceAsync(CancellationToken cancellationToken)
+    {
+        var time = _options.TimeProvider;
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1), time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+            {
+                var now = time.GetTimestamp();
+                foreach (var session in _store.Away)
+                {
+                    if (session.ExpireIfAwayLongerThan(_options.ResumeTimeout, now, time))
+                    {
+                        End(session);
+                    }
+                }
+
+                var wakes = WakeList.Rent();
+                foreach (var client in Connected.Current)
+                {
+                    var connection = client.Session.Connection;
+                    connection.TrimIdleBuffers();
+                    if (client.Session.Resumable && time.GetElapsedTime(connection.LastWriteTimestamp, now) >= _options.HeartbeatInterval)
+                    {
+                        connection.Send(OutboundMessage.Control(HeartbeatPayload), Wake.Into(wakes));
+                    }
+                }
+
+                wakes.WakeFromThreadPool();
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private static readonly byte[] HeartbeatPayload = """{"event":"$heartbeat","data":null}"""u8.ToArray();
+
+    private void Post(VizConnectEvent e) => _dispatcher.Post(() => _router.DeliverAsync(e));
+
+    private void Post(VizDisconnectEvent e) => _dispatcher.Post(() => _router.DeliverAsync(e));
+
+    private VizClientInfo NewClientInfo(SocketPeer peer) => new(NewId(), peer.Address, _options.TimeProvider.GetUtcNow(), peer.User);
+
+    private static void ThrowIfInvalidEventName(string eventName)
+    {
+        if (Envelope.ValidateEventName(eventName) is { } problem)
+        {
+            throw new ArgumentException($"Invalid event name '{eventName}': {problem}.", nameof(eventName));
+        }
+    }
+
+    private static string NewId()
+    {
+        Span<byte> bytes = stackalloc byte[9];
+        RandomNumberGenerator.Fill(bytes);
+        return Convert.ToBase64String(bytes).Replace('+', '-').Replace('/', '_');
+    }
+}
+
+/// <summary>Who is on the other end of an accepted socket, as the host saw the upgrade request.</summary>
+/// <param name="Address">The peer's IP address as text.</param>
+/// <param name="SpeaksVersion2">Whether the URL asked for protocol version 2 (<c>?v=2</c>).</param>
+/// <param name="User">The user the host authenticated, if any.</param>
+internal readonly record struct SocketPeer(string Address, bool SpeaksVersion2, System.Security.Claims.ClaimsPrincipal? User);
