@@ -45,18 +45,18 @@ public sealed class ClientScriptServingTests
     private static HttpClient NewHttpClient(TestServer server) =>
         new(new SocketsHttpHandler { AllowAutoRedirect = false }) { BaseAddress = server.HttpBase, Timeout = TestServer.Timeout };
 
-    /// <summary>src/VizHtml/Client/vizhtml.js in this checkout: what the embedded copy must equal.</summary>
+    /// <summary>src/VizHtml/Script/vizhtml.js in this checkout: what the embedded copy must equal.</summary>
     private static string SourceScriptPath()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
-            var candidate = Path.Combine(dir.FullName, "src", "VizHtml", "Client", "vizhtml.js");
+            var candidate = Path.Combine(dir.FullName, "src", "VizHtml", "Script", "vizhtml.js");
             if (File.Exists(candidate))
             {
                 return candidate;
             }
         }
 
-        throw new FileNotFoundException($"src/VizHtml/Client/vizhtml.js was not found above {AppContext.BaseDirectory}.");
+        throw new FileNotFoundException($"src/VizHtml/Script/vizhtml.js was not found above {AppContext.BaseDirectory}.");
     }
 }
