@@ -106,7 +106,7 @@ internal sealed class BroadcastRig : IDisposable
             var clients = Server.Clients;
             for (var i = 0; i < clients.Count; i++)
             {
-                if (clients[i].Connection.QueuedMessages > 0)
+                if (clients[i].Session.Connection.QueuedMessages > 0)
                 {
                     pending = true;
                     break;
