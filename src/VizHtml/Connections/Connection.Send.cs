@@ -82,7 +82,10 @@ internal sealed partial class Connection
                     if (--budget == 0)
                     {
                         await FlushAsync(batch, sendToken.Token).ConfigureAwait(false);
-                        await Task.Yield();
+
+                        // Not Task.Yield: that would post to a SynchronizationContext the sender's thread may have (a UI
+                        // thread, the manual dispatcher's loop), and this writer must never wait for the host's loop.
+                        await Task.CompletedTask.ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
                         budget = DrainBudget;
                     }
 

@@ -22,6 +22,7 @@ internal sealed class Session : IConnectionHandler
     private long _lastSent;
     private long _lastReceived;
     private long? _detachedAt;
+    private bool _ended;
 
     public Session(SessionHub hub, Connection connection, VizClientInfo info, ReplayBuffer? replay)
     {
@@ -179,12 +180,14 @@ internal sealed class Session : IConnectionHandler
             _connected = true;
             _detachedAt = null;
             Token = NewToken();
-            connection.Send(welcome(this, true, recovered), Wake.Inline, withinBounds: false);
+            // Left waiting, all of it: the read loop that handles the hello wakes the writer once it returns, and the
+            // writer then sends the welcome alone and the replay in as few frames as batching allows.
+            connection.Send(welcome(this, true, recovered), Wake.Deferred, withinBounds: false);
             if (recovered)
             {
                 foreach (var (seq, payload) in _replay.After(lastSeq))
                 {
-                    connection.Send(OutboundMessage.Control(payload).WithSeq(seq), Wake.Inline, withinBounds: false);
+                    connection.Send(OutboundMessage.Control(payload).WithSeq(seq), Wake.Deferred, withinBounds: false);
                 }
             }
             else
@@ -195,19 +198,19 @@ internal sealed class Session : IConnectionHandler
 
             foreach (var (name, payload) in _latestValues!)
             {
-                connection.Send(OutboundMessage.Event(payload, VizDelivery.Latest, name), Wake.Inline);
+                connection.Send(OutboundMessage.Event(payload, VizDelivery.Latest, name), Wake.Deferred);
             }
 
             return (recovered, replaced);
         }
     }
 
-    /// <summary>Sends the first welcome of a new version 2 session.</summary>
+    /// <summary>Queues the first welcome of a new version 2 session (the read loop handling the hello wakes the writer).</summary>
     public void Welcome(OutboundMessage welcome)
     {
         lock (_gate)
         {
-            _connection.Send(welcome, Wake.Inline, withinBounds: false);
+            _connection.Send(welcome, Wake.Deferred, withinBounds: false);
         }
     }
 
@@ -233,17 +236,23 @@ internal sealed class Session : IConnectionHandler
     /// The connection ended. Returns false when it is not the session's current one (a resume replaced it). A session that
     /// may resume is marked away from <paramref name="now"/>; otherwise it is over.
     /// </summary>
-    public bool Detach(Connection connection, bool mayResume, long now)
+    /// <param name="connection">The connection that ended.</param>
+    /// <param name="mayResume">Whether its end allows a resume (a lost connection, not a close).</param>
+    /// <param name="now">A <see cref="TimeProvider"/> timestamp.</param>
+    /// <param name="away">Whether the session is now away and may resume (not when the application ended it meanwhile).</param>
+    public bool Detach(Connection connection, bool mayResume, long now, out bool away)
     {
         lock (_gate)
         {
+            away = false;
             if (!ReferenceEquals(_connection, connection))
             {
                 return false;
             }
 
             _connected = false;
-            _detachedAt = mayResume ? now : null;
+            away = mayResume && !_ended;
+            _detachedAt = mayResume && !_ended ? now : null;
             return true;
         }
     }
@@ -268,6 +277,7 @@ internal sealed class Session : IConnectionHandler
     {
         lock (_gate)
         {
+            _ended = true;
             _detachedAt = null;
         }
     }

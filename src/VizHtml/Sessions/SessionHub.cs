@@ -178,7 +178,7 @@ internal sealed partial class SessionHub
         var canResume = session.Resumable && _accepting
             && (reason is VizDisconnectReason.ConnectionLost or VizDisconnectReason.SlowConsumer
                 || (reason == VizDisconnectReason.ClientClosed && (int?)connection.CloseStatus == Envelope.ResumableCloseStatus));
-        if (!session.Detach(connection, canResume, _options.TimeProvider.GetTimestamp()))
+        if (!session.Detach(connection, canResume, _options.TimeProvider.GetTimestamp(), out canResume))
         {
             return;
         }
