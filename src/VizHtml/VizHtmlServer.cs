@@ -222,9 +222,13 @@ public sealed class VizHtmlServer : IAsyncDisposable
             else
             {
                 // The app's Kestrel keeps running: wait for the clients to go, within the grace period.
-                while (_hub.Connected.Count > 0 && !linked.IsCancellationRequested)
+                try
                 {
-                    await Task.Delay(TimeSpan.FromMilliseconds(20), _options.TimeProvider, CancellationToken.None).ConfigureAwait(false);
+                    await _hub.WaitUntilNoneConnectedAsync(linked.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    _logger.LogWarning("{Count} clients were still connected when the shutdown grace period ended", _hub.Connected.Count);
                 }
             }
         }

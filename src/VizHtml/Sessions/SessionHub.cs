@@ -27,6 +27,7 @@ internal sealed partial class SessionHub
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, VizDelivery> _deliveryByEvent = new(StringComparer.Ordinal);
     private volatile bool _accepting;
+    private TaskCompletionSource _disconnected = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public SessionHub(VizHtmlOptions options, EnvelopeSerializer serializer, Dispatcher dispatcher, EventRouter router, ISessionStore store, ILogger logger)
     {
@@ -193,6 +194,7 @@ internal sealed partial class SessionHub
         }
 
         Connected.Remove(session.Client);
+        Interlocked.Exchange(ref _disconnected, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
         var e = new VizDisconnectEvent(session.Client, reason, (int?)connection.CloseStatus, connection.CloseDescription, canResume);
         _logger.LogDebug("Client {Client} disconnected: {Reason}", session.Client, e.Reason);
         Post(e);
@@ -222,6 +224,21 @@ internal sealed partial class SessionHub
         foreach (var client in Connected.Current)
         {
             client.Session.Connection.Close(CloseKind.AfterQueued, VizDisconnectReason.ServerStopping, WebSocketCloseStatus.EndpointUnavailable, "server stopping");
+        }
+    }
+
+    /// <summary>Completes when no client is connected any more (after <see cref="CloseAll"/>, on a host that keeps running).</summary>
+    public async Task WaitUntilNoneConnectedAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var next = Volatile.Read(ref _disconnected).Task;
+            if (Connected.Count == 0)
+            {
+                return;
+            }
+
+            await next.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 
