@@ -155,6 +155,13 @@ internal sealed class OutboundQueue(int maxMessages, long maxBytes) : IValueTask
     /// </summary>
     public void WakeIfPending(Wake wake)
     {
+        // Most calls find the writer busy: no lock then. Safe without it: a writer that parks after our enqueue sees the
+        // message under the lock and does not park, and one parked before it is seen here (the enqueue's lock release fences).
+        if (wake.LeavesWriterWaiting || !Volatile.Read(ref _waiting))
+        {
+            return;
+        }
+
         lock (_gate)
         {
             if (!_waiting || _count == 0 || wake.LeavesWriterWaiting)
