@@ -8,12 +8,12 @@ namespace VizHtml.IntegrationTests.Browser;
 public sealed class ClientScriptServingTests
 {
     [Theory]
-    [InlineData("vizhtml/vizhtml.js")]
-    [InlineData("vizhtml/demo/vizhtml.js")]
-    [InlineData("vizhtml/multi/level/vizhtml.js")]
-    public async Task TheScriptIsServedFromTheLibrarySourceWithAStrongETagAndRevalidation(string path)
+    [OnBothHosts("vizhtml/vizhtml.js")]
+    [OnBothHosts("vizhtml/demo/vizhtml.js")]
+    [OnBothHosts("vizhtml/multi/level/vizhtml.js")]
+    public async Task TheScriptIsServedFromTheLibrarySourceWithAStrongETagAndRevalidation(TestHost host, string path)
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(host);
         server.Server.RegisterHtml("demo", "<!DOCTYPE html><script src=\"vizhtml.js\"></script>");
         server.Server.RegisterHtml("multi/level", "<!DOCTYPE html><script src=\"vizhtml.js\"></script>");
         using var http = NewHttpClient(server);

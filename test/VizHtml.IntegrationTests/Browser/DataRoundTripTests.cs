@@ -9,10 +9,11 @@ public sealed class DataRoundTripTests(BrowserFixture browser) : IClassFixture<B
     private const string NestedJson =
         """{"name":"probe","count":3,"ratio":0.25,"negative":-7,"big":9007199254740991,"ok":true,"off":false,"none":null,"text":"ü€😀 \"quoted\"\n\ttab","nested":{"list":[1,2,{"deep":[true,false]}],"empty":{},"emptyList":[]}}""";
 
-    [Fact]
-    public async Task ValuesThePageSendsReachTheHandlerExactly()
+    [Theory]
+    [OnBothHosts]
+    public async Task ValuesThePageSendsReachTheHandlerExactly(TestHost host)
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(host);
         var hellos = RecorderPage.Register(server.Server);
         var values = new EventLog<VizMessageEvent>();
         server.Server.OnMessage("value", values.Add);
@@ -83,13 +84,14 @@ public sealed class DataRoundTripTests(BrowserFixture browser) : IClassFixture<B
         Assert.True(deep);
     }
 
-    [Fact]
-    public async Task ADataBagKeepsAMemberNamedProtoAndStaysAVizData()
+    [Theory]
+    [OnBothHosts]
+    public async Task ADataBagKeepsAMemberNamedProtoAndStaysAVizData(TestHost host)
     {
         // JSON.parse makes "__proto__" an ordinary own member; copying it with Object.assign would run the prototype
         // setter instead, losing the member and the bag's type.
         const string WithProto = """{"__proto__":{"polluted":true},"a":2}""";
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(host);
         var hellos = RecorderPage.Register(server.Server);
         var values = new EventLog<VizMessageEvent>();
         server.Server.OnMessage("value", values.Add);
@@ -112,10 +114,11 @@ public sealed class DataRoundTripTests(BrowserFixture browser) : IClassFixture<B
         Assert.True(received.Has("__proto__"));
     }
 
-    [Fact]
-    public async Task ValuesTheServerSendsReachThePageExactly()
+    [Theory]
+    [OnBothHosts]
+    public async Task ValuesTheServerSendsReachThePageExactly(TestHost host)
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(host);
         var hellos = RecorderPage.Register(server.Server);
         await using var context = await browser.NewContextAsync();
         var (page, client) = await RecorderPage.OpenAsync(context, server, hellos, "receiver");

@@ -6,10 +6,11 @@ namespace VizHtml.IntegrationTests.Browser;
 /// <summary>Two pages connected at once: broadcasts, private sends and one of them leaving.</summary>
 public sealed class MultiplePagesTests(BrowserFixture browser) : IClassFixture<BrowserFixture>
 {
-    [Fact]
-    public async Task BroadcastReachesBothPagesWhileASendToOneClientReachesOnlyThatPage()
+    [Theory]
+    [OnBothHosts]
+    public async Task BroadcastReachesBothPagesWhileASendToOneClientReachesOnlyThatPage(TestHost host)
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(host);
         var hellos = RecorderPage.Register(server.Server);
         await using var context = await browser.NewContextAsync();
         var (pageA, clientA) = await RecorderPage.OpenAsync(context, server, hellos, "A");
@@ -35,10 +36,11 @@ public sealed class MultiplePagesTests(BrowserFixture browser) : IClassFixture<B
             await RecorderPage.ReceivedJsonAsync(pageB));
     }
 
-    [Fact]
-    public async Task ClosingOnePageRaisesTheDisconnectOfThatClientOnlyAndLeavesTheOtherConnected()
+    [Theory]
+    [OnBothHosts]
+    public async Task ClosingOnePageRaisesTheDisconnectOfThatClientOnlyAndLeavesTheOtherConnected(TestHost host)
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(host);
         var hellos = RecorderPage.Register(server.Server);
         var connects = new EventLog<VizConnectEvent>();
         var disconnects = new EventLog<VizDisconnectEvent>();

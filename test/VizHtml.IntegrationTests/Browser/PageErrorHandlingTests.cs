@@ -26,10 +26,11 @@ public sealed class PageErrorHandlingTests(BrowserFixture browser) : IClassFixtu
         </html>
         """;
 
-    [Fact]
-    public async Task AThrowingPageHandlerIsReportedAndTheOtherHandlersAndTheConnectionCarryOn()
+    [Theory]
+    [OnBothHosts]
+    public async Task AThrowingPageHandlerIsReportedAndTheOtherHandlersAndTheConnectionCarryOn(TestHost host)
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(host);
         server.Server.RegisterHtml("throwing", ThrowingHandlersHtml);
         var pongs = new EventLog<VizMessageEvent>();
         server.Server.OnMessage("pong", pongs.Add);
@@ -63,10 +64,11 @@ public sealed class PageErrorHandlingTests(BrowserFixture browser) : IClassFixtu
         Assert.Empty(pageErrors);
     }
 
-    [Fact]
-    public async Task DataThatDoesNotFitTheTypedHandlerIsAnsweredWithAnErrorEventAndTheConnectionStays()
+    [Theory]
+    [OnBothHosts]
+    public async Task DataThatDoesNotFitTheTypedHandlerIsAnsweredWithAnErrorEventAndTheConnectionStays(TestHost host)
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(host);
         var hellos = RecorderPage.Register(server.Server);
         var points = new EventLog<Point>();
         server.Server.OnMessage<Point>("point", (p, _) => points.Add(p));

@@ -11,11 +11,12 @@ public sealed class WebSocketExamplePageTests(BrowserFixture browser) : IClassFi
 {
     private static readonly PageWaitForFunctionOptions Poll = new() { PollingInterval = 25 };
 
-    [Fact]
-    public async Task SamplePageConnectsShowsTheClockAndReportsThreeClicksInOrderFromLoopback()
+    [Theory]
+    [OnBothHosts]
+    public async Task SamplePageConnectsShowsTheClockAndReportsThreeClicksInOrderFromLoopback(TestHost host)
     {
         var serverLog = new ServerLog();
-        await using var server = await TestServer.StartAsync(o => o.LoggerFactory = serverLog.Factory);
+        await using var server = await TestServer.StartAsync(host, o => o.LoggerFactory = serverLog.Factory);
         var output = new LineWriter();
         using var example = WebSocketExampleApp.Attach(server.Server, output);
         using var stopClock = new CancellationTokenSource();
@@ -61,12 +62,13 @@ public sealed class WebSocketExamplePageTests(BrowserFixture browser) : IClassFi
         }
     }
 
-    [Fact]
-    public async Task SamplePageShowsTheOutageAndReconnectsByItselfWhenTheServerRestartsOnTheSamePort()
+    [Theory]
+    [OnBothHosts]
+    public async Task SamplePageShowsTheOutageAndReconnectsByItselfWhenTheServerRestartsOnTheSamePort(TestHost host)
     {
         // Port 0: the system picks the port, and the restart must reuse it or the open page cannot come back.
         var serverLog = new ServerLog();
-        await using var server = await TestServer.StartAsync(o => o.LoggerFactory = serverLog.Factory);
+        await using var server = await TestServer.StartAsync(host, o => o.LoggerFactory = serverLog.Factory);
         var output = new LineWriter();
         using var example = WebSocketExampleApp.Attach(server.Server, output);
         await using var context = await browser.NewContextAsync();

@@ -21,12 +21,13 @@ public sealed class FormSubmitInBrowserTests(BrowserFixture browser) : IClassFix
     private static readonly byte[] UploadBytes =
         [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A, .. Enumerable.Range(0, 256).Select(i => (byte)i), 0x0D, 0x0A, 0x0A, 0x0D];
 
-    [Fact]
-    public async Task MultipartFormFilledInChromiumReachesTheHandlerAndTheWaiterExactlyAndTheBrowserLandsBackOnThePage()
+    [Theory]
+    [OnBothHosts]
+    public async Task MultipartFormFilledInChromiumReachesTheHandlerAndTheWaiterExactlyAndTheBrowserLandsBackOnThePage(TestHost host)
     {
         const string Name = "survey";
         var serverLog = new ServerLog();
-        await using var server = await TestServer.StartAsync(o => o.LoggerFactory = serverLog.Factory);
+        await using var server = await TestServer.StartAsync(host, o => o.LoggerFactory = serverLog.Factory);
         using var folder = new ScratchFolder();
         var uploadPath = folder.Write(UploadName, UploadBytes);
         server.Server.RegisterHtml(Name, SurveyHtml("method=\"post\" enctype=\"multipart/form-data\"", withFileInput: true));
@@ -75,13 +76,14 @@ public sealed class FormSubmitInBrowserTests(BrowserFixture browser) : IClassFix
         Assert.Empty(serverLog.Errors);
     }
 
-    [Fact]
-    public async Task UrlEncodedFormFilledInChromiumReachesTheHandlerAndTheWaiterExactlyAndTheBrowserLandsBackOnThePage()
+    [Theory]
+    [OnBothHosts]
+    public async Task UrlEncodedFormFilledInChromiumReachesTheHandlerAndTheWaiterExactlyAndTheBrowserLandsBackOnThePage(TestHost host)
     {
         // A nested name: the redirect back must keep both segments.
         const string Name = "forms/plain";
         var serverLog = new ServerLog();
-        await using var server = await TestServer.StartAsync(o => o.LoggerFactory = serverLog.Factory);
+        await using var server = await TestServer.StartAsync(host, o => o.LoggerFactory = serverLog.Factory);
         server.Server.RegisterHtml(Name, SurveyHtml("method=\"post\"", withFileInput: false));
         var forms = new EventLog<VizFormSubmitEvent>();
         using var subscription = server.Server.OnFormSubmit(forms.Add);
@@ -115,12 +117,13 @@ public sealed class FormSubmitInBrowserTests(BrowserFixture browser) : IClassFix
         Assert.Empty(serverLog.Errors);
     }
 
-    [Fact]
-    public async Task FormOnAFilePagePostingToTheFormPathRaisesTheEventForThatPageAndTheBrowserLandsBackOnIt()
+    [Theory]
+    [OnBothHosts]
+    public async Task FormOnAFilePagePostingToTheFormPathRaisesTheEventForThatPageAndTheBrowserLandsBackOnIt(TestHost host)
     {
         const string Name = "file-form";
         var serverLog = new ServerLog();
-        await using var server = await TestServer.StartAsync(o => o.LoggerFactory = serverLog.Factory);
+        await using var server = await TestServer.StartAsync(host, o => o.LoggerFactory = serverLog.Factory);
         using var folder = new ScratchFolder();
         server.Server.RegisterFile(Name, folder.WriteText("form.html", SurveyHtml("method=\"post\" action=\"/vizhtml_form/\"", withFileInput: false)));
         var forms = new EventLog<VizFormSubmitEvent>();
@@ -154,11 +157,12 @@ public sealed class FormSubmitInBrowserTests(BrowserFixture browser) : IClassFix
         Assert.Empty(serverLog.Errors);
     }
 
-    [Fact]
-    public async Task FormInALocalFilePostingToTheFormPathRaisesAnEventWithoutPageAndTheBrowserShowsTheConfirmation()
+    [Theory]
+    [OnBothHosts]
+    public async Task FormInALocalFilePostingToTheFormPathRaisesAnEventWithoutPageAndTheBrowserShowsTheConfirmation(TestHost host)
     {
         var serverLog = new ServerLog();
-        await using var server = await TestServer.StartAsync(o => o.LoggerFactory = serverLog.Factory);
+        await using var server = await TestServer.StartAsync(host, o => o.LoggerFactory = serverLog.Factory);
         server.Server.RegisterHtml("unrelated", "<!DOCTYPE html><title>unrelated</title>");
         using var folder = new ScratchFolder();
         var formUrl = $"{server.HttpBase}vizhtml_form/";

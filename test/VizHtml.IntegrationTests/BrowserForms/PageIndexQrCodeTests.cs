@@ -36,12 +36,13 @@ public sealed class PageIndexQrCodeTests(BrowserFixture browser) : IClassFixture
         }
         """;
 
-    [Fact]
-    public async Task EveryQrCodeOnTheIndexDecodesToItsPageUrlBesideALinkToThatUrlWhichOpensThePage()
+    [Theory]
+    [OnBothHosts]
+    public async Task EveryQrCodeOnTheIndexDecodesToItsPageUrlBesideALinkToThatUrlWhichOpensThePage(TestHost host)
     {
         string[] names = ["dashboard", "lab/sensor-2"];
         var serverLog = new ServerLog();
-        await using var server = await TestServer.StartAsync(o =>
+        await using var server = await TestServer.StartAsync(host, o =>
         {
             o.LoggerFactory = serverLog.Factory;
 

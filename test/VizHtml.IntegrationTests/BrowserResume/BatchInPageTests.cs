@@ -6,11 +6,12 @@ namespace VizHtml.IntegrationTests.BrowserResume;
 /// <summary>Batching in Chromium: vizhtml.js announces it, and a burst arrives in array frames, handled once and in order.</summary>
 public sealed class BatchInPageTests(BrowserFixture browser) : IClassFixture<BrowserFixture>
 {
-    [Fact]
-    public async Task ABurstArrivesInOrderOnceAndIsAcknowledged()
+    [Theory]
+    [OnBothHosts]
+    public async Task ABurstArrivesInOrderOnceAndIsAcknowledged(TestHost host)
     {
         const int Count = 1000;
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(host);
         server.Server.RegisterHtml(ResumePage.Name, ResumePage.Html);
         var connects = new EventLog<VizConnectEvent>();
         server.Server.OnConnect(connects.Add);

@@ -9,12 +9,13 @@ namespace VizHtml.IntegrationTests.BrowserResume;
 /// </summary>
 public sealed class PageToServerQueueTests(BrowserFixture browser) : IClassFixture<BrowserFixture>
 {
-    [Fact]
-    public async Task EveryEventThePageSendsReachesTheHandlerOnceAndInOrderIncludingThoseSentWhileCutOff()
+    [Theory]
+    [OnBothHosts]
+    public async Task EveryEventThePageSendsReachesTheHandlerOnceAndInOrderIncludingThoseSentWhileCutOff(TestHost host)
     {
         const int Count = 200;
         const int Cuts = 2;
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(host);
         server.Server.RegisterHtml(ResumePage.Name, ResumePage.Html);
         var connects = new EventLog<VizConnectEvent>();
         server.Server.OnConnect(connects.Add);
@@ -46,10 +47,11 @@ public sealed class PageToServerQueueTests(BrowserFixture browser) : IClassFixtu
         Assert.All(connects.Items.Skip(1), e => Assert.True(e.Resumed && e.Recovered, "Every reconnect resumes the session."));
     }
 
-    [Fact]
-    public async Task AFullOfflineQueueDropsTheOldestFiresOverflowWithTheCountAndDeliversTheNewest()
+    [Theory]
+    [OnBothHosts]
+    public async Task AFullOfflineQueueDropsTheOldestFiresOverflowWithTheCountAndDeliversTheNewest(TestHost host)
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(host);
         server.Server.RegisterHtml(ResumePage.Name, ResumePage.Html);
         var connects = new EventLog<VizConnectEvent>();
         server.Server.OnConnect(connects.Add);

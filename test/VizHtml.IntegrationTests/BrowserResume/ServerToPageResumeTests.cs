@@ -9,12 +9,13 @@ namespace VizHtml.IntegrationTests.BrowserResume;
 /// </summary>
 public sealed class ServerToPageResumeTests(BrowserFixture browser) : IClassFixture<BrowserFixture>
 {
-    [Fact]
-    public async Task EveryEventReachesThePageOnceAndInOrderAcrossAbruptConnectionCuts()
+    [Theory]
+    [OnBothHosts]
+    public async Task EveryEventReachesThePageOnceAndInOrderAcrossAbruptConnectionCuts(TestHost host)
     {
         const int Count = 300;
         const int Cuts = 3;
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(host);
         server.Server.RegisterHtml(ResumePage.Name, ResumePage.Html);
         var connects = new EventLog<VizConnectEvent>();
         var disconnects = new EventLog<VizDisconnectEvent>();
@@ -76,10 +77,11 @@ public sealed class ServerToPageResumeTests(BrowserFixture browser) : IClassFixt
         Assert.Equal(client.Id, await ResumePage.EvalAsync<string>(page, "socket.id"));
     }
 
-    [Fact]
-    public async Task APageThatMissedMoreThanTheReplayBufferKeepsGetsAResyncWithReasonGap()
+    [Theory]
+    [OnBothHosts]
+    public async Task APageThatMissedMoreThanTheReplayBufferKeepsGetsAResyncWithReasonGap(TestHost host)
     {
-        await using var server = await TestServer.StartAsync(o => o.ReplayBufferMessages = 5);
+        await using var server = await TestServer.StartAsync(host, o => o.ReplayBufferMessages = 5);
         server.Server.RegisterHtml(ResumePage.Name, ResumePage.Html);
         var connects = new EventLog<VizConnectEvent>();
         var disconnects = new EventLog<VizDisconnectEvent>();
@@ -116,10 +118,11 @@ public sealed class ServerToPageResumeTests(BrowserFixture browser) : IClassFixt
         Assert.Equal([21], numbers);
     }
 
-    [Fact]
-    public async Task APageThatComesBackToARestartedServerGetsAResyncWithReasonRestartedAndANewSession()
+    [Theory]
+    [OnBothHosts]
+    public async Task APageThatComesBackToARestartedServerGetsAResyncWithReasonRestartedAndANewSession(TestHost host)
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(host);
         server.Server.RegisterHtml(ResumePage.Name, ResumePage.Html);
         var connects = new EventLog<VizConnectEvent>();
         server.Server.OnConnect(connects.Add);
@@ -149,12 +152,13 @@ public sealed class ServerToPageResumeTests(BrowserFixture browser) : IClassFixt
         Assert.Equal([1, 2], numbers);
     }
 
-    [Fact]
-    public async Task APageWhoseServerFallsSilentClosesWith4000OnceAndReconnectsByItself()
+    [Theory]
+    [OnBothHosts]
+    public async Task APageWhoseServerFallsSilentClosesWith4000OnceAndReconnectsByItself(TestHost host)
     {
         // Chromium's offline mode keeps the socket open but holds what the server sends: a connection that died
         // without FIN or RST, as the page sees it. One-second heartbeats put the limit at 2.5 s.
-        await using var server = await TestServer.StartAsync(o => o.HeartbeatInterval = TimeSpan.FromSeconds(1));
+        await using var server = await TestServer.StartAsync(host, o => o.HeartbeatInterval = TimeSpan.FromSeconds(1));
         server.Server.RegisterHtml(ResumePage.Name, ResumePage.Html);
         var connects = new EventLog<VizConnectEvent>();
         server.Server.OnConnect(connects.Add);

@@ -1,38 +1,132 @@
+using System.Net;
 using System.Net.WebSockets;
+using System.Reflection;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Xunit.Sdk;
 
 namespace VizHtml.IntegrationTests.Infrastructure;
 
-/// <summary>A real VizHtml server on 127.0.0.1 and an ephemeral port, with helpers to await its events.</summary>
+/// <summary>Where a <see cref="TestServer"/> runs the same <see cref="VizHtmlServer"/> API.</summary>
+public enum TestHost
+{
+    /// <summary><c>new VizHtmlServer(options)</c> and <c>StartAsync</c>: VizHtml's own Kestrel.</summary>
+    Embedded,
+
+    /// <summary><c>AddVizHtml</c> and <c>MapVizHtml()</c> in a <see cref="WebApplication"/>: the app's Kestrel and pipeline.</summary>
+    Mapped,
+}
+
+/// <summary>
+/// Runs a theory once per <see cref="TestHost"/>, the host first: <c>[Theory, OnBothHosts]</c>, or with inline data
+/// <c>[Theory, OnBothHosts("a", 1)]</c> for a method <c>(TestHost host, string s, int n)</c>.
+/// </summary>
+[AttributeUsage(AttributeTargets.Method, AllowMultiple = true)]
+public sealed class OnBothHostsAttribute(params object?[] data) : DataAttribute
+{
+    public override IEnumerable<object?[]> GetData(MethodInfo testMethod) =>
+        Enum.GetValues<TestHost>().Select(host => (object?[])[host, .. data]);
+}
+
+/// <summary>
+/// A real VizHtml server on 127.0.0.1 and an ephemeral port, with helpers to await its events: embedded, or mapped
+/// into a <see cref="WebApplication"/> at <c>/vizhtml</c> (see <see cref="TestHost"/>); the tests see the same API either way.
+/// </summary>
 public sealed class TestServer : IAsyncDisposable
 {
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
 
-    private TestServer(VizHtmlServer server) => Server = server;
+    private static readonly ILoggerFactory QuietLogs = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Critical));
+
+    // Null for the embedded host.
+    private readonly WebApplication? _app;
+    private readonly int _appPort;
+
+    private TestServer(VizHtmlServer server, WebApplication? app, int appPort)
+    {
+        Server = server;
+        _app = app;
+        _appPort = appPort;
+    }
 
     public VizHtmlServer Server { get; }
 
-    public Uri SocketUri => new($"ws://127.0.0.1:{Server.Port}/vizhtml/socket");
+    /// <summary>
+    /// The port the test's URLs use: the embedded server's (it may change on a restart, so it is read each time) or the one
+    /// the app bound, taken from the app's own addresses rather than from <see cref="VizHtmlServer.Port"/>, which a test checks.
+    /// </summary>
+    public int Port => _app is null ? Server.Port : _appPort;
 
-    public Uri HttpBase => new($"http://127.0.0.1:{Server.Port}/");
+    public Uri SocketUri => new($"ws://127.0.0.1:{Port}/vizhtml/socket");
 
-    public static async Task<TestServer> StartAsync(Action<VizHtmlOptions>? configure = null)
+    public Uri HttpBase => new($"http://127.0.0.1:{Port}/");
+
+    /// <summary>An embedded server (for the tests about the embedded host itself: ports, TLS, binding, its lifetime).</summary>
+    public static Task<TestServer> StartAsync(Action<VizHtmlOptions>? configure = null) => StartAsync(TestHost.Embedded, configure);
+
+    public static async Task<TestServer> StartAsync(TestHost host, Action<VizHtmlOptions>? configure = null)
     {
-        var options = new VizHtmlOptions
+        void Configure(VizHtmlOptions options)
         {
-            Port = 0,
-            BindAddress = System.Net.IPAddress.Loopback,
-            LoggerFactory = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Critical)),
-            CloseTimeout = TimeSpan.FromSeconds(2),
-            ShutdownTimeout = TimeSpan.FromSeconds(2),
-        };
-        configure?.Invoke(options);
+            // Port and bind address are the embedded host's; a mapped server ignores them (the app listens).
+            options.Port = 0;
+            options.BindAddress = IPAddress.Loopback;
+            options.LoggerFactory = QuietLogs;
+            options.CloseTimeout = TimeSpan.FromSeconds(2);
+            options.ShutdownTimeout = TimeSpan.FromSeconds(2);
+            configure?.Invoke(options);
+        }
+
+        if (host == TestHost.Mapped)
+        {
+            return await StartMappedAsync(Configure).WaitAsync(Timeout);
+        }
+
+        var options = new VizHtmlOptions();
+        Configure(options);
         var server = new VizHtmlServer(options);
         await server.StartAsync().WaitAsync(Timeout);
-        return new TestServer(server);
+        return new TestServer(server, app: null, appPort: 0);
+    }
+
+    /// <summary>An ordinary ASP.NET Core app with VizHtml mapped in, as a user's program would have it.</summary>
+    private static async Task<TestServer> StartMappedAsync(Action<VizHtmlOptions> configure)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            ApplicationName = "VizHtml.IntegrationTests.MappedHost",
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
+
+        // Teardown stays short: VizHtml closes its clients within its ShutdownTimeout, then Kestrel gets the rest of
+        // these 5 s (not the default 30) for whatever connection lingers.
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
+        builder.Services.AddVizHtml(configure);
+        var app = builder.Build();
+        app.MapVizHtml();
+        try
+        {
+            await app.StartAsync();
+        }
+        catch
+        {
+            await app.DisposeAsync();
+            throw;
+        }
+
+        var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single();
+        return new TestServer(app.Services.GetRequiredService<VizHtmlServer>(), app, new Uri(address).Port);
     }
 
     /// <summary>Connects a raw client and waits until the server has raised its connect event.</summary>
@@ -52,7 +146,18 @@ public sealed class TestServer : IAsyncDisposable
         return (client, serverSide);
     }
 
-    public async ValueTask DisposeAsync() => await Server.DisposeAsync().AsTask().WaitAsync(Timeout);
+    public async ValueTask DisposeAsync()
+    {
+        if (_app is null)
+        {
+            await Server.DisposeAsync().AsTask().WaitAsync(Timeout);
+            return;
+        }
+
+        // Stopping the app stops VizHtml first (its hosted service), then Kestrel; disposing it disposes the server.
+        await _app.StopAsync().WaitAsync(Timeout);
+        await _app.DisposeAsync().AsTask().WaitAsync(Timeout);
+    }
 
     /// <summary>Polls a condition that no event signals (counts inside the server, a proxy's links), within <see cref="Timeout"/>.</summary>
     public static async Task WaitUntilAsync(Func<bool> condition)

@@ -7,10 +7,11 @@ namespace VizHtml.IntegrationTests.Sockets;
 /// <summary>Protocol version 2 batching: a client that announces it gets several envelopes per frame, in order, each once.</summary>
 public sealed class BatchingTests
 {
-    [Fact]
-    public async Task ABatchingClientGetsALoneWelcomeThenArraysHoldingEveryEventOnceInOrder()
+    [Theory]
+    [OnBothHosts]
+    public async Task ABatchingClientGetsALoneWelcomeThenArraysHoldingEveryEventOnceInOrder(TestHost host)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         using var client = await RawClient.ConnectAsync(new Uri(test.SocketUri + "?v=2"));
         var welcome = await HelloAsync(client, batch: true);
         Assert.StartsWith("{", welcome, StringComparison.Ordinal);
@@ -31,12 +32,12 @@ public sealed class BatchingTests
     }
 
     [Theory]
-    [InlineData("?v=2", false)]
-    [InlineData("?v=2", null)]
-    [InlineData("", null)]
-    public async Task AClientThatDidNotAskGetsOneEnvelopePerFrame(string query, bool? batch)
+    [OnBothHosts("?v=2", false)]
+    [OnBothHosts("?v=2", null)]
+    [OnBothHosts("", null)]
+    public async Task AClientThatDidNotAskGetsOneEnvelopePerFrame(TestHost host, string query, bool? batch)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         using var client = await RawClient.ConnectAsync(new Uri(test.SocketUri + query));
         if (query.Length > 0)
         {
@@ -62,10 +63,11 @@ public sealed class BatchingTests
         }
     }
 
-    [Fact]
-    public async Task ABatchStopsGrowingAtItsBoundAndALargerEventStillGoesAlone()
+    [Theory]
+    [OnBothHosts]
+    public async Task ABatchStopsGrowingAtItsBoundAndALargerEventStillGoesAlone(TestHost host)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         using var client = await RawClient.ConnectAsync(new Uri(test.SocketUri + "?v=2"));
         await HelloAsync(client, batch: true);
 
@@ -148,10 +150,11 @@ public sealed class BatchingTests
 /// <summary>The send queue's accounting across long batched bursts: what is written is no longer counted as queued.</summary>
 public sealed class BatchedQueueAccountingTests
 {
-    [Fact]
-    public async Task AfterAMillionBytesOfBurstsTheQueueCountsNothing()
+    [Theory]
+    [OnBothHosts]
+    public async Task AfterAMillionBytesOfBurstsTheQueueCountsNothing(TestHost host)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         using var client = await RawClient.ConnectAsync(new Uri(test.SocketUri + "?v=2"));
         await client.SendTextAsync("""{"event":"$hello","data":{"v":2,"token":null,"lastSeq":0,"batch":true}}""");
         await client.ReceiveTextAsync();

@@ -7,10 +7,11 @@ namespace VizHtml.IntegrationTests.Sockets;
 
 public sealed class ConnectionTests
 {
-    [Fact]
-    public async Task ConnectAndDisconnectEventsCarryTheSameClientWithItsAddress()
+    [Theory]
+    [OnBothHosts]
+    public async Task ConnectAndDisconnectEventsCarryTheSameClientWithItsAddress(TestHost host)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         var connects = new EventLog<VizConnectEvent>();
         var disconnects = new EventLog<VizDisconnectEvent>();
         test.Server.OnConnect(connects.Add);
@@ -30,10 +31,11 @@ public sealed class ConnectionTests
         client.Dispose();
     }
 
-    [Fact]
-    public async Task MessageEventCarriesTheSameClientInstanceAsConnect()
+    [Theory]
+    [OnBothHosts]
+    public async Task MessageEventCarriesTheSameClientInstanceAsConnect(TestHost host)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         var messages = new EventLog<VizMessageEvent>();
         test.Server.OnMessage("hello", messages.Add);
 
@@ -44,10 +46,11 @@ public sealed class ConnectionTests
         Assert.Same(serverSide, (await messages.WaitForCountAsync(1))[0].Client);
     }
 
-    [Fact]
-    public async Task SendAllReachesEveryClient()
+    [Theory]
+    [OnBothHosts]
+    public async Task SendAllReachesEveryClient(TestHost host)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         var (a, _) = await test.ConnectAsync();
         var (b, _) = await test.ConnectAsync();
         var (c, _) = await test.ConnectAsync();
@@ -63,10 +66,11 @@ public sealed class ConnectionTests
         }
     }
 
-    [Fact]
-    public async Task SendReachesOnlyThatClient()
+    [Theory]
+    [OnBothHosts]
+    public async Task SendReachesOnlyThatClient(TestHost host)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         var (a, serverA) = await test.ConnectAsync();
         var (b, _) = await test.ConnectAsync();
         using var _a = a;
@@ -82,10 +86,11 @@ public sealed class ConnectionTests
         Assert.Equal(("public", "for all"), Flatten(await b.ReceiveAsync()));
     }
 
-    [Fact]
-    public async Task ClientCountAndListFollowConnectsAndDisconnectsIncludingTcpResets()
+    [Theory]
+    [OnBothHosts]
+    public async Task ClientCountAndListFollowConnectsAndDisconnectsIncludingTcpResets(TestHost host)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         var disconnects = new EventLog<VizDisconnectEvent>();
         test.Server.OnDisconnect(disconnects.Add);
 
@@ -119,10 +124,11 @@ public sealed class ConnectionTests
         b.Dispose();
     }
 
-    [Fact]
-    public async Task EventNamesAreCaseSensitive()
+    [Theory]
+    [OnBothHosts]
+    public async Task EventNamesAreCaseSensitive(TestHost host)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         var lower = new EventLog<VizMessageEvent>();
         var upper = new EventLog<VizMessageEvent>();
         var all = new EventLog<VizMessageEvent>();
@@ -141,11 +147,12 @@ public sealed class ConnectionTests
         Assert.Equal([1], upper.Items.Select(e => e.Data.GetInt32()));
     }
 
-    [Fact]
-    public async Task NestedDataRoundTripsExactlyBothWays()
+    [Theory]
+    [OnBothHosts]
+    public async Task NestedDataRoundTripsExactlyBothWays(TestHost host)
     {
         const string json = """{"name":"ünïcödé ✓ \"quoted\"","n":-12,"big":9007199254740993,"pi":3.14159,"tiny":1E-7,"ok":true,"nothing":null,"list":[1,[2,[3,[]]],{"deep":{"deeper":[{"x":1.5}]}}],"empty":{}}""";
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         var messages = new EventLog<VizMessageEvent>();
         test.Server.OnMessage("echo", e =>
         {
@@ -166,10 +173,11 @@ public sealed class ConnectionTests
         Assert.True(JsonNode.DeepEquals(JsonNode.Parse(json), echoed), echoed?.ToJsonString());
     }
 
-    [Fact]
-    public async Task ThrowingHandlerLeavesTheConnectionAndOtherHandlersWorking()
+    [Theory]
+    [OnBothHosts]
+    public async Task ThrowingHandlerLeavesTheConnectionAndOtherHandlersWorking(TestHost host)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         var after = new EventLog<VizMessageEvent>();
         test.Server.OnMessage("boom", _ => throw new InvalidOperationException("handler bug"));
         test.Server.OnMessage("boom", after.Add);
@@ -186,10 +194,11 @@ public sealed class ConnectionTests
         Assert.Equal(WebSocketState.Open, client.Socket.State);
     }
 
-    [Fact]
-    public async Task ThrowingConnectHandlerDoesNotStopTheConnection()
+    [Theory]
+    [OnBothHosts]
+    public async Task ThrowingConnectHandlerDoesNotStopTheConnection(TestHost host)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         test.Server.OnConnect(_ => throw new InvalidOperationException("connect handler bug"));
         test.Server.OnMessage("ping", e => e.Client.Send("pong", e.Data));
 
@@ -200,18 +209,18 @@ public sealed class ConnectionTests
     }
 
     [Theory]
-    [InlineData("not json at all", "invalid_json")]
-    [InlineData("{\"event\": \"x\", ", "invalid_json")]
-    [InlineData("[1, 2, 3]", "invalid_envelope")]
-    [InlineData("\"just a string\"", "invalid_envelope")]
-    [InlineData("{\"data\": 1}", "invalid_envelope")]
-    [InlineData("{\"event\": 5, \"data\": 1}", "invalid_envelope")]
-    [InlineData("{\"event\": \"\", \"data\": 1}", "invalid_event_name")]
-    [InlineData("{\"event\": \"$resume\", \"data\": 1}", "invalid_event_name")]
-    [InlineData("{\"event\": \"a\", \"data\": {\"k\": 1, \"k\": 2}}", "invalid_json")]
-    public async Task NonEnvelopeFrameGetsAnErrorEventAndTheConnectionStaysOpen(string frame, string expectedCode)
+    [OnBothHosts("not json at all", "invalid_json")]
+    [OnBothHosts("{\"event\": \"x\", ", "invalid_json")]
+    [OnBothHosts("[1, 2, 3]", "invalid_envelope")]
+    [OnBothHosts("\"just a string\"", "invalid_envelope")]
+    [OnBothHosts("{\"data\": 1}", "invalid_envelope")]
+    [OnBothHosts("{\"event\": 5, \"data\": 1}", "invalid_envelope")]
+    [OnBothHosts("{\"event\": \"\", \"data\": 1}", "invalid_event_name")]
+    [OnBothHosts("{\"event\": \"$resume\", \"data\": 1}", "invalid_event_name")]
+    [OnBothHosts("{\"event\": \"a\", \"data\": {\"k\": 1, \"k\": 2}}", "invalid_json")]
+    public async Task NonEnvelopeFrameGetsAnErrorEventAndTheConnectionStaysOpen(TestHost host, string frame, string expectedCode)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         var handled = new EventLog<VizMessageEvent>();
         test.Server.OnMessage(handled.Add);
         var (client, serverSide) = await test.ConnectAsync();
@@ -234,10 +243,11 @@ public sealed class ConnectionTests
         Assert.True(serverSide.IsConnected);
     }
 
-    [Fact]
-    public async Task TooDeeplyNestedJsonGetsAnErrorEvent()
+    [Theory]
+    [OnBothHosts]
+    public async Task TooDeeplyNestedJsonGetsAnErrorEvent(TestHost host)
     {
-        await using var test = await TestServer.StartAsync(o => o.MaxJsonDepth = 8);
+        await using var test = await TestServer.StartAsync(host, o => o.MaxJsonDepth = 8);
         var (client, _) = await test.ConnectAsync();
         using var _c = client;
 
@@ -247,10 +257,11 @@ public sealed class ConnectionTests
         Assert.Equal("invalid_json", data!["code"]!.GetValue<string>());
     }
 
-    [Fact]
-    public async Task BinaryFrameClosesTheConnectionWith1003()
+    [Theory]
+    [OnBothHosts]
+    public async Task BinaryFrameClosesTheConnectionWith1003(TestHost host)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         var disconnects = new EventLog<VizDisconnectEvent>();
         test.Server.OnDisconnect(disconnects.Add);
         var (client, _) = await test.ConnectAsync();
@@ -269,10 +280,11 @@ public sealed class ConnectionTests
         Assert.Equal(("still", "here"), Flatten(await other.ReceiveAsync()));
     }
 
-    [Fact]
-    public async Task OversizedMessageClosesWith1009EvenWhenFragmented()
+    [Theory]
+    [OnBothHosts]
+    public async Task OversizedMessageClosesWith1009EvenWhenFragmented(TestHost host)
     {
-        await using var test = await TestServer.StartAsync(o => o.MaxMessageBytes = 4096);
+        await using var test = await TestServer.StartAsync(host, o => o.MaxMessageBytes = 4096);
         var disconnects = new EventLog<VizDisconnectEvent>();
         test.Server.OnDisconnect(disconnects.Add);
         var (client, _) = await test.ConnectAsync();
@@ -288,10 +300,11 @@ public sealed class ConnectionTests
         Assert.Equal(1009, (await disconnects.WaitForCountAsync(1))[0].CloseStatus);
     }
 
-    [Fact]
-    public async Task MessageJustUnderTheLimitIsAccepted()
+    [Theory]
+    [OnBothHosts]
+    public async Task MessageJustUnderTheLimitIsAccepted(TestHost host)
     {
-        await using var test = await TestServer.StartAsync(o => o.MaxMessageBytes = 8192);
+        await using var test = await TestServer.StartAsync(host, o => o.MaxMessageBytes = 8192);
         var messages = new EventLog<VizMessageEvent>();
         test.Server.OnMessage("big", messages.Add);
         var (client, _) = await test.ConnectAsync();
@@ -302,10 +315,11 @@ public sealed class ConnectionTests
         Assert.Equal(text.Length, (await messages.WaitForCountAsync(1))[0].Data.GetString().Length);
     }
 
-    [Fact]
-    public async Task InvalidUtf8ClosesTheConnectionWith1007()
+    [Theory]
+    [OnBothHosts]
+    public async Task InvalidUtf8ClosesTheConnectionWith1007(TestHost host)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         var disconnects = new EventLog<VizDisconnectEvent>();
         test.Server.OnDisconnect(disconnects.Add);
         var connects = new EventLog<VizConnectEvent>();
@@ -324,10 +338,11 @@ public sealed class ConnectionTests
         Assert.Equal(("still", "here"), Flatten(await other.ReceiveAsync()));
     }
 
-    [Fact]
-    public async Task CloseFromTheServerSends1000AfterQueuedEvents()
+    [Theory]
+    [OnBothHosts]
+    public async Task CloseFromTheServerSends1000AfterQueuedEvents(TestHost host)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         var disconnects = new EventLog<VizDisconnectEvent>();
         test.Server.OnDisconnect(disconnects.Add);
         var (client, serverSide) = await test.ConnectAsync();
@@ -343,10 +358,11 @@ public sealed class ConnectionTests
         Assert.False(serverSide.Send("too late", 1));
     }
 
-    [Fact]
-    public async Task StopAsyncClosesEveryClientWith1001AndRaisesDisconnect()
+    [Theory]
+    [OnBothHosts]
+    public async Task StopAsyncClosesEveryClientWith1001AndRaisesDisconnect(TestHost host)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         var disconnects = new EventLog<VizDisconnectEvent>();
         test.Server.OnDisconnect(disconnects.Add);
         var (a, _) = await test.ConnectAsync();
@@ -367,6 +383,7 @@ public sealed class ConnectionTests
         Assert.False(test.Server.IsRunning);
     }
 
+    // Embedded only: it is about the embedded listener choosing a port and binding it again; a mapped server's port is the app's.
     [Fact]
     public async Task RestartedServerListensOnTheSamePortAndAcceptsClients()
     {
@@ -380,10 +397,11 @@ public sealed class ConnectionTests
         client.Dispose();
     }
 
-    [Fact]
-    public async Task SendAsyncCompletesOnceWrittenAndReportsFalseAfterDisconnect()
+    [Theory]
+    [OnBothHosts]
+    public async Task SendAsyncCompletesOnceWrittenAndReportsFalseAfterDisconnect(TestHost host)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         var disconnects = new EventLog<VizDisconnectEvent>();
         test.Server.OnDisconnect(disconnects.Add);
         var (a, serverA) = await test.ConnectAsync();
@@ -400,10 +418,11 @@ public sealed class ConnectionTests
         Assert.Equal(1, await test.Server.SendAllAsync("all", 4).WaitAsync(TestServer.Timeout));
     }
 
-    [Fact]
-    public async Task DisposingASubscriptionStopsItsHandler()
+    [Theory]
+    [OnBothHosts]
+    public async Task DisposingASubscriptionStopsItsHandler(TestHost host)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         var first = new EventLog<VizMessageEvent>();
         var all = new EventLog<VizMessageEvent>();
         var subscription = test.Server.OnMessage("x", first.Add);
@@ -423,10 +442,11 @@ public sealed class ConnectionTests
 
     public sealed record ButtonClick(int Count, string? Label);
 
-    [Fact]
-    public async Task TypedHandlerBindsDataAndAnswersUnbindableDataWithAnError()
+    [Theory]
+    [OnBothHosts]
+    public async Task TypedHandlerBindsDataAndAnswersUnbindableDataWithAnError(TestHost host)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         var clicks = new EventLog<ButtonClick>();
         test.Server.OnMessage<ButtonClick>("button_click", (click, _) => clicks.Add(click));
         var (client, serverSide) = await test.ConnectAsync();
@@ -443,10 +463,11 @@ public sealed class ConnectionTests
         Assert.Single(clicks.Items);
     }
 
-    [Fact]
-    public async Task DynamicAccessReadsAttributeBags()
+    [Theory]
+    [OnBothHosts]
+    public async Task DynamicAccessReadsAttributeBags(TestHost host)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         var counts = new EventLog<int>();
         test.Server.OnMessage("button_click", e =>
         {
@@ -462,10 +483,11 @@ public sealed class ConnectionTests
         Assert.Equal([82], await counts.WaitForCountAsync(1));
     }
 
-    [Fact]
-    public async Task BroadcastSerializesThePayloadOnceForAllClients()
+    [Theory]
+    [OnBothHosts]
+    public async Task BroadcastSerializesThePayloadOnceForAllClients(TestHost host)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         var clients = new List<RawClient>();
         for (var i = 0; i < 4; i++)
         {
@@ -483,19 +505,21 @@ public sealed class ConnectionTests
         }
     }
 
-    [Fact]
-    public async Task InvalidEventNamesAreRefusedWhenSending()
+    [Theory]
+    [OnBothHosts]
+    public async Task InvalidEventNamesAreRefusedWhenSending(TestHost host)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         Assert.Throws<ArgumentException>(() => test.Server.SendAll("$error", 1));
         Assert.Throws<ArgumentException>(() => test.Server.SendAll("", 1));
         Assert.Throws<ArgumentException>(() => test.Server.OnMessage("$x", _ => { }));
     }
 
-    [Fact]
-    public async Task HttpRequestToTheSocketEndpointGets400()
+    [Theory]
+    [OnBothHosts]
+    public async Task HttpRequestToTheSocketEndpointGets400(TestHost host)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         using var http = new HttpClient { BaseAddress = test.HttpBase };
         var response = await http.GetAsync("vizhtml/socket");
         Assert.Equal(System.Net.HttpStatusCode.BadRequest, response.StatusCode);

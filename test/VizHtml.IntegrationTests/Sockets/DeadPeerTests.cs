@@ -4,10 +4,11 @@ namespace VizHtml.IntegrationTests.Sockets;
 
 public sealed class DeadPeerTests
 {
-    [Fact]
-    public async Task APeerThatStopsAnsweringPingsIsDroppedWithinIntervalPlusTimeout()
+    [Theory]
+    [OnBothHosts]
+    public async Task APeerThatStopsAnsweringPingsIsDroppedWithinIntervalPlusTimeout(TestHost host)
     {
-        await using var test = await TestServer.StartAsync(o =>
+        await using var test = await TestServer.StartAsync(host, o =>
         {
             o.KeepAliveInterval = TimeSpan.FromSeconds(1);
             o.KeepAliveTimeout = TimeSpan.FromSeconds(1);

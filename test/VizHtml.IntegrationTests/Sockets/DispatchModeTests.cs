@@ -5,10 +5,11 @@ namespace VizHtml.IntegrationTests.Sockets;
 
 public sealed class DispatchModeTests
 {
-    [Fact]
-    public async Task DefaultDeliveryRunsOneHandlerAtATimeInArrivalOrderOffTheNetworkThreads()
+    [Theory]
+    [OnBothHosts]
+    public async Task DefaultDeliveryRunsOneHandlerAtATimeInArrivalOrderOffTheNetworkThreads(TestHost host)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         var running = 0;
         var overlapped = false;
         var received = new EventLog<(string Client, int N)>();
@@ -43,10 +44,11 @@ public sealed class DispatchModeTests
         }
     }
 
-    [Fact]
-    public async Task ConnectMessageAndDisconnectOfOneClientArriveInThatOrder()
+    [Theory]
+    [OnBothHosts]
+    public async Task ConnectMessageAndDisconnectOfOneClientArriveInThatOrder(TestHost host)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         var log = new EventLog<string>();
         test.Server.OnConnect(_ => log.Add("connect"));
         test.Server.OnMessage(e => log.Add("message " + e.Data.GetInt32()));
@@ -61,11 +63,12 @@ public sealed class DispatchModeTests
         Assert.Equal(["connect", "message 1", "message 2", "disconnect"], await log.WaitForCountAsync(4));
     }
 
-    [Fact]
-    public async Task SynchronizationContextDeliveryRunsHandlersOnTheContextsThread()
+    [Theory]
+    [OnBothHosts]
+    public async Task SynchronizationContextDeliveryRunsHandlersOnTheContextsThread(TestHost host)
     {
         using var context = new SingleThreadContext();
-        await using var test = await TestServer.StartAsync(o =>
+        await using var test = await TestServer.StartAsync(host, o =>
         {
             o.Dispatch = VizDispatchMode.SynchronizationContext;
             o.SynchronizationContext = context;
@@ -82,10 +85,11 @@ public sealed class DispatchModeTests
         Assert.All(await threads.WaitForCountAsync(3), id => Assert.Equal(context.ThreadId, id));
     }
 
-    [Fact]
-    public async Task ManualDeliveryWaitsForDispatchPendingAndRunsOnItsCaller()
+    [Theory]
+    [OnBothHosts]
+    public async Task ManualDeliveryWaitsForDispatchPendingAndRunsOnItsCaller(TestHost host)
     {
-        await using var test = await TestServer.StartAsync(o => o.Dispatch = VizDispatchMode.Manual);
+        await using var test = await TestServer.StartAsync(host, o => o.Dispatch = VizDispatchMode.Manual);
         var handled = new List<(string What, int Thread)>();
         test.Server.OnConnect(_ => handled.Add(("connect", Environment.CurrentManagedThreadId)));
         test.Server.OnMessage("x", e => handled.Add(("x" + e.Data.GetInt32(), Environment.CurrentManagedThreadId)));

@@ -7,10 +7,11 @@ namespace VizHtml.IntegrationTests.Sockets;
 /// <summary>Protocol version 2 at the wire: sessions, sequence numbers, acknowledgements, resume.</summary>
 public sealed class ResumeTests
 {
-    [Fact]
-    public async Task AVersion2ClientIsWelcomedAndGetsNumberedEvents()
+    [Theory]
+    [OnBothHosts]
+    public async Task AVersion2ClientIsWelcomedAndGetsNumberedEvents(TestHost host)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         var connects = new EventLog<VizConnectEvent>();
         test.Server.OnConnect(connects.Add);
         using var client = await V2Client.ConnectAsync(test);
@@ -30,10 +31,11 @@ public sealed class ResumeTests
         Assert.Equal([(1L, 1), (2L, 2), (3L, 3)], [await client.ReceiveNumberedAsync(), await client.ReceiveNumberedAsync(), await client.ReceiveNumberedAsync()]);
     }
 
-    [Fact]
-    public async Task AResumedClientGetsEveryMissedEventOnceInOrderAndKeepsItsIdentity()
+    [Theory]
+    [OnBothHosts]
+    public async Task AResumedClientGetsEveryMissedEventOnceInOrderAndKeepsItsIdentity(TestHost host)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         var connects = new EventLog<VizConnectEvent>();
         var disconnects = new EventLog<VizDisconnectEvent>();
         test.Server.OnConnect(connects.Add);
@@ -90,10 +92,11 @@ public sealed class ResumeTests
         Assert.Equal(1, test.Server.ClientCount);
     }
 
-    [Fact]
-    public async Task EventsFromTheClientAreDeliveredOnceEvenWhenResent()
+    [Theory]
+    [OnBothHosts]
+    public async Task EventsFromTheClientAreDeliveredOnceEvenWhenResent(TestHost host)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         var messages = new EventLog<VizMessageEvent>();
         test.Server.OnMessage("m", messages.Add);
         var connects = new EventLog<VizConnectEvent>();
@@ -124,10 +127,11 @@ public sealed class ResumeTests
         Assert.Equal(4, messages.Items.Count);
     }
 
-    [Fact]
-    public async Task AGapLongerThanTheReplayBufferResumesWithoutRecovery()
+    [Theory]
+    [OnBothHosts]
+    public async Task AGapLongerThanTheReplayBufferResumesWithoutRecovery(TestHost host)
     {
-        await using var test = await TestServer.StartAsync(o => o.ReplayBufferMessages = 3);
+        await using var test = await TestServer.StartAsync(host, o => o.ReplayBufferMessages = 3);
         var connects = new EventLog<VizConnectEvent>();
         test.Server.OnConnect(connects.Add);
         using var first = await V2Client.ConnectAsync(test);
@@ -155,21 +159,22 @@ public sealed class ResumeTests
     }
 
     [Theory]
-    [InlineData("forged-token-that-was-never-issued")]
-    [InlineData("")]
-    public async Task AnUnknownTokenStartsAFreshSession(string token)
+    [OnBothHosts("forged-token-that-was-never-issued")]
+    [OnBothHosts("")]
+    public async Task AnUnknownTokenStartsAFreshSession(TestHost host, string token)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         using var client = await V2Client.ConnectAsync(test);
         var welcome = await client.HelloAsync(token, lastSeq: 5);
         Assert.False(welcome["resumed"]!.GetValue<bool>());
         Assert.False(welcome["recovered"]!.GetValue<bool>());
     }
 
-    [Fact]
-    public async Task ATokenWorksOnceAndACleanCloseEndsTheSession()
+    [Theory]
+    [OnBothHosts]
+    public async Task ATokenWorksOnceAndACleanCloseEndsTheSession(TestHost host)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         var disconnects = new EventLog<VizDisconnectEvent>();
         test.Server.OnDisconnect(disconnects.Add);
         var connects = new EventLog<VizConnectEvent>();
@@ -191,10 +196,11 @@ public sealed class ResumeTests
         Assert.False((await third.HelloAsync(token2, 0))["resumed"]!.GetValue<bool>());
     }
 
-    [Fact]
-    public async Task AClientThatComesBackBeforeTheServerNoticedReplacesItsOldConnection()
+    [Theory]
+    [OnBothHosts]
+    public async Task AClientThatComesBackBeforeTheServerNoticedReplacesItsOldConnection(TestHost host)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         var log = new EventLog<string>();
         test.Server.OnConnect(e => log.Add($"connect resumed={e.Resumed}"));
         test.Server.OnDisconnect(e => log.Add($"disconnect canResume={e.CanResume}"));
@@ -212,29 +218,32 @@ public sealed class ResumeTests
         Assert.Equal((1L, 1), await second.ReceiveNumberedAsync());
     }
 
-    [Fact]
-    public async Task AVersion2ConnectionThatNeverSaysHelloIsClosedWith1008()
+    [Theory]
+    [OnBothHosts]
+    public async Task AVersion2ConnectionThatNeverSaysHelloIsClosedWith1008(TestHost host)
     {
-        await using var test = await TestServer.StartAsync(o => o.HandshakeTimeout = TimeSpan.FromSeconds(1));
+        await using var test = await TestServer.StartAsync(host, o => o.HandshakeTimeout = TimeSpan.FromSeconds(1));
         using var client = await V2Client.ConnectAsync(test);
         Assert.Equal(WebSocketCloseStatus.PolicyViolation, await client.Raw.ReceiveCloseAsync());
         Assert.Equal(0, test.Server.ClientCount);
     }
 
-    [Fact]
-    public async Task AQuietConnectionGetsHeartbeats()
+    [Theory]
+    [OnBothHosts]
+    public async Task AQuietConnectionGetsHeartbeats(TestHost host)
     {
-        await using var test = await TestServer.StartAsync(o => o.HeartbeatInterval = TimeSpan.FromSeconds(1));
+        await using var test = await TestServer.StartAsync(host, o => o.HeartbeatInterval = TimeSpan.FromSeconds(1));
         using var client = await V2Client.ConnectAsync(test);
         var welcome = await client.HelloAsync(null, 0);
         Assert.Equal(1000, welcome["heartbeatMs"]!.GetValue<long>());
         Assert.Equal("$heartbeat", (await client.Raw.ReceiveAsync()).Event);
     }
 
-    [Fact]
-    public async Task AnAwaySessionExpiresAfterTheResumeTimeout()
+    [Theory]
+    [OnBothHosts]
+    public async Task AnAwaySessionExpiresAfterTheResumeTimeout(TestHost host)
     {
-        await using var test = await TestServer.StartAsync(o => o.ResumeTimeout = TimeSpan.FromMilliseconds(500));
+        await using var test = await TestServer.StartAsync(host, o => o.ResumeTimeout = TimeSpan.FromMilliseconds(500));
         var connects = new EventLog<VizConnectEvent>();
         test.Server.OnConnect(connects.Add);
         using var first = await V2Client.ConnectAsync(test);
@@ -247,10 +256,11 @@ public sealed class ResumeTests
         Assert.False((await second.HelloAsync(token, 0))["resumed"]!.GetValue<bool>());
     }
 
-    [Fact]
-    public async Task AServerRestartEndsEverySession()
+    [Theory]
+    [OnBothHosts]
+    public async Task AServerRestartEndsEverySession(TestHost host)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         using var first = await V2Client.ConnectAsync(test);
         var token = (await first.HelloAsync(null, 0))["token"]!.GetValue<string>();
         await test.Server.StopAsync();

@@ -16,10 +16,11 @@ public sealed class SlowConsumerTests
         o.CloseTimeout = TimeSpan.FromSeconds(2);
     }
 
-    [Fact]
-    public async Task ReliableOverflowDisconnectsOnlyTheStalledClientAndKeepsItsQueueBounded()
+    [Theory]
+    [OnBothHosts]
+    public async Task ReliableOverflowDisconnectsOnlyTheStalledClientAndKeepsItsQueueBounded(TestHost host)
     {
-        await using var test = await TestServer.StartAsync(SmallQueues);
+        await using var test = await TestServer.StartAsync(host, SmallQueues);
         var disconnects = new EventLog<VizDisconnectEvent>();
         test.Server.OnDisconnect(disconnects.Add);
         var (good, _) = await test.ConnectAsync();
@@ -53,10 +54,11 @@ public sealed class SlowConsumerTests
         Assert.Equal(1, test.Server.ClientCount);
     }
 
-    [Fact]
-    public async Task StalledClientThatResumesReadingIsToldWhyWith4008()
+    [Theory]
+    [OnBothHosts]
+    public async Task StalledClientThatResumesReadingIsToldWhyWith4008(TestHost host)
     {
-        await using var test = await TestServer.StartAsync(o =>
+        await using var test = await TestServer.StartAsync(host, o =>
         {
             SmallQueues(o);
             o.CloseTimeout = TimeSpan.FromSeconds(10);
@@ -75,10 +77,11 @@ public sealed class SlowConsumerTests
         Assert.Contains("slow", stalled.Socket.CloseStatusDescription, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task VolatileEventsAreDroppedForAFullQueueAndTheClientStaysConnected()
+    [Theory]
+    [OnBothHosts]
+    public async Task VolatileEventsAreDroppedForAFullQueueAndTheClientStaysConnected(TestHost host)
     {
-        await using var test = await TestServer.StartAsync(SmallQueues);
+        await using var test = await TestServer.StartAsync(host, SmallQueues);
         test.Server.SetDelivery("frame", VizDelivery.Volatile);
         var (stalled, serverSide) = await test.ConnectAsync();
         using var _s = stalled;
@@ -114,10 +117,11 @@ public sealed class SlowConsumerTests
         Assert.Equal(WebSocketState.Open, stalled.Socket.State);
     }
 
-    [Fact]
-    public async Task LatestKeepsOnlyTheNewestPendingValueAndNeverOverflows()
+    [Theory]
+    [OnBothHosts]
+    public async Task LatestKeepsOnlyTheNewestPendingValueAndNeverOverflows(TestHost host)
     {
-        await using var test = await TestServer.StartAsync(SmallQueues);
+        await using var test = await TestServer.StartAsync(host, SmallQueues);
         test.Server.SetDelivery("pose", VizDelivery.Latest);
         var disconnects = new EventLog<VizDisconnectEvent>();
         test.Server.OnDisconnect(disconnects.Add);
@@ -143,10 +147,11 @@ public sealed class SlowConsumerTests
         Assert.Empty(disconnects.Items);
     }
 
-    [Fact]
-    public async Task AWriteThatStallsPastTheSendTimeoutDisconnectsTheClient()
+    [Theory]
+    [OnBothHosts]
+    public async Task AWriteThatStallsPastTheSendTimeoutDisconnectsTheClient(TestHost host)
     {
-        await using var test = await TestServer.StartAsync(o =>
+        await using var test = await TestServer.StartAsync(host, o =>
         {
             o.MaxQueuedMessages = 100_000;
             o.MaxQueuedBytes = 1L << 30;
@@ -184,13 +189,14 @@ public sealed class SlowConsumerTests
 /// <summary>The scenario at scale: a hundred readers and one client that stops reading.</summary>
 public sealed class HundredClientsWithOneStalledTests
 {
-    [Fact]
-    public async Task AHundredReadersGetEveryBroadcastWhileOneStalledClientIsCutOffWithItsQueueBounded()
+    [Theory]
+    [OnBothHosts]
+    public async Task AHundredReadersGetEveryBroadcastWhileOneStalledClientIsCutOffWithItsQueueBounded(TestHost host)
     {
         const long QueueBytes = 256 * 1024;
         const int Messages = 480;
         var payload = new string('p', 16 * 1024);
-        await using var test = await TestServer.StartAsync(o =>
+        await using var test = await TestServer.StartAsync(host, o =>
         {
             o.MaxQueuedBytes = QueueBytes;
             o.MaxConnectionsPerAddress = 200;
