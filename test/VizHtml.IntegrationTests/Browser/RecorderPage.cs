@@ -49,10 +49,14 @@ public static class RecorderPage
     }
 
     /// <summary>Opens the page as <paramref name="who"/> and returns it with its server-side client once it said hello.</summary>
-    public static async Task<(IPage Page, VizClient Client)> OpenAsync(IBrowserContext context, TestServer server, EventLog<VizMessageEvent> hellos, string who)
+    public static Task<(IPage Page, VizClient Client)> OpenAsync(IBrowserContext context, TestServer server, EventLog<VizMessageEvent> hellos, string who) =>
+        OpenAsync(context, server.HttpBase, hellos, who);
+
+    /// <summary>Opens the page from <paramref name="httpBase"/> (an app's root, path base included; VizHtml at <c>vizhtml/</c> below it).</summary>
+    public static async Task<(IPage Page, VizClient Client)> OpenAsync(IBrowserContext context, Uri httpBase, EventLog<VizMessageEvent> hellos, string who)
     {
         var page = await context.NewPageAsync().WaitAsync(TestServer.Timeout);
-        await page.GotoAsync($"{server.HttpBase}vizhtml/{Name}/?who={Uri.EscapeDataString(who)}");
+        await page.GotoAsync($"{httpBase}vizhtml/{Name}/?who={Uri.EscapeDataString(who)}");
         IReadOnlyList<VizMessageEvent> all;
         try
         {

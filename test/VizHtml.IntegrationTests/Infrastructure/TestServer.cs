@@ -180,9 +180,11 @@ public sealed class RawClient : IDisposable
 
     public ClientWebSocket Socket { get; }
 
-    public static async Task<RawClient> ConnectAsync(Uri uri)
+    /// <summary>Connects to <paramref name="uri"/>; <paramref name="configure"/> may add request headers (an app's credentials).</summary>
+    public static async Task<RawClient> ConnectAsync(Uri uri, Action<ClientWebSocketOptions>? configure = null)
     {
         var socket = new ClientWebSocket();
+        configure?.Invoke(socket.Options);
         using var timeout = new CancellationTokenSource(TestServer.Timeout);
         await socket.ConnectAsync(uri, timeout.Token);
         return new RawClient(socket);
