@@ -22,7 +22,17 @@ internal sealed partial class SessionHub
         Session session;
         bool resumed = false, recovered = false;
         Connection? replaced = null;
-        if (token is not null && _store.TryTake(token, out var existing))
+        Session? existing = null;
+        if (token is not null && _store.TryTake(token, out existing) && !SameUser(existing.Client.User, peer.User))
+        {
+            // A token presented by someone else signed in (or by nobody, for a signed-in user's session) resumes nothing: the
+            // session stays where it was for its owner, and this socket starts its own.
+            _logger.LogWarning("A resume token of {Client} was presented by another user from {Address}; a new session was started", existing.Client, peer.Address);
+            _store.Add(existing);
+            existing = null;
+        }
+
+        if (existing is not null)
         {
             session = existing;
             resumed = true;
@@ -52,6 +62,15 @@ internal sealed partial class SessionHub
 
         _logger.LogDebug("Client {Client} {How}", session.Client, resumed ? recovered ? "resumed" : "resumed without recovery" : "connected");
         Post(new VizConnectEvent(session.Client, resumed, recovered));
+    }
+
+    /// <summary>Whether two sockets were opened by the same user: the same name identifier (else name), or both anonymous.</summary>
+    private static bool SameUser(System.Security.Claims.ClaimsPrincipal? a, System.Security.Claims.ClaimsPrincipal? b)
+    {
+        static string? Key(System.Security.Claims.ClaimsPrincipal? user) =>
+            user?.FindFirst(System.Security.Claims.ClaimTypes.NameIdentifier)?.Value ?? user?.Identity?.Name;
+
+        return (a is null) == (b is null) && string.Equals(Key(a), Key(b), StringComparison.Ordinal);
     }
 
     private OutboundMessage Welcome(Session session, bool resumed, bool recovered, bool batch)
