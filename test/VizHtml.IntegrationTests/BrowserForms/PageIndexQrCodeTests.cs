@@ -36,6 +36,8 @@ public sealed class PageIndexQrCodeTests(BrowserFixture browser) : IClassFixture
         }
         """;
 
+    private static readonly Dictionary<DecodeHintType, object> PureBarcode = new() { [DecodeHintType.PURE_BARCODE] = true };
+
     [Theory]
     [OnBothHosts]
     public async Task EveryQrCodeOnTheIndexDecodesToItsPageUrlBesideALinkToThatUrlWhichOpensThePage(TestHost host)
@@ -105,7 +107,11 @@ public sealed class PageIndexQrCodeTests(BrowserFixture browser) : IClassFixture
         Assert.Equal(width * height * 4, rgba.Length);
 
         var source = new RGBLuminanceSource(rgba, width, height, RGBLuminanceSource.BitmapFormat.RGBA32);
-        var result = new QRCodeReader().decode(new BinaryBitmap(new HybridBinarizer(source)));
+        var bitmap = new BinaryBitmap(new HybridBinarizer(source));
+
+        // ZXing's finder-pattern search misses about 1 in 500 of these codes (it depends on the URL, so on the port; all
+        // decoded once read as the bare code they are): the bare reading is the fallback, the content is checked either way.
+        var result = new QRCodeReader().decode(bitmap) ?? new QRCodeReader().decode(bitmap, PureBarcode);
         Assert.True(result is not null, $"No QR code was found in the {width}x{height} image ({(asShown ? "as shown" : "at its own size")}).");
         return result.Text;
     }
