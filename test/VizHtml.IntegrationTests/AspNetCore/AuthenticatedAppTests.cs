@@ -157,7 +157,7 @@ public sealed class AuthenticatedAppTests(BrowserFixture browser) : IClassFixtur
     }
 
     [Fact]
-    public async Task AResumeTokenPresentedByAnotherUserStartsAFreshSessionForThatUser()
+    public async Task AResumeTokenPresentedByAnotherUserStartsAFreshSessionForThatUserAndStillResumesForItsOwner()
     {
         await using var lab = await LabApp.StartAsync();
         var connects = new EventLog<VizConnectEvent>();
@@ -175,6 +175,11 @@ public sealed class AuthenticatedAppTests(BrowserFixture browser) : IClassFixtur
         Assert.False(welcome["resumed"]!.GetValue<bool>(), "carol took over alice's session with alice's token");
         Assert.NotSame(aliceSide, carolSide.Client);
         Assert.Equal("carol", carolSide.Client.User?.Identity?.Name);
+
+        // The refused attempt spent nothing of alice's: her own token still resumes her session.
+        using var aliceAgain = await ConnectAsync(lab, LabApp.AliceKey, version2: true);
+        Assert.True((await HelloAsync(aliceAgain, token))["resumed"]!.GetValue<bool>());
+        Assert.Same(aliceSide, (await connects.WaitForCountAsync(3))[2].Client);
     }
 
     private async Task<IBrowserContext> SignedInContextAsync(string key)
