@@ -40,8 +40,9 @@ internal sealed class EmbeddedHost : IAsyncDisposable
         builder.Services.Replace(ServiceDescriptor.Singleton(loggerFactory));
         var certificate = LoadCertificate(options);
 
-        // Socket continuations run on the I/O thread instead of hopping to the thread pool: measured in bench/ (see
-        // docs/benchmarks.md); VIZHTML_INLINE_SCHEDULING=0 or 1 overrides the default for measurement.
+        // Kestrel's UnsafePreferInlineScheduling (socket continuations on the I/O thread) is off: it made broadcasts cheaper
+        // but handler latency and fairness worse (docs/benchmarks-architecture.md). VIZHTML_INLINE_SCHEDULING=1 turns it on
+        // for measurement.
         builder.WebHost.UseSockets(sockets => sockets.UnsafePreferInlineScheduling = PreferInlineScheduling);
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {
