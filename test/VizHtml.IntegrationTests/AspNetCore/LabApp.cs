@@ -87,9 +87,6 @@ public sealed class LabApp : IAsyncDisposable
         if (pathBase.Length > 0)
         {
             app.UsePathBase(pathBase);
-
-            // Routing must see the path with the base taken off, so it runs after UsePathBase.
-            app.UseRouting();
         }
 
         app.UseAuthentication();
