@@ -43,7 +43,8 @@ public sealed class VizHtmlServer : IAsyncDisposable
     // Null when an ASP.NET Core app hosts VizHtml (MapVizHtml): the app's own Kestrel serves it.
     private readonly bool _embedded;
     private EmbeddedHost? _host;
-    private Func<int>? _appPort;
+    private Func<(string Scheme, int Port)>? _appAddress;
+    private string _mount = Prefix;
     private CancellationTokenSource? _maintenanceStop;
     private Task? _maintenance;
     private int _port;
@@ -131,7 +132,7 @@ public sealed class VizHtmlServer : IAsyncDisposable
     /// The port the server listens on: the one chosen by the system when <see cref="VizHtmlOptions.Port"/> is 0.
     /// A stopped server keeps it and listens on it again when restarted. Mapped into an ASP.NET Core app, the app's port.
     /// </summary>
-    public int Port => _appPort?.Invoke() ?? _port;
+    public int Port => _appAddress?.Invoke().Port ?? _port;
 
     /// <summary>The connected clients: a snapshot that does not change as clients come and go.</summary>
     public IReadOnlyList<VizClient> Clients => _hub.Connected.Snapshot;
@@ -268,7 +269,18 @@ public sealed class VizHtmlServer : IAsyncDisposable
     /// <summary>The HTTP side for a host: everything under <paramref name="mount"/>, the socket handed to the sessions.</summary>
     /// <param name="mount">Where VizHtml is mounted (below the app's path base), e.g. <c>/vizhtml</c>.</param>
     /// <param name="pageUrl">The URL the index shows (and encodes as a QR code) for a page, given the request.</param>
-    internal HttpEndpoint CreateEndpoint(string mount, Func<HttpExchange, string, Uri> pageUrl) => new(
+    internal HttpEndpoint CreateEndpoint(string mount, Func<HttpExchange, string, Uri> pageUrl)
+    {
+        // The URLs this server hands out (GetServerUrl, GetLocalUrl) lead to where it is mounted; the first mount wins.
+        if (!_embedded && _mount == Prefix)
+        {
+            _mount = mount;
+        }
+
+        return NewEndpoint(mount, pageUrl);
+    }
+
+    private HttpEndpoint NewEndpoint(string mount, Func<HttpExchange, string, Uri> pageUrl) => new(
         _pages,
         _policy,
         _connectionLimits,
@@ -280,7 +292,8 @@ public sealed class VizHtmlServer : IAsyncDisposable
         _logger);
 
     /// <summary>Tells a mapped server where the app listens, for <see cref="Port"/> and the URLs it builds.</summary>
-    internal void UseAppPort(Func<int> port) => _appPort = port;
+    /// <summary>Tells a mapped server where the app listens (its first address), for <see cref="Port"/> and the URLs it builds.</summary>
+    internal void UseAppAddress(Func<(string Scheme, int Port)> address) => _appAddress = address;
 
     /// <summary>
     /// The base URL other devices use to reach this server, e.g. <c>http://192.168.1.20:8080/vizhtml/</c>; it carries the
@@ -296,10 +309,10 @@ public sealed class VizHtmlServer : IAsyncDisposable
 
     private Uri BuildUrl(string host, string? page, bool includeKey)
     {
-        var scheme = _options.Certificate is not null || _options.CertificatePath is not null ? "https" : "http";
+        var scheme = _appAddress?.Invoke().Scheme ?? (_options.Certificate is not null || _options.CertificatePath is not null ? "https" : "http");
         var path = page is null ? string.Empty : PageRegistry.NormalizeName(page) + "/";
         var query = includeKey && _options.AccessKey is { } key ? $"?{AccessPolicy.KeyQueryName}={Uri.EscapeDataString(key)}" : string.Empty;
-        return new Uri($"{scheme}://{FormatHost(host)}:{Port}{Prefix}/{path}{query}");
+        return new Uri($"{scheme}://{FormatHost(host)}:{Port}{_mount}/{path}{query}");
     }
 
     /// <summary>Queues an event for every connected client and returns at once; the payload is serialized once.</summary>

@@ -17,7 +17,8 @@ public static class VizHtmlServiceCollectionExtensions
     /// <c>services.Configure&lt;VizHtmlOptions&gt;(configuration.GetSection("VizHtml"))</c> binds them from configuration;
     /// logging and <see cref="TimeProvider"/> come from the app's services unless the options set their own. The app's
     /// Kestrel serves it: <see cref="VizHtmlOptions.Port"/>, <see cref="VizHtmlOptions.BindAddress"/> and the certificate
-    /// options are the app's business and are not used.
+    /// options are the app's business and are not used; <see cref="VizHtmlServer.GetServerUrl()"/> names the app's first
+    /// address and the path <c>MapVizHtml</c> was given (a path base set by middleware is not known to it).
     /// </summary>
     /// <param name="services">The app's services.</param>
     /// <param name="configure">Sets options in code; <see langword="null"/> for none.</param>
@@ -41,18 +42,23 @@ public static class VizHtmlServiceCollectionExtensions
             }
 
             var server = new VizHtmlServer(options, embedded: false);
-            server.UseAppPort(() => AppPort(provider));
+            server.UseAppAddress(() => AppAddress(provider));
             return server;
         });
         services.AddHostedService<VizHtmlHostedService>();
         return services;
     }
 
-    private static int AppPort(IServiceProvider provider)
+    /// <summary>The scheme and port of the app's first address (http before https when it has both), once Kestrel has bound.</summary>
+    private static (string Scheme, int Port) AppAddress(IServiceProvider provider)
     {
-        var addresses = provider.GetService<IServer>()?.Features.Get<IServerAddressesFeature>()?.Addresses;
-        return addresses?.Select(a => Uri.TryCreate(a.Replace("*", "localhost", StringComparison.Ordinal).Replace("+", "localhost", StringComparison.Ordinal), UriKind.Absolute, out var uri) ? uri.Port : 0)
-            .FirstOrDefault(p => p > 0) ?? 0;
+        var addresses = provider.GetService<IServer>()?.Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+        var bound = addresses
+            .Select(a => Uri.TryCreate(a.Replace("://*", "://localhost", StringComparison.Ordinal).Replace("://+", "://localhost", StringComparison.Ordinal), UriKind.Absolute, out var uri) ? uri : null)
+            .Where(uri => uri is not null && uri.Port > 0)
+            .OrderBy(uri => uri!.Scheme == "http" ? 0 : 1)
+            .FirstOrDefault();
+        return bound is null ? ("http", 0) : (bound.Scheme, bound.Port);
     }
 
     /// <summary>Starts VizHtml with the app (it takes sockets from then on) and stops it first (clients get 1001).</summary>
