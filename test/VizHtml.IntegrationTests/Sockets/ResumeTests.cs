@@ -213,41 +213,6 @@ public sealed class ResumeTests
     }
 
     [Fact]
-    public async Task AVersion2ConnectionThatNeverSaysHelloIsClosedWith1008()
-    {
-        await using var test = await TestServer.StartAsync(o => o.HandshakeTimeout = TimeSpan.FromSeconds(1));
-        using var client = await V2Client.ConnectAsync(test);
-        Assert.Equal(WebSocketCloseStatus.PolicyViolation, await client.Raw.ReceiveCloseAsync());
-        Assert.Equal(0, test.Server.ClientCount);
-    }
-
-    [Fact]
-    public async Task AQuietConnectionGetsHeartbeats()
-    {
-        await using var test = await TestServer.StartAsync(o => o.HeartbeatInterval = TimeSpan.FromSeconds(1));
-        using var client = await V2Client.ConnectAsync(test);
-        var welcome = await client.HelloAsync(null, 0);
-        Assert.Equal(1000, welcome["heartbeatMs"]!.GetValue<long>());
-        Assert.Equal("$heartbeat", (await client.Raw.ReceiveAsync()).Event);
-    }
-
-    [Fact]
-    public async Task AnAwaySessionExpiresAfterTheResumeTimeout()
-    {
-        await using var test = await TestServer.StartAsync(o => o.ResumeTimeout = TimeSpan.FromMilliseconds(500));
-        var connects = new EventLog<VizConnectEvent>();
-        test.Server.OnConnect(connects.Add);
-        using var first = await V2Client.ConnectAsync(test);
-        var token = (await first.HelloAsync(null, 0))["token"]!.GetValue<string>();
-        (await connects.WaitForCountAsync(1))[0].Client.Connection.Abort();
-        await TestServer.WaitUntilAsync(() => test.Server.AwayCount == 1);
-
-        await TestServer.WaitUntilAsync(() => test.Server.AwayCount == 0);
-        using var second = await V2Client.ConnectAsync(test);
-        Assert.False((await second.HelloAsync(token, 0))["resumed"]!.GetValue<bool>());
-    }
-
-    [Fact]
     public async Task AServerRestartEndsEverySession()
     {
         await using var test = await TestServer.StartAsync();

@@ -57,7 +57,7 @@ public sealed class RequestHandlerTimeoutTests
             Assert.DoesNotContain("answered", body, StringComparison.Ordinal);
 
             gate.Set();
-            Assert.True(Assert.Single(await cancelledSeen.WaitForCountAsync(1)));
+            Assert.True(Assert.Single(await cancelledSeen.WaitForCountAsync(1)), "the handler should see its request's token fired by the timeout");
             Assert.Equal((HttpStatusCode.OK, "answered fast"), await TestHttp.GetTextAsync(http, "/vizhtml/slow/fast"));
         }
         finally
