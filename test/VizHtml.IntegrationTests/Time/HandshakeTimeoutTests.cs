@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net.WebSockets;
 using Microsoft.Extensions.Time.Testing;
 using VizHtml.IntegrationTests.Infrastructure;
@@ -9,7 +10,7 @@ public sealed class HandshakeTimeoutTests
 {
     private static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(5);
 
-    private readonly FakeTimeProvider _clock = new();
+    private readonly FakeTimeProvider _clock = new TimerKeepingClock();
 
     [Fact]
     public async Task AVersion2SocketThatNeverSaysHelloIsClosedWith1008OnceTheHandshakeTimeoutPassesAndNotBefore()
@@ -34,8 +35,11 @@ public sealed class HandshakeTimeoutTests
     public async Task AVersion2SocketThatSaidHelloInTimeStaysOpenPastTheHandshakeTimeout()
     {
         await using var test = await StartAsync();
+        var connects = new EventLog<VizConnectEvent>();
+        test.Server.OnConnect(connects.Add);
         using var client = await Version2Socket.OpenAsync(test);
         await Version2Socket.HelloAsync(client);
+        await connects.WaitForCountAsync(1);
 
         _clock.Advance(HandshakeTimeout + TimeSpan.FromSeconds(1));
 
@@ -44,9 +48,25 @@ public sealed class HandshakeTimeoutTests
         Assert.Equal(1, test.Server.ClientCount);
     }
 
-    private Task<TestServer> StartAsync() => TestServer.StartAsync(o =>
+    [Fact(Skip = "src defect: Connection.RequestCloseUnlessOwnedAfter drops the ITimer it creates, so a garbage collection cancels the $hello timeout")]
+    public async Task TheHelloTimeoutStillFiresAfterAGarbageCollection()
     {
-        o.TimeProvider = _clock;
+        var clock = new FakeTimeProvider();
+        await using var test = await StartAsync(clock);
+        using var client = await Version2Socket.OpenAsync(test);
+        await AssertStillOpenAsync(client);
+
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        clock.Advance(HandshakeTimeout);
+
+        Assert.Equal(WebSocketCloseStatus.PolicyViolation, await client.ReceiveCloseAsync());
+    }
+
+    private Task<TestServer> StartAsync(FakeTimeProvider? clock = null) => TestServer.StartAsync(o =>
+    {
+        o.TimeProvider = clock ?? _clock;
         o.HandshakeTimeout = HandshakeTimeout;
     });
 
@@ -57,5 +77,23 @@ public sealed class HandshakeTimeoutTests
         var (name, data) = await client.ReceiveAsync();
         Assert.Equal("$error", name);
         Assert.Contains("$hello", data!["message"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    /// <summary>A fake clock that keeps every timer it made reachable, as the system clock's timer queue does.</summary>
+    /// <remarks>
+    /// The server drops the timer that closes a socket without <c>$hello</c> (see
+    /// <see cref="TheHelloTimeoutStillFiresAfterAGarbageCollection"/>); FakeTimeProvider forgets a timer once it is collected,
+    /// so without this a garbage collection during a test would make it wait for a close that never comes.
+    /// </remarks>
+    private sealed class TimerKeepingClock : FakeTimeProvider
+    {
+        private readonly ConcurrentBag<ITimer> _timers = [];
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            var timer = base.CreateTimer(callback, state, dueTime, period);
+            _timers.Add(timer);
+            return timer;
+        }
     }
 }
