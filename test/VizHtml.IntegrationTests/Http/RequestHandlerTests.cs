@@ -348,44 +348,6 @@ public sealed class RequestHandlerTests
     }
 
     [Fact]
-    public async Task SlowHandlerGets503AndTheServerCarriesOnOnceItReturns()
-    {
-        await using var test = await TestServer.StartAsync(o => o.RequestHandlerTimeout = TimeSpan.FromMilliseconds(300));
-        using var release = new ManualResetEventSlim();
-        var cancelledSeen = new EventLog<bool>();
-        try
-        {
-            test.Server.RegisterHandler("slow", r =>
-            {
-                if (r.Path == "block")
-                {
-                    release.Wait(TestServer.Timeout);
-                    cancelledSeen.Add(r.CancellationToken.IsCancellationRequested);
-                }
-
-                return VizResponse.Text("answered " + r.Path);
-            });
-            test.Server.RegisterHtml("static", "<p>static</p>");
-            using var http = TestHttp.Client(test);
-
-            var (status, body) = await TestHttp.GetTextAsync(http, "/vizhtml/slow/block");
-            Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
-            Assert.DoesNotContain("answered", body, StringComparison.Ordinal);
-
-            // Plain pages do not need the dispatcher, so they are served while the handler still blocks it.
-            Assert.Equal((HttpStatusCode.OK, "<p>static</p>"), await TestHttp.GetTextAsync(http, "/vizhtml/static/"));
-
-            release.Set();
-            Assert.True(Assert.Single(await cancelledSeen.WaitForCountAsync(1)), "the request's token should have fired at the timeout");
-            Assert.Equal((HttpStatusCode.OK, "answered fast"), await TestHttp.GetTextAsync(http, "/vizhtml/slow/fast"));
-        }
-        finally
-        {
-            release.Set();
-        }
-    }
-
-    [Fact]
     public async Task HandlerRequestThatTimedOutWhileQueuedDoesNotStopLaterHandlersOrEvents()
     {
         await using var test = await TestServer.StartAsync(o => o.RequestHandlerTimeout = TimeSpan.FromMilliseconds(300));

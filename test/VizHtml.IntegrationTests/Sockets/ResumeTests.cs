@@ -220,44 +220,6 @@ public sealed class ResumeTests
 
     [Theory]
     [OnBothHosts]
-    public async Task AVersion2ConnectionThatNeverSaysHelloIsClosedWith1008(TestHost host)
-    {
-        await using var test = await TestServer.StartAsync(host, o => o.HandshakeTimeout = TimeSpan.FromSeconds(1));
-        using var client = await V2Client.ConnectAsync(test);
-        Assert.Equal(WebSocketCloseStatus.PolicyViolation, await client.Raw.ReceiveCloseAsync());
-        Assert.Equal(0, test.Server.ClientCount);
-    }
-
-    [Theory]
-    [OnBothHosts]
-    public async Task AQuietConnectionGetsHeartbeats(TestHost host)
-    {
-        await using var test = await TestServer.StartAsync(host, o => o.HeartbeatInterval = TimeSpan.FromSeconds(1));
-        using var client = await V2Client.ConnectAsync(test);
-        var welcome = await client.HelloAsync(null, 0);
-        Assert.Equal(1000, welcome["heartbeatMs"]!.GetValue<long>());
-        Assert.Equal("$heartbeat", (await client.Raw.ReceiveAsync()).Event);
-    }
-
-    [Theory]
-    [OnBothHosts]
-    public async Task AnAwaySessionExpiresAfterTheResumeTimeout(TestHost host)
-    {
-        await using var test = await TestServer.StartAsync(host, o => o.ResumeTimeout = TimeSpan.FromMilliseconds(500));
-        var connects = new EventLog<VizConnectEvent>();
-        test.Server.OnConnect(connects.Add);
-        using var first = await V2Client.ConnectAsync(test);
-        var token = (await first.HelloAsync(null, 0))["token"]!.GetValue<string>();
-        (await connects.WaitForCountAsync(1))[0].Client.Session.Connection.Abort();
-        await TestServer.WaitUntilAsync(() => test.Server.AwayCount == 1);
-
-        await TestServer.WaitUntilAsync(() => test.Server.AwayCount == 0);
-        using var second = await V2Client.ConnectAsync(test);
-        Assert.False((await second.HelloAsync(token, 0))["resumed"]!.GetValue<bool>());
-    }
-
-    [Theory]
-    [OnBothHosts]
     public async Task AServerRestartEndsEverySession(TestHost host)
     {
         await using var test = await TestServer.StartAsync(host);

@@ -147,31 +147,6 @@ public sealed class SlowConsumerTests
         Assert.Empty(disconnects.Items);
     }
 
-    [Theory]
-    [OnBothHosts]
-    public async Task AWriteThatStallsPastTheSendTimeoutDisconnectsTheClient(TestHost host)
-    {
-        await using var test = await TestServer.StartAsync(host, o =>
-        {
-            o.MaxQueuedMessages = 100_000;
-            o.MaxQueuedBytes = 1L << 30;
-            o.SendTimeout = TimeSpan.FromMilliseconds(500);
-        });
-        var disconnects = new EventLog<VizDisconnectEvent>();
-        test.Server.OnDisconnect(disconnects.Add);
-        var (stalled, serverSide) = await test.ConnectAsync();
-        using var _s = stalled;
-
-        for (var i = 0; i < 4000 && serverSide.IsConnected; i++)
-        {
-            test.Server.SendAll("chunk", Chunk);
-        }
-
-        var gone = (await disconnects.WaitForCountAsync(1, TimeSpan.FromSeconds(20)))[0];
-        Assert.Equal(VizDisconnectReason.SlowConsumer, gone.Reason);
-        Assert.Equal("send timed out", gone.CloseDescription);
-    }
-
     private static async Task<List<int>> ReadAllAsync(RawClient client, int count, int[] progress)
     {
         var seen = new List<int>(count);
