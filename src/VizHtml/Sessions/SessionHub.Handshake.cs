@@ -36,9 +36,10 @@ internal sealed partial class SessionHub
         {
             session = existing;
             resumed = true;
+            // Back before the welcome is queued, so whoever sees the welcome finds the session no longer away.
+            _store.SetAway(session, away: false);
             (recovered, replaced) = session.Resume(connection, lastSeq, (x, r, rec) => Welcome(x, r, rec, batch));
             _store.Add(session);
-            _store.SetAway(session, away: false);
         }
         else
         {
