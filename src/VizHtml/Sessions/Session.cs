@@ -162,11 +162,19 @@ internal sealed class Session : IConnectionHandler
     /// Puts a resuming client on its new connection: the welcome, then (when everything it missed is still kept) the
     /// replay, then the newest latest-class values, all queued before anything sent later.
     /// </summary>
-    /// <returns>Whether everything was recovered, and the connection it replaced if the old one was still open.</returns>
-    public (bool Recovered, Connection? Replaced) Resume(Connection connection, long lastSeq, Func<Session, bool, bool, OutboundMessage> welcome)
+    /// <returns>
+    /// Whether it resumed (not when the session ended meanwhile: expired in the same instant), whether everything was
+    /// recovered, and the connection it replaced if the old one was still open.
+    /// </returns>
+    public (bool Resumed, bool Recovered, Connection? Replaced) Resume(Connection connection, long lastSeq, Func<Session, bool, bool, OutboundMessage> welcome)
     {
         lock (_gate)
         {
+            if (_ended)
+            {
+                return (false, false, null);
+            }
+
             var recovered = _replay!.CanReplayFrom(lastSeq, _lastSent);
             if (recovered)
             {
@@ -201,7 +209,7 @@ internal sealed class Session : IConnectionHandler
                 connection.Send(OutboundMessage.Event(payload, VizDelivery.Latest, name), Wake.Deferred);
             }
 
-            return (recovered, replaced);
+            return (true, recovered, replaced);
         }
     }
 

@@ -34,15 +34,19 @@ internal sealed partial class SessionHub
 
         if (existing is not null)
         {
-            session = existing;
-            resumed = true;
             // Back before the welcome is queued, so whoever sees the welcome finds the session no longer away.
-            _store.SetAway(session, away: false);
-            (recovered, replaced) = session.Resume(connection, lastSeq, (x, r, rec) => Welcome(x, r, rec, batch));
+            _store.SetAway(existing, away: false);
+            (resumed, recovered, replaced) = existing.Resume(connection, lastSeq, (x, r, rec) => Welcome(x, r, rec, batch));
+        }
+
+        if (resumed)
+        {
+            session = existing!;
             _store.Add(session);
         }
         else
         {
+            // No token, an unknown one, or a session that expired in the same instant: a new session.
             var replay = new ReplayBuffer(_options.ReplayBufferMessages, _options.ReplayBufferBytes, _options.ResumeTimeout, _options.TimeProvider);
             session = new Session(this, connection, NewClientInfo(peer), replay);
             _store.Add(session);
