@@ -143,8 +143,6 @@ public sealed class VizHtmlServer : IAsyncDisposable
     /// <summary>How many version 2 clients are away and may still resume (for tests and diagnostics).</summary>
     internal int AwayCount => _hub.AwayCount;
 
-    internal ILogger Logger => _logger;
-
     internal VizHtmlOptions Options => _options;
 
     /// <summary>

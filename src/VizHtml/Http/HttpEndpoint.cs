@@ -60,9 +60,6 @@ internal sealed class HttpEndpoint
         _formPath = settings.Mount + "_form";
     }
 
-    /// <summary>The mount path, <c>/vizhtml</c> unless the host mapped VizHtml elsewhere.</summary>
-    public string Mount => _settings.Mount;
-
     public async Task HandleAsync(HttpExchange exchange)
     {
         var path = exchange.Path.Length == 0 ? "/" : exchange.Path;

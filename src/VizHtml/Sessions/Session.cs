@@ -57,18 +57,6 @@ internal sealed class Session : IConnectionHandler
     /// <summary>The current connection, or the last one while the client is away.</summary>
     public Connection Connection => _connection;
 
-    /// <summary>The sequence number of the last reliable event sent to the client.</summary>
-    public long LastSent
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _lastSent;
-            }
-        }
-    }
-
     /// <summary>
     /// Sends one message: a reliable event to a version 2 client is numbered and kept for replay first; a latest-class
     /// value is remembered for a resume. For a client that is away, the event waits for its return.
