@@ -33,9 +33,22 @@ internal sealed partial class Connection
     /// <param name="message">The message.</param>
     /// <param name="wake">How to wake the writer if it is waiting (the caller's choice, see <see cref="Wake"/>).</param>
     /// <param name="withinBounds">False for a resume's replay, which the replay buffer has bounded already.</param>
-    public bool Send(in OutboundMessage message, Wake wake, bool withinBounds = true)
+    public bool Send(in OutboundMessage message, Wake wake, bool withinBounds = true) =>
+        Accept(message, _queue.TryEnqueue(message, wake, withinBounds));
+
+    /// <summary>
+    /// As <see cref="Send"/>, for a caller that holds a lock the writer must not run inside of: when
+    /// <paramref name="wakeClaimed"/> comes back true, call <see cref="WakeClaimed"/> once the lock is released.
+    /// </summary>
+    public bool SendClaimingWake(in OutboundMessage message, out bool wakeClaimed) =>
+        Accept(message, _queue.TryEnqueueClaimingWake(message, out wakeClaimed));
+
+    /// <summary>Wakes the writer after <see cref="SendClaimingWake"/> claimed it.</summary>
+    public void WakeClaimed(Wake wake) => _queue.WakeClaimed(wake);
+
+    private bool Accept(in OutboundMessage message, Enqueued result)
     {
-        switch (_queue.TryEnqueue(message, wake, withinBounds))
+        switch (result)
         {
             case Enqueued.Queued:
                 return true;
@@ -48,9 +61,6 @@ internal sealed partial class Connection
                 return false;
         }
     }
-
-    /// <summary>Wakes the writer as <paramref name="wake"/> says if messages sent with <see cref="Wake.Deferred"/> wait.</summary>
-    public void WakeIfPending(Wake wake) => _queue.WakeIfPending(wake);
 
     /// <summary>Sends an <c>$error</c> envelope to this peer (a malformed message, a rate limit).</summary>
     public void SendError(string code, string message) =>

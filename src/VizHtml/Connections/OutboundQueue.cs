@@ -97,6 +97,37 @@ internal sealed class OutboundQueue(int maxMessages, long maxBytes) : IValueTask
     /// </summary>
     public Enqueued TryEnqueue(in OutboundMessage message, Wake wake, bool withinBounds = true)
     {
+        var result = Enqueue(message, withinBounds, claimWake: !wake.LeavesWriterWaiting, out var claimed);
+        if (claimed)
+        {
+            wake.Apply(this);
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// As <see cref="TryEnqueue"/>, but a waiting writer's wake is taken for the caller instead of applied: when
+    /// <paramref name="claimed"/> is true the caller must call <see cref="WakeClaimed"/> (outside any lock of its own), or
+    /// the writer never runs. One lock for the queue and the claim, where a deferred send and a later
+    /// <see cref="WakeIfPending"/> take two.
+    /// </summary>
+    public Enqueued TryEnqueueClaimingWake(in OutboundMessage message, out bool claimed) => Enqueue(message, withinBounds: true, claimWake: true, out claimed);
+
+    /// <summary>Wakes the writer whose wake <see cref="TryEnqueueClaimingWake"/> claimed.</summary>
+    public void WakeClaimed(Wake wake)
+    {
+        if (wake.LeavesWriterWaiting)
+        {
+            throw new ArgumentException("A claimed wake must be applied.", nameof(wake));
+        }
+
+        wake.Apply(this);
+    }
+
+    private Enqueued Enqueue(in OutboundMessage message, bool withinBounds, bool claimWake, out bool claimed)
+    {
+        claimed = false;
         var bytes = message.Payload.Length;
         lock (_gate)
         {
@@ -137,16 +168,14 @@ internal sealed class OutboundQueue(int maxMessages, long maxBytes) : IValueTask
             _count++;
             _pendingMessages++;
             _pendingBytes += bytes;
-            if (!_waiting || wake.LeavesWriterWaiting)
+            if (_waiting && claimWake)
             {
-                return Enqueued.Queued;
+                _waiting = false;
+                claimed = true;
             }
 
-            _waiting = false;
+            return Enqueued.Queued;
         }
-
-        wake.Apply(this);
-        return Enqueued.Queued;
     }
 
     /// <summary>

@@ -71,7 +71,7 @@ internal sealed class Session : IConnectionHandler
 
         var numbered = message;
         Connection connection;
-        bool queued;
+        bool queued, wakeClaimed = false;
         lock (_gate)
         {
             switch (message.Delivery)
@@ -96,10 +96,14 @@ internal sealed class Session : IConnectionHandler
             // Enqueued under the lock, so queue order is sequence order; the writer is woken after it, so it never runs
             // inside the lock. A reliable event the queue refuses (slow consumer) stays in the replay buffer for the resume.
             connection = _connection;
-            queued = connection.Send(numbered, Wake.Deferred) || message.Delivery == VizDelivery.Reliable;
+            queued = connection.SendClaimingWake(numbered, out wakeClaimed) || message.Delivery == VizDelivery.Reliable;
         }
 
-        connection.WakeIfPending(wake);
+        if (wakeClaimed)
+        {
+            connection.WakeClaimed(wake);
+        }
+
         return queued;
     }
 

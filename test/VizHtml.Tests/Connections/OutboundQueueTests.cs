@@ -116,4 +116,70 @@ public sealed class OutboundQueueTests
         await reader.WaitAsync(TimeSpan.FromSeconds(30));
         Assert.Equal(Writers * PerWriter, read);
     }
+
+    [Fact]
+    public async Task ADeferredSendLeavesTheWriterWaitingUntilTheCallerWakesIt()
+    {
+        var queue = new OutboundQueue(int.MaxValue, long.MaxValue);
+        var wait = queue.WaitToReadAsync(CancellationToken.None).AsTask();
+        Assert.Equal(Enqueued.Queued, queue.TryEnqueue(Frame(1), Wake.Deferred));
+        Assert.False(wait.IsCompleted);
+
+        queue.WakeIfPending(Wake.Inline);
+        Assert.True(wait.IsCompletedSuccessfully, "an inline wake runs the waiting reader on the calling thread");
+        Assert.True(await wait);
+
+        // Nothing queued: nothing to wake.
+        Assert.True(TryRead(queue, out _));
+        wait = queue.WaitToReadAsync(CancellationToken.None).AsTask();
+        queue.WakeIfPending(Wake.Inline);
+        Assert.False(wait.IsCompleted);
+        queue.TryComplete();
+        Assert.False(await wait.WaitAsync(TimeSpan.FromSeconds(5)));
+    }
+
+    [Fact]
+    public async Task AClaimedWakeRunsTheWriterOnlyWhenTheClaimantAppliesIt()
+    {
+        var queue = new OutboundQueue(int.MaxValue, long.MaxValue);
+        var wait = queue.WaitToReadAsync(CancellationToken.None).AsTask();
+        Assert.Equal(Enqueued.Queued, queue.TryEnqueueClaimingWake(Frame(1), out var claimed));
+        Assert.True(claimed);
+        Assert.False(wait.IsCompleted);
+
+        // A second send finds the wake already claimed: it neither claims nor wakes.
+        Assert.Equal(Enqueued.Queued, queue.TryEnqueueClaimingWake(Frame(2), out var again));
+        Assert.False(again);
+        queue.WakeIfPending(Wake.Inline);
+        Assert.False(wait.IsCompleted);
+
+        queue.WakeClaimed(Wake.Inline);
+        Assert.True(await wait.WaitAsync(TimeSpan.FromSeconds(5)));
+        Assert.Throws<ArgumentException>(() => queue.WakeClaimed(Wake.Deferred));
+    }
+
+    [Fact]
+    public void TheBoundsRefuseAReliableMessageAsOverflowAndAVolatileOneAsDroppedButOneMessageAlwaysFits()
+    {
+        var queue = new OutboundQueue(maxMessages: 2, maxBytes: 10);
+        var big = OutboundMessage.Event(new byte[100], VizDelivery.Reliable, "big");
+        Assert.Equal(Enqueued.Queued, queue.TryEnqueue(big, Wake.Deferred));
+        Assert.Equal(Enqueued.Overflowed, queue.TryEnqueue(OutboundMessage.Event(new byte[1], VizDelivery.Reliable, "r"), Wake.Deferred));
+        Assert.Equal(Enqueued.Dropped, queue.TryEnqueue(OutboundMessage.Event(new byte[1], VizDelivery.Volatile, "v"), Wake.Deferred));
+        Assert.Equal(1, queue.PendingMessages);
+        Assert.Equal(100, queue.PendingBytes);
+    }
+
+    [Fact]
+    public void ANewerLatestValueTakesThePlaceOfThePendingOne()
+    {
+        var queue = new OutboundQueue(int.MaxValue, long.MaxValue);
+        Assert.Equal(Enqueued.Queued, queue.TryEnqueue(OutboundMessage.Event(new byte[] { 1 }, VizDelivery.Latest, "pose"), Wake.Deferred));
+        Assert.Equal(Enqueued.Queued, queue.TryEnqueue(OutboundMessage.Event(new byte[] { 2, 2 }, VizDelivery.Latest, "pose"), Wake.Deferred));
+        Assert.Equal(1, queue.PendingMessages);
+        Assert.Equal(2, queue.PendingBytes);
+        Assert.True(queue.TryDequeue(out _, out var payload, out _));
+        Assert.Equal(new byte[] { 2, 2 }, payload.ToArray());
+        Assert.False(queue.TryDequeue(out _, out _, out _));
+    }
 }
