@@ -142,7 +142,7 @@ internal sealed class OutboundQueue(int maxMessages, long maxBytes) : IValueTask
                 if (_latest.TryGetValue(key, out var slot) && slot.Pending)
                 {
                     // A value of this event is still waiting: the newer one takes its place in the queue.
-                    _pendingBytes += bytes - slot.Payload.Length;
+                    Interlocked.Add(ref _pendingBytes, bytes - slot.Payload.Length);
                     slot.Delivered?.TrySetResult(false);
                     slot.Payload = message.Payload;
                     slot.Delivered = message.Delivered;
@@ -154,7 +154,7 @@ internal sealed class OutboundQueue(int maxMessages, long maxBytes) : IValueTask
                 slot.Payload = message.Payload;
                 slot.Delivered = message.Delivered;
             }
-            else if (withinBounds && _pendingMessages > 0 && (_pendingMessages + 1 > maxMessages || _pendingBytes + bytes > maxBytes))
+            else if (withinBounds && PendingMessages > 0 && (PendingMessages + 1 > maxMessages || PendingBytes + bytes > maxBytes))
             {
                 return message.Delivery == VizDelivery.Reliable ? Enqueued.Overflowed : Enqueued.Dropped;
             }
@@ -166,8 +166,8 @@ internal sealed class OutboundQueue(int maxMessages, long maxBytes) : IValueTask
 
             _ring[(_head + _count) % _ring.Length] = message;
             _count++;
-            _pendingMessages++;
-            _pendingBytes += bytes;
+            Interlocked.Increment(ref _pendingMessages);
+            Interlocked.Add(ref _pendingBytes, bytes);
             if (_waiting && claimWake)
             {
                 _waiting = false;
@@ -247,14 +247,14 @@ internal sealed class OutboundQueue(int maxMessages, long maxBytes) : IValueTask
         }
     }
 
-    /// <summary>Counts messages off once they are handed to the socket (not when the write completes, see the write loop).</summary>
+    /// <summary>
+    /// Counts messages off once they are handed to the socket (not when the write completes, see the write loop). Without
+    /// the lock: the writer calls it once per write, while senders may be walking the same queues.
+    /// </summary>
     public void MarkHandedOff(int messages, long bytes)
     {
-        lock (_gate)
-        {
-            _pendingMessages -= messages;
-            _pendingBytes -= bytes;
-        }
+        Interlocked.Add(ref _pendingMessages, -messages);
+        Interlocked.Add(ref _pendingBytes, -bytes);
     }
 
     /// <summary>
