@@ -85,11 +85,12 @@ internal sealed partial class Connection
                 var envelope = _reader.Read(buffer is null ? ReadOnlyMemory<byte>.Empty : buffer.AsMemory(0, length));
                 if (envelope.IsValid)
                 {
-                    handler.OnEnvelope(this, envelope);
-
-                    // What the message caused for this client and left waiting (its $ack, see Wake.Deferred) leaves now,
-                    // written from this thread, together with whatever a handler that ran here sent meanwhile.
-                    _queue.WakeIfPending(Wake.Inline);
+                    if (handler.OnEnvelope(this, envelope))
+                    {
+                        // What the message caused for this client and left waiting (its $ack, see Wake.Deferred) leaves now,
+                        // written from this thread, together with whatever a handler that ran here sent meanwhile.
+                        _queue.WakeIfPending(Wake.Inline);
+                    }
                 }
                 else
                 {

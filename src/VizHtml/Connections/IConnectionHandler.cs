@@ -15,5 +15,9 @@ internal interface IConnectionHandler
     bool ThrottlesInsteadOfDropping { get; }
 
     /// <summary>One valid envelope from the peer, in arrival order, on the read loop's thread.</summary>
-    void OnEnvelope(Connection connection, InboundEnvelope envelope);
+    /// <returns>
+    /// Whether it queued something with <see cref="Wake.Deferred"/> (an <c>$ack</c>, a welcome): the read loop then wakes the
+    /// writer once this returns. Most envelopes (acknowledgements, version 1 messages) leave nothing waiting.
+    /// </returns>
+    bool OnEnvelope(Connection connection, InboundEnvelope envelope);
 }

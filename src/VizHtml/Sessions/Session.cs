@@ -107,7 +107,7 @@ internal sealed class Session : IConnectionHandler
         return queued;
     }
 
-    void IConnectionHandler.OnEnvelope(Connection connection, InboundEnvelope envelope)
+    bool IConnectionHandler.OnEnvelope(Connection connection, InboundEnvelope envelope)
     {
         if (envelope.IsControl)
         {
@@ -123,7 +123,7 @@ internal sealed class Session : IConnectionHandler
                 connection.SendError(ProtocolErrors.InvalidEnvelope, $"unexpected {envelope.EventName}");
             }
 
-            return;
+            return false;
         }
 
         if (_replay is not null && envelope.Seq > 0)
@@ -142,12 +142,16 @@ internal sealed class Session : IConnectionHandler
                 connection.Send(OutboundMessage.Control(Envelope.Ack(_lastReceived)), Wake.Deferred, withinBounds: false);
                 if (duplicate)
                 {
-                    return;
+                    return true;
                 }
             }
+
+            _hub.Deliver(this, envelope);
+            return true;
         }
 
         _hub.Deliver(this, envelope);
+        return false;
     }
 
     /// <summary>

@@ -109,17 +109,19 @@ internal sealed partial class SessionHub
 
         public bool ThrottlesInsteadOfDropping => true;
 
-        public void OnEnvelope(Connection connection, InboundEnvelope envelope)
+        public bool OnEnvelope(Connection connection, InboundEnvelope envelope)
         {
             if (envelope.EventName == Envelope.HelloEvent && peer.SpeaksVersion2)
             {
                 _timeout?.Dispose();
                 hub.OnHello(connection, peer, envelope.Data);
+
+                // The welcome (and a resume's replay) wait for the read loop to wake the writer.
+                return true;
             }
-            else
-            {
-                connection.SendError(ProtocolErrors.InvalidEnvelope, envelope.IsControl ? $"unexpected {envelope.EventName}" : "send $hello first");
-            }
+
+            connection.SendError(ProtocolErrors.InvalidEnvelope, envelope.IsControl ? $"unexpected {envelope.EventName}" : "send $hello first");
+            return false;
         }
 
         /// <summary>Closes with 1008 if no <c>$hello</c> has made a session of the connection after <paramref name="timeout"/>.</summary>

@@ -116,8 +116,6 @@ public sealed class ClientRegistryTests
     {
         public bool ThrottlesInsteadOfDropping => false;
 
-        public void OnEnvelope(Connection connection, InboundEnvelope envelope)
-        {
-        }
+        public bool OnEnvelope(Connection connection, InboundEnvelope envelope) => false;
     }
 }
