@@ -120,35 +120,4 @@ public sealed class DispatchModeTests
 
         return Environment.CurrentManagedThreadId;
     }
-
-    /// <summary>A UI-like context: one thread runs every posted callback in order.</summary>
-    private sealed class SingleThreadContext : SynchronizationContext, IDisposable
-    {
-        private readonly BlockingCollection<(SendOrPostCallback Callback, object? State)> _queue = [];
-        private readonly Thread _thread;
-
-        public SingleThreadContext()
-        {
-            _thread = new Thread(() =>
-            {
-                SetSynchronizationContext(this);
-                foreach (var (callback, state) in _queue.GetConsumingEnumerable())
-                {
-                    callback(state);
-                }
-            }) { IsBackground = true, Name = "test UI thread" };
-            _thread.Start();
-        }
-
-        public int ThreadId => _thread.ManagedThreadId;
-
-        public override void Post(SendOrPostCallback d, object? state) => _queue.Add((d, state));
-
-        public void Dispose()
-        {
-            _queue.CompleteAdding();
-            _thread.Join();
-            _queue.Dispose();
-        }
-    }
 }

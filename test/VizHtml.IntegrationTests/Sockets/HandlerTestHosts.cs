@@ -71,48 +71,6 @@ internal sealed class DispatchHost : IDisposable
         _loop?.Join(TestServer.Timeout);
         _context?.Dispose();
     }
-
-    /// <summary>A UI-like context: one thread runs every posted callback in order.</summary>
-    private sealed class SingleThreadContext : SynchronizationContext, IDisposable
-    {
-        private readonly BlockingCollection<(SendOrPostCallback Callback, object? State)> _queue = [];
-        private readonly Thread _thread;
-
-        public SingleThreadContext()
-        {
-            _thread = new Thread(() =>
-            {
-                SetSynchronizationContext(this);
-                foreach (var (callback, state) in _queue.GetConsumingEnumerable())
-                {
-                    callback(state);
-                }
-            }) { IsBackground = true, Name = "test UI thread" };
-            _thread.Start();
-        }
-
-        public int ThreadId => _thread.ManagedThreadId;
-
-        public override void Post(SendOrPostCallback d, object? state)
-        {
-            try
-            {
-                _queue.Add((d, state));
-            }
-            catch (InvalidOperationException)
-            {
-                // Completed: the test is over and its server gone.
-            }
-        }
-
-        public override SynchronizationContext CreateCopy() => this;
-
-        public void Dispose()
-        {
-            _queue.CompleteAdding();
-            _thread.Join(TestServer.Timeout);
-        }
-    }
 }
 
 /// <summary>
