@@ -40,7 +40,7 @@ public sealed class VizHtmlServer : IAsyncDisposable
     private readonly JsonSerializerOptions _jsonOptions;
     private readonly SemaphoreSlim _lifecycle = new(1, 1);
 
-    // Null when an ASP.NET Core app hosts VizHtml (MapVizHtml): the app's own Kestrel serves it.
+    // False when an ASP.NET Core app hosts VizHtml (MapVizHtml): the app's own Kestrel serves it.
     private readonly bool _embedded;
     private EmbeddedHost? _host;
     private Func<(string Scheme, int Port)>? _appAddress;
@@ -48,7 +48,6 @@ public sealed class VizHtmlServer : IAsyncDisposable
     private CancellationTokenSource? _maintenanceStop;
     private Task? _maintenance;
     private int _port;
-    private bool _running;
     private bool _disposed;
 
     /// <summary>The running Kestrel host, for tests.</summary>
@@ -126,7 +125,7 @@ public sealed class VizHtmlServer : IAsyncDisposable
     }
 
     /// <summary>Whether the server is running: listening (embedded) or taking requests through the app that maps it.</summary>
-    public bool IsRunning => _running;
+    public bool IsRunning => _hub.Accepting;
 
     /// <summary>
     /// The port the server listens on: the one chosen by the system when <see cref="VizHtmlOptions.Port"/> is 0.
@@ -156,7 +155,7 @@ public sealed class VizHtmlServer : IAsyncDisposable
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            if (_running)
+            if (_hub.Accepting)
             {
                 return;
             }
@@ -169,7 +168,6 @@ public sealed class VizHtmlServer : IAsyncDisposable
                 _port = _host.Port;
             }
 
-            _running = true;
             _hub.Accepting = true;
             _maintenanceStop = new CancellationTokenSource();
             _maintenance = _hub.RunMaintenanceAsync(_maintenanceStop.Token);
@@ -194,12 +192,13 @@ public sealed class VizHtmlServer : IAsyncDisposable
         await _lifecycle.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (!_running)
+            if (!_hub.Accepting)
             {
                 return;
             }
 
-            _running = false;
+            // No new socket from here on; the ones open are closed below.
+            _hub.Accepting = false;
             if (_maintenanceStop is not null)
             {
                 await _maintenanceStop.CancelAsync().ConfigureAwait(false);
@@ -275,21 +274,18 @@ public sealed class VizHtmlServer : IAsyncDisposable
             _mount = mount;
         }
 
-        return NewEndpoint(mount, pageUrl);
+        return new HttpEndpoint(
+            _pages,
+            _policy,
+            _connectionLimits,
+            _dispatcher,
+            _router,
+            new HttpSettings(mount, _options.MaxFormBytes, _options.FormSubmittedHtml, _options.RequestHandlerTimeout, _options.TimeProvider, pageUrl),
+            (socket, address, v2, user, aborted) => _hub.RunSocketAsync(socket, new SocketPeer(address, v2, user), aborted),
+            () => _hub.Accepting,
+            _logger);
     }
 
-    private HttpEndpoint NewEndpoint(string mount, Func<HttpExchange, string, Uri> pageUrl) => new(
-        _pages,
-        _policy,
-        _connectionLimits,
-        _dispatcher,
-        _router,
-        new HttpSettings(mount, _options.MaxFormBytes, _options.FormSubmittedHtml, _options.RequestHandlerTimeout, _options.TimeProvider, pageUrl),
-        (socket, address, v2, user, aborted) => _hub.RunSocketAsync(socket, new SocketPeer(address, v2, user), aborted),
-        () => _hub.Accepting,
-        _logger);
-
-    /// <summary>Tells a mapped server where the app listens, for <see cref="Port"/> and the URLs it builds.</summary>
     /// <summary>Tells a mapped server where the app listens (its first address), for <see cref="Port"/> and the URLs it builds.</summary>
     internal void UseAppAddress(Func<(string Scheme, int Port)> address) => _appAddress = address;
 

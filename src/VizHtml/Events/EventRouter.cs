@@ -29,13 +29,12 @@ internal sealed class EventRouter(ILogger logger)
 
     public ValueTask DeliverAsync(VizMessageEvent e)
     {
-        if (!_messages.HasHandlers(e.Event))
+        if (!_messages.TryDeliver(e.Event, e, out var delivered))
         {
             logger.LogDebug("No handler for event {Event} from {Address}", e.Event, e.Client.Address);
-            return default;
         }
 
-        return _messages.DeliverAsync(e.Event, e);
+        return delivered;
     }
 
     public ValueTask DeliverAsync(VizConnectEvent e) => Handlers.InvokeAll(_connect.Snapshot, e, "connect", logger);
@@ -56,21 +55,27 @@ internal sealed class MessageHandlers<TEvent>(ILogger logger)
 
     public IDisposable OnAny(Func<TEvent, ValueTask> handler) => _any.Add(handler);
 
-    public bool HasHandlers(string eventName) =>
-        _any.Snapshot.Length > 0 || (_byName.TryGetValue(eventName, out var handlers) && handlers.Snapshot.Length > 0);
-
     /// <summary>Runs the named handlers, then the catch-all ones, each to completion in turn.</summary>
-    public ValueTask DeliverAsync(string eventName, TEvent e)
+    /// <returns>False when no handler is registered for the event (<paramref name="delivered"/> is then already complete).</returns>
+    public bool TryDeliver(string eventName, TEvent e, out ValueTask delivered)
     {
         var named = _byName.TryGetValue(eventName, out var handlers) ? handlers.Snapshot : [];
         var any = _any.Snapshot;
+        if (named.Length == 0 && any.Length == 0)
+        {
+            delivered = default;
+            return false;
+        }
+
         if (any.Length == 0)
         {
-            return Handlers.InvokeAll(named, e, eventName, logger);
+            delivered = Handlers.InvokeAll(named, e, eventName, logger);
+            return true;
         }
 
         var first = Handlers.InvokeAll(named, e, eventName, logger);
-        return first.IsCompletedSuccessfully ? Handlers.InvokeAll(any, e, eventName, logger) : ThenAsync(first, any, e, eventName);
+        delivered = first.IsCompletedSuccessfully ? Handlers.InvokeAll(any, e, eventName, logger) : ThenAsync(first, any, e, eventName);
+        return true;
     }
 
     private async ValueTask ThenAsync(ValueTask first, Func<TEvent, ValueTask>[] any, TEvent e, string eventName)

@@ -337,7 +337,8 @@ public sealed class VizHtmlClient : IAsyncDisposable
 
         var data = envelope["data"];
         envelope.Remove("data");
-        return _messages.DeliverAsync(name, new VizClientMessageEvent(name, VizData.FromNode(data)));
+        _messages.TryDeliver(name, new VizClientMessageEvent(name, VizData.FromNode(data)), out var delivered);
+        return delivered;
     }
 
     private ValueTask OnWelcome(JsonObject welcome, ChannelWriter<byte[]> outbox)

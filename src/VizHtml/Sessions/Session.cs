@@ -155,14 +155,15 @@ internal sealed class Session : IConnectionHandler
     }
 
     /// <summary>
-    /// Puts a resuming client on its new connection: the welcome, then (when everything it missed is still kept) the
+    /// Puts a resuming client on its new connection (<paramref name="welcome"/> builds its welcome, given whether it
+    /// recovered, once the token has rotated): the welcome, then (when everything it missed is still kept) the
     /// replay, then the newest latest-class values, all queued before anything sent later.
     /// </summary>
     /// <returns>
     /// Whether it resumed (not when the session ended meanwhile: expired in the same instant), whether everything was
     /// recovered, and the connection it replaced if the old one was still open.
     /// </returns>
-    public (bool Resumed, bool Recovered, Connection? Replaced) Resume(Connection connection, long lastSeq, Func<Session, bool, bool, OutboundMessage> welcome)
+    public (bool Resumed, bool Recovered, Connection? Replaced) Resume(Connection connection, long lastSeq, Func<bool, OutboundMessage> welcome)
     {
         lock (_gate)
         {
@@ -186,7 +187,7 @@ internal sealed class Session : IConnectionHandler
             Token = NewToken();
             // Left waiting, all of it: the read loop that handles the hello wakes the writer once it returns, and the
             // writer then sends the welcome alone and the replay in as few frames as batching allows.
-            connection.Send(welcome(this, true, recovered), Wake.Deferred, withinBounds: false);
+            connection.Send(welcome(recovered), Wake.Deferred, withinBounds: false);
             if (recovered)
             {
                 foreach (var (seq, payload) in _replay.After(lastSeq))

@@ -36,7 +36,7 @@ internal sealed partial class SessionHub
         {
             // Back before the welcome is queued, so whoever sees the welcome finds the session no longer away.
             _store.SetAway(existing, away: false);
-            (resumed, recovered, replaced) = existing.Resume(connection, lastSeq, (x, r, rec) => Welcome(x, r, rec, batch));
+            (resumed, recovered, replaced) = existing.Resume(connection, lastSeq, recovered => Welcome(existing, resumed: true, recovered, batch));
         }
 
         if (resumed)
@@ -107,7 +107,8 @@ internal sealed partial class SessionHub
     {
         private ITimer? _timeout;
 
-        public bool ThrottlesInsteadOfDropping => true;
+        // As for a version 1 client: before its hello nothing is numbered, so a flood is dropped, not waited out.
+        public bool ThrottlesInsteadOfDropping => false;
 
         public bool OnEnvelope(Connection connection, InboundEnvelope envelope)
         {

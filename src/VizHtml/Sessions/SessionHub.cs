@@ -208,10 +208,9 @@ internal sealed partial class SessionHub
         Targets.Remove(session.Client);
     }
 
-    /// <summary>Closes every connection with 1001 and forgets every session (the server stops).</summary>
+    /// <summary>Closes every connection with 1001 and forgets every session (the server stops; it has set <see cref="Accepting"/> false).</summary>
     public void CloseAll()
     {
-        _accepting = false;
         foreach (var session in _store.Clear())
         {
             session.End();
