@@ -134,6 +134,21 @@ public sealed class VizHtmlOptions
     /// <value>4 MiB (broadcast payloads are shared, so this counts what the client would receive, not copies).</value>
     public long ReplayBufferBytes { get; set; } = 4L * 1024 * 1024;
 
+    /// <summary>
+    /// How many clients may be away (connection lost, may still resume) at once. Past it, the one away longest is
+    /// forgotten: its page gets a fresh session and a <c>'resync'</c> when it comes back. Away clients from one address are
+    /// also held to <see cref="MaxConnectionsPerAddress"/>, the same way.
+    /// </summary>
+    /// <value>10,000. An away client holds no copy of the broadcasts it misses (they are kept once for all of them).</value>
+    public int MaxAwaySessions { get; set; } = 10_000;
+
+    /// <summary>
+    /// How many bytes every client's replay buffer may hold together (each is also held to <see cref="ReplayBufferBytes"/>).
+    /// Past it, the clients away longest are forgotten first, as for <see cref="MaxAwaySessions"/>.
+    /// </summary>
+    /// <value>256 MiB. A broadcast kept for many clients is counted once per client, so this bounds what is kept from above.</value>
+    public long TotalReplayBufferBytes { get; set; } = 256L * 1024 * 1024;
+
     /// <summary>How long a <c>vizhtml.js</c> connection may go without a message before the server sends a heartbeat; the page treats 2.5 times this without any message as a dead server.</summary>
     /// <value>15 seconds.</value>
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(15);
@@ -201,6 +216,8 @@ public sealed class VizHtmlOptions
         Require(ResumeTimeout >= TimeSpan.Zero, nameof(ResumeTimeout), "must not be negative");
         Require(ReplayBufferMessages >= 1, nameof(ReplayBufferMessages), $"must be at least 1 (was {ReplayBufferMessages})");
         Require(ReplayBufferBytes >= 1024, nameof(ReplayBufferBytes), $"must be at least 1024 (was {ReplayBufferBytes})");
+        Require(MaxAwaySessions >= 0, nameof(MaxAwaySessions), $"must not be negative (was {MaxAwaySessions})");
+        Require(TotalReplayBufferBytes >= ReplayBufferBytes, nameof(TotalReplayBufferBytes), $"must be at least ReplayBufferBytes (was {TotalReplayBufferBytes})");
         Require(HeartbeatInterval >= TimeSpan.FromSeconds(1), nameof(HeartbeatInterval), "must be at least 1 second");
         Require(MaxQueuedMessages >= 1, nameof(MaxQueuedMessages), $"must be at least 1 (was {MaxQueuedMessages})");
         Require(MaxQueuedBytes >= 1024, nameof(MaxQueuedBytes), $"must be at least 1024 (was {MaxQueuedBytes})");

@@ -75,7 +75,7 @@ public sealed class VizHtmlServer : IAsyncDisposable
         _router = new EventRouter(eventsLogger);
         _dispatcher = Dispatcher.Create(_options.Dispatch, _options.SynchronizationContext, eventsLogger);
         _jsonOptions = _options.JsonSerializerOptions ?? new JsonSerializerOptions(JsonSerializerDefaults.Web);
-        _hub = new SessionHub(_options, new EnvelopeSerializer(_jsonOptions), _dispatcher, _router, new InMemorySessionStore(), _logger);
+        _hub = new SessionHub(_options, new EnvelopeSerializer(_jsonOptions), _dispatcher, _router, new InMemorySessionStore(_options.MaxAwaySessions, _options.MaxConnectionsPerAddress), _logger);
         _policy = new AccessPolicy(_options);
         _connectionLimits = new ConnectionLimits(_options.MaxConnections, _options.MaxConnectionsPerAddress);
         _port = _options.Port;

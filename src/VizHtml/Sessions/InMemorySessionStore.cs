@@ -2,29 +2,75 @@ using System.Collections.Concurrent;
 
 namespace VizHtml.Sessions;
 
-/// <summary>The sessions of this process: two concurrent dictionaries, by token and (for the away ones) by client id.</summary>
-internal sealed class InMemorySessionStore : ISessionStore
+/// <summary>
+/// The sessions of this process: a concurrent dictionary by token, and the away ones in the order they went away (in
+/// all, and per address) under a lock, so the oldest is found in O(1) and expiry stops at the first that has not expired.
+/// </summary>
+/// <param name="maxAway">How many sessions may be away at once.</param>
+/// <param name="maxAwayPerAddress">How many sessions opened from one address may be away at once.</param>
+internal sealed class InMemorySessionStore(int maxAway, int maxAwayPerAddress) : ISessionStore
 {
     private readonly ConcurrentDictionary<string, Session> _byToken = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, Session> _away = new(StringComparer.Ordinal);
+    private readonly Lock _gate = new();
+    private readonly LinkedList<Session> _away = new();
+    private readonly Dictionary<string, LinkedList<Session>> _awayByAddress = new(StringComparer.Ordinal);
+    private readonly Dictionary<Session, (LinkedListNode<Session> All, LinkedListNode<Session> Address)> _nodes = new(ReferenceEqualityComparer.Instance);
 
-    public int AwayCount => _away.Count;
+    public int AwayCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _away.Count;
+            }
+        }
+    }
 
-    public IEnumerable<Session> Away => _away.Values;
+    public Session? OldestAway(string? address = null)
+    {
+        lock (_gate)
+        {
+            return address is null ? _away.First?.Value
+                : _awayByAddress.TryGetValue(address, out var list) ? list.First?.Value : null;
+        }
+    }
 
     public void Add(Session session) => _byToken[session.Token!] = session;
 
     public bool TryTake(string token, out Session session) => _byToken.TryRemove(token, out session!);
 
-    public void SetAway(Session session, bool away)
+    public IReadOnlyList<Session> SetAway(Session session, bool away)
     {
-        if (away)
+        lock (_gate)
         {
-            _away[session.Client.Id] = session;
-        }
-        else
-        {
-            _away.TryRemove(session.Client.Id, out _);
+            Unlink(session);
+            if (!away)
+            {
+                return [];
+            }
+
+            var address = session.Client.Address;
+            if (!_awayByAddress.TryGetValue(address, out var list))
+            {
+                _awayByAddress[address] = list = new LinkedList<Session>();
+            }
+
+            _nodes[session] = (_away.AddLast(session), list.AddLast(session));
+            List<Session>? over = null;
+            while (list.Count > maxAwayPerAddress)
+            {
+                (over ??= []).Add(list.First!.Value);
+                Unlink(list.First!.Value);
+            }
+
+            while (_away.Count > maxAway)
+            {
+                (over ??= []).Add(_away.First!.Value);
+                Unlink(_away.First!.Value);
+            }
+
+            return over ?? (IReadOnlyList<Session>)[];
         }
     }
 
@@ -35,14 +81,38 @@ internal sealed class InMemorySessionStore : ISessionStore
             _byToken.TryRemove(new KeyValuePair<string, Session>(token, session));
         }
 
-        _away.TryRemove(session.Client.Id, out _);
+        lock (_gate)
+        {
+            Unlink(session);
+        }
     }
 
     public IReadOnlyList<Session> Clear()
     {
-        var all = _byToken.Values.Concat(_away.Values).Distinct().ToArray();
-        _byToken.Clear();
-        _away.Clear();
-        return all;
+        lock (_gate)
+        {
+            var all = _byToken.Values.Concat(_away).Distinct().ToArray();
+            _byToken.Clear();
+            _away.Clear();
+            _awayByAddress.Clear();
+            _nodes.Clear();
+            return all;
+        }
+    }
+
+    private void Unlink(Session session)
+    {
+        if (!_nodes.Remove(session, out var nodes))
+        {
+            return;
+        }
+
+        _away.Remove(nodes.All);
+        var list = nodes.Address.List!;
+        list.Remove(nodes.Address);
+        if (list.Count == 0)
+        {
+            _awayByAddress.Remove(session.Client.Address);
+        }
     }
 }

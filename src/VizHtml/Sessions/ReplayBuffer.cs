@@ -3,9 +3,10 @@ namespace VizHtml.Sessions;
 /// <summary>
 /// The events sent to one client that it has not acknowledged yet, in sequence order, bounded by count, bytes and age.
 /// What falls out of the bounds before it is acknowledged can no longer be replayed: a resume from before it is not recovered.
-/// Not thread-safe: its <see cref="Session"/> locks around it.
+/// Not thread-safe: its <see cref="Session"/> locks around it. What it holds is counted in the server-wide
+/// <see cref="ReplayBudget"/>.
 /// </summary>
-internal sealed class ReplayBuffer(int maxCount, long maxBytes, TimeSpan maxAge, TimeProvider time)
+internal sealed class ReplayBuffer(int maxCount, long maxBytes, TimeSpan maxAge, TimeProvider time, ReplayBudget budget)
 {
     private readonly Queue<Entry> _entries = new();
     private long _bytes;
@@ -24,6 +25,7 @@ internal sealed class ReplayBuffer(int maxCount, long maxBytes, TimeSpan maxAge,
     {
         _entries.Enqueue(new Entry(seq, payload, time.GetTimestamp()));
         _bytes += payload.Length;
+        budget.Add(payload.Length);
         while (_entries.Count > maxCount || _bytes > maxBytes)
         {
             Drop();
@@ -43,7 +45,20 @@ internal sealed class ReplayBuffer(int maxCount, long maxBytes, TimeSpan maxAge,
         {
             _entries.Dequeue();
             _bytes -= head.Payload.Length;
+            budget.Add(-head.Payload.Length);
         }
+    }
+
+    /// <summary>Marks everything up to <paramref name="seq"/> as no longer replayable (events the client missed are gone).</summary>
+    public void MarkLost(long seq) => LostThrough = Math.Max(LostThrough, seq);
+
+    /// <summary>Forgets everything (the session ended): its bytes go back to the budget.</summary>
+    public void Clear()
+    {
+        budget.Add(-_bytes);
+        _bytes = 0;
+        _entries.Clear();
+        _entries.TrimExcess();
     }
 
     /// <summary>Drops entries older than the age bound.</summary>
@@ -72,6 +87,7 @@ internal sealed class ReplayBuffer(int maxCount, long maxBytes, TimeSpan maxAge,
     {
         var dropped = _entries.Dequeue();
         _bytes -= dropped.Payload.Length;
+        budget.Add(-dropped.Payload.Length);
         if (dropped.Seq > Acknowledged)
         {
             LostThrough = Math.Max(LostThrough, dropped.Seq);
@@ -79,4 +95,19 @@ internal sealed class ReplayBuffer(int maxCount, long maxBytes, TimeSpan maxAge,
     }
 
     private readonly record struct Entry(long Seq, ReadOnlyMemory<byte> Payload, long Timestamp);
+}
+
+/// <summary>The bytes every client's replay buffer holds together, against the server-wide bound.</summary>
+internal sealed class ReplayBudget(long maxBytes)
+{
+    private long _bytes;
+
+    public long Bytes => Interlocked.Read(ref _bytes);
+
+    public long MaxBytes => maxBytes;
+
+    /// <summary>Whether the replay buffers hold more than the bound: the clients away longest are forgotten first.</summary>
+    public bool Exceeded => Interlocked.Read(ref _bytes) > maxBytes;
+
+    public void Add(long bytes) => Interlocked.Add(ref _bytes, bytes);
 }

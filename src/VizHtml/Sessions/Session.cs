@@ -22,6 +22,7 @@ internal sealed class Session : IConnectionHandler
     private long _lastSent;
     private long _lastReceived;
     private long? _detachedAt;
+    private BroadcastLog.Mark _awayFrom;
     private bool _ended;
 
     public Session(SessionHub hub, Connection connection, VizClientInfo info, ReplayBuffer? replay)
@@ -58,11 +59,20 @@ internal sealed class Session : IConnectionHandler
     public Connection Connection => _connection;
 
     /// <summary>
-    /// Sends one message: a reliable event to a version 2 client is numbered and kept for replay first; a latest-class
-    /// value is remembered for a resume. For a client that is away, the event waits for its return.
+    /// Sends one message to this client: a reliable event to a version 2 client is numbered and kept for replay first; a
+    /// latest-class value is remembered for a resume. For a client that is away, the event waits for its return (after
+    /// the broadcasts it missed, so its order is kept).
     /// </summary>
     /// <returns>Whether the message was queued, or kept for a client that may resume.</returns>
-    public bool Send(in OutboundMessage message, Wake wake)
+    public bool Send(in OutboundMessage message, Wake wake) => Send(message, wake, broadcastPosition: 0);
+
+    /// <summary>
+    /// Sends a broadcast that <see cref="BroadcastLog"/> keeps at <paramref name="position"/>. A client that went away
+    /// before it was logged takes it from the log when it returns, so it is not kept twice.
+    /// </summary>
+    public bool SendBroadcast(in OutboundMessage message, long position, Wake wake) => Send(message, wake, position);
+
+    private bool Send(in OutboundMessage message, Wake wake, long broadcastPosition)
     {
         if (_replay is null)
         {
@@ -74,6 +84,22 @@ internal sealed class Session : IConnectionHandler
         bool queued, wakeClaimed = false;
         lock (_gate)
         {
+            if (!_connected && _detachedAt is not null)
+            {
+                if (broadcastPosition > _awayFrom.Position)
+                {
+                    // Logged after this client went away: the log keeps it for the return.
+                    message.Delivered?.TrySetResult(false);
+                    return false;
+                }
+
+                if (broadcastPosition == 0)
+                {
+                    // Sent to this client alone while it is away: the broadcasts it missed come first.
+                    CatchUp();
+                }
+            }
+
             switch (message.Delivery)
             {
                 case VizDelivery.Reliable:
@@ -105,6 +131,28 @@ internal sealed class Session : IConnectionHandler
         }
 
         return queued;
+    }
+
+    /// <summary>Takes the broadcasts logged since this client went away into its own sequence (under the lock).</summary>
+    private void CatchUp()
+    {
+        var missed = new Missed(this);
+        _awayFrom = _hub.Log.CopyAfter(_awayFrom, ref missed);
+    }
+
+    /// <summary>Numbers each missed broadcast in this session's sequence, as if it had been sent while the client was away.</summary>
+    private readonly struct Missed(Session session) : BroadcastLog.ITarget
+    {
+        public void Lost(long count)
+        {
+            // Their numbers are used up as if they had been sent: a client that had less cannot be brought up to date.
+            session._lastSent += count;
+            session._replay!.MarkLost(session._lastSent);
+        }
+
+        public void Reliable(ReadOnlyMemory<byte> payload) => session._replay!.Append(++session._lastSent, payload);
+
+        public void Latest(string eventName, ReadOnlyMemory<byte> payload) => session._latestValues![eventName] = payload;
     }
 
     bool IConnectionHandler.OnEnvelope(Connection connection, InboundEnvelope envelope)
@@ -170,6 +218,11 @@ internal sealed class Session : IConnectionHandler
             if (_ended)
             {
                 return (false, false, null);
+            }
+
+            if (!_connected && _detachedAt is not null)
+            {
+                CatchUp();
             }
 
             var recovered = _replay!.CanReplayFrom(lastSeq, _lastSent);
@@ -244,8 +297,9 @@ internal sealed class Session : IConnectionHandler
     /// <param name="connection">The connection that ended.</param>
     /// <param name="mayResume">Whether its end allows a resume (a lost connection, not a close).</param>
     /// <param name="now">A <see cref="TimeProvider"/> timestamp.</param>
+    /// <param name="logPosition">The <see cref="BroadcastLog"/>'s mark now: later broadcasts wait there for a resume.</param>
     /// <param name="away">Whether the session is now away and may resume (not when the application ended it meanwhile).</param>
-    public bool Detach(Connection connection, bool mayResume, long now, out bool away)
+    public bool Detach(Connection connection, bool mayResume, long now, BroadcastLog.Mark logPosition, out bool away)
     {
         lock (_gate)
         {
@@ -258,6 +312,7 @@ internal sealed class Session : IConnectionHandler
             _connected = false;
             away = mayResume && !_ended;
             _detachedAt = mayResume && !_ended ? now : null;
+            _awayFrom = logPosition;
             return true;
         }
     }
@@ -284,6 +339,23 @@ internal sealed class Session : IConnectionHandler
         {
             _ended = true;
             _detachedAt = null;
+            _replay?.Clear();
+            _latestValues?.Clear();
+        }
+    }
+
+    /// <summary>Ends the session if it is still away (not when it resumed meanwhile); true if it did.</summary>
+    public bool EndIfAway()
+    {
+        lock (_gate)
+        {
+            if (_connected || _detachedAt is null)
+            {
+                return false;
+            }
+
+            End();
+            return true;
         }
     }
 

@@ -32,26 +32,35 @@ internal sealed partial class SessionHub
             existing = null;
         }
 
-        if (existing is not null)
+        lock (_membership)
         {
-            // Back before the welcome is queued, so whoever sees the welcome finds the session no longer away.
-            _store.SetAway(existing, away: false);
-            (resumed, recovered, replaced) = existing.Resume(connection, lastSeq, recovered => Welcome(existing, resumed: true, recovered, batch));
-        }
+            // One step with the broadcasts: a returning client takes what the log kept for it and is connected again, so
+            // every later broadcast finds it connected.
+            if (existing is not null)
+            {
+                // Back before the welcome is queued, so whoever sees the welcome finds the session no longer away.
+                _store.SetAway(existing, away: false);
+                (resumed, recovered, replaced) = existing.Resume(connection, lastSeq, recovered => Welcome(existing, resumed: true, recovered, batch));
+            }
 
-        if (resumed)
-        {
-            session = existing!;
-            _store.Add(session);
-        }
-        else
-        {
-            // No token, an unknown one, or a session that expired in the same instant: a new session.
-            var replay = new ReplayBuffer(_options.ReplayBufferMessages, _options.ReplayBufferBytes, _options.ResumeTimeout, _options.TimeProvider);
-            session = new Session(this, connection, NewClientInfo(peer), replay);
-            _store.Add(session);
-            Targets.Add(session.Client);
-            session.Welcome(Welcome(session, resumed: false, recovered: false, batch));
+            if (resumed)
+            {
+                session = existing!;
+                _store.Add(session);
+            }
+            else
+            {
+                // No token, an unknown one, or a session that expired in the same instant: a new session.
+                var replay = new ReplayBuffer(_options.ReplayBufferMessages, _options.ReplayBufferBytes, _options.ResumeTimeout, _options.TimeProvider, ReplayBudget);
+                session = new Session(this, connection, NewClientInfo(peer), replay);
+                _store.Add(session);
+                session.Welcome(Welcome(session, resumed: false, recovered: false, batch));
+            }
+
+            if (replaced is null)
+            {
+                Connected.Add(session.Client);
+            }
         }
 
         if (replaced is not null)
@@ -59,10 +68,6 @@ internal sealed partial class SessionHub
             // The client came back before the server noticed it had gone: the old socket ends here, reported before the resume.
             replaced.Close(CloseKind.Superseded, VizDisconnectReason.ConnectionLost, null, "replaced by a resumed connection");
             Post(new VizDisconnectEvent(session.Client, VizDisconnectReason.ConnectionLost, null, "replaced by a resumed connection", canResume: true));
-        }
-        else
-        {
-            Connected.Add(session.Client);
         }
 
         _logger.LogDebug("Client {Client} {How}", session.Client, resumed ? recovered ? "resumed" : "resumed without recovery" : "connected");

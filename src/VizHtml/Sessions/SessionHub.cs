@@ -26,6 +26,10 @@ internal sealed partial class SessionHub
     private readonly ISessionStore _store;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, VizDelivery> _deliveryByEvent = new(StringComparer.Ordinal);
+
+    // Taken around a broadcast's logging and its choice of recipients, and around a client's leaving or returning, so
+    // every broadcast reaches a version 2 client either on its connection or through the log, never both or neither.
+    private readonly Lock _membership = new();
     private volatile bool _accepting;
     private TaskCompletionSource _disconnected = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -39,13 +43,18 @@ internal sealed partial class SessionHub
         _router = router;
         _store = store;
         _logger = logger;
+        Log = new BroadcastLog(options.ReplayBufferMessages, options.ReplayBufferBytes, options.ResumeTimeout, options.TimeProvider);
+        ReplayBudget = new ReplayBudget(options.TotalReplayBufferBytes);
     }
+
+    /// <summary>The broadcasts kept once for every client that is away.</summary>
+    public BroadcastLog Log { get; }
+
+    /// <summary>The bytes all replay buffers hold together.</summary>
+    public ReplayBudget ReplayBudget { get; }
 
     /// <summary>The connected clients.</summary>
     public ClientRegistry Connected { get; } = new();
-
-    /// <summary>Everyone a broadcast is for: connected clients, and version 2 clients that are away but may resume.</summary>
-    public ClientRegistry Targets { get; } = new();
 
     /// <summary>How many version 2 clients are away and may still resume.</summary>
     public int AwayCount => _store.AwayCount;
@@ -77,17 +86,20 @@ internal sealed partial class SessionHub
         return _serializer.Serialize(eventName, data);
     }
 
-    /// <summary>Queues an event for every client; the writers it finds waiting are woken together from one thread-pool work item.</summary>
+    /// <summary>
+    /// Queues an event for every connected client; the writers it finds waiting are woken together from one thread-pool
+    /// work item. Clients that are away are not visited: the log keeps the event for their return.
+    /// </summary>
     /// <returns>How many connected clients it was queued for.</returns>
     public int Broadcast(string eventName, object? data, VizDelivery delivery)
     {
         var message = OutboundMessage.Event(Serialize(eventName, data), delivery, eventName);
+        var (position, clients) = Recipients(message, eventName);
         var queued = 0;
         var wakes = WakeList.Rent();
-        foreach (var client in Targets.Current)
+        foreach (var client in clients)
         {
-            // A client that is away keeps the event for its return, but is not counted.
-            if (client.Session.Send(message, Wake.Into(wakes)) && client.IsConnected)
+            if (client.Session.SendBroadcast(message, position, Wake.Into(wakes)) && client.IsConnected)
             {
                 queued++;
             }
@@ -102,17 +114,40 @@ internal sealed partial class SessionHub
     {
         var payload = Serialize(eventName, data);
         var delivery = DeliveryOf(eventName);
-        var clients = Targets.Snapshot;
-        var deliveries = new Task<bool>[clients.Length];
+        var (position, view) = Recipients(OutboundMessage.Event(payload, delivery, eventName), eventName);
+        var deliveries = new List<Task<bool>>(view.Live);
         var wakes = WakeList.Rent();
-        for (var i = 0; i < clients.Length; i++)
+        foreach (var client in view)
         {
-            deliveries[i] = SendAndTrack(clients[i].Session, eventName, payload, delivery, Wake.Into(wakes), cancellationToken);
+            var delivered = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+            if (!client.Session.SendBroadcast(OutboundMessage.Event(payload, delivery, eventName, delivered), position, Wake.Into(wakes)))
+            {
+                delivered.TrySetResult(false);
+            }
+
+            deliveries.Add(delivered.Task.WaitAsync(cancellationToken));
         }
 
         wakes.WakeFromThreadPool();
         var results = await Task.WhenAll(deliveries).ConfigureAwait(false);
         return results.Count(delivered => delivered);
+    }
+
+    /// <summary>
+    /// Logs a broadcast for the clients that are away and takes the connected ones, in one step against clients leaving
+    /// and returning. A volatile event is not logged (it is lost for whoever is away) and needs no such step.
+    /// </summary>
+    private (long Position, ClientRegistry.View Clients) Recipients(in OutboundMessage message, string eventName)
+    {
+        if (message.Delivery == VizDelivery.Volatile)
+        {
+            return (long.MaxValue, Connected.Current);
+        }
+
+        lock (_membership)
+        {
+            return (Log.Append(message.Payload, message.Delivery, eventName), Connected.Current);
+        }
     }
 
     /// <summary>Queues an event and returns a task that completes when it has been written (true) or never will be (false).</summary>
@@ -142,7 +177,6 @@ internal sealed partial class SessionHub
         else
         {
             var session = new Session(this, connection, NewClientInfo(peer), replay: null);
-            Targets.Add(session.Client);
             Connected.Add(session.Client);
             _logger.LogDebug("Client {Client} connected", session.Client);
             Post(new VizConnectEvent(session.Client, resumed: false, recovered: false));
@@ -179,21 +213,30 @@ internal sealed partial class SessionHub
         var canResume = session.Resumable && _accepting
             && (reason is VizDisconnectReason.ConnectionLost or VizDisconnectReason.SlowConsumer
                 || (reason == VizDisconnectReason.ClientClosed && (int?)connection.CloseStatus == Envelope.ResumableCloseStatus));
-        if (!session.Detach(connection, canResume, _options.TimeProvider.GetTimestamp(), out canResume))
+        lock (_membership)
         {
-            return;
+            if (!session.Detach(connection, canResume, _options.TimeProvider.GetTimestamp(), Log.Position, out canResume))
+            {
+                return;
+            }
+
+            Connected.Remove(session.Client);
         }
 
         if (canResume)
         {
-            _store.SetAway(session, away: true);
+            foreach (var over in _store.SetAway(session, away: true))
+            {
+                Evict(over, "more clients were away than MaxAwaySessions allows, in all or from its address (MaxConnectionsPerAddress)");
+            }
+
+            EnforceReplayBudget();
         }
         else
         {
             End(session);
         }
 
-        Connected.Remove(session.Client);
         Interlocked.Exchange(ref _disconnected, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
         var e = new VizDisconnectEvent(session.Client, reason, (int?)connection.CloseStatus, connection.CloseDescription, canResume);
         _logger.LogDebug("Client {Client} disconnected: {Reason}", session.Client, e.Reason);
@@ -205,7 +248,29 @@ internal sealed partial class SessionHub
     {
         session.End();
         _store.Remove(session);
-        Targets.Remove(session.Client);
+    }
+
+    /// <summary>
+    /// Keeps every replay buffer together within <see cref="VizHtmlOptions.TotalReplayBufferBytes"/>: the sessions away
+    /// longest are forgotten first (the store keeps their number within its limits itself); a page forgotten gets a fresh
+    /// session and a <c>'resync'</c> when it comes back.
+    /// </summary>
+    private void EnforceReplayBudget()
+    {
+        while (ReplayBudget.Exceeded && _store.OldestAway() is { } oldest)
+        {
+            Evict(oldest, "the replay buffers hold more than TotalReplayBufferBytes");
+        }
+    }
+
+    private void Evict(Session session, string why)
+    {
+        // Not when it came back meanwhile: then it is connected, and no longer counted as away.
+        if (session.EndIfAway())
+        {
+            _store.Remove(session);
+            _logger.LogDebug("Forgot client {Client}, which was away: {Why}", session.Client, why);
+        }
     }
 
     /// <summary>Closes every connection with 1001 and forgets every session (the server stops; it has set <see cref="Accepting"/> false).</summary>
@@ -214,10 +279,6 @@ internal sealed partial class SessionHub
         foreach (var session in _store.Clear())
         {
             session.End();
-            if (!session.IsConnected)
-            {
-                Targets.Remove(session.Client);
-            }
         }
 
         foreach (var client in Connected.Current)
@@ -251,13 +312,13 @@ internal sealed partial class SessionHub
             while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
             {
                 var now = time.GetTimestamp();
-                foreach (var session in _store.Away)
+                while (_store.OldestAway() is { } session && session.ExpireIfAwayLongerThan(_options.ResumeTimeout, now, time))
                 {
-                    if (session.ExpireIfAwayLongerThan(_options.ResumeTimeout, now, time))
-                    {
-                        End(session);
-                    }
+                    // Oldest first: the first that has not expired ends the walk.
+                    End(session);
                 }
+
+                EnforceReplayBudget();
 
                 var wakes = WakeList.Rent();
                 foreach (var client in Connected.Current)

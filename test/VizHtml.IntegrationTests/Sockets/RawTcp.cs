@@ -15,7 +15,11 @@ internal sealed class RawTcp : IDisposable
 
     public Socket Socket { get; }
 
-    public static async Task<RawTcp> UpgradeAsync(int port, int? receiveBufferBytes = null)
+    /// <param name="port">The server's port on 127.0.0.1.</param>
+    /// <param name="receiveBufferBytes">A fixed receive buffer, or the system's.</param>
+    /// <param name="from">The local address to connect from (any 127.x.y.z works on Linux), to look like another machine.</param>
+    /// <param name="query">A query string for the socket URL, e.g. <c>?v=2</c>.</param>
+    public static async Task<RawTcp> UpgradeAsync(int port, int? receiveBufferBytes = null, IPAddress? from = null, string query = "")
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         if (receiveBufferBytes is { } size)
@@ -24,9 +28,14 @@ internal sealed class RawTcp : IDisposable
             socket.ReceiveBufferSize = size;
         }
 
+        if (from is not null)
+        {
+            socket.Bind(new IPEndPoint(from, 0));
+        }
+
         await socket.ConnectAsync(IPAddress.Loopback, port);
         var key = Convert.ToBase64String(RandomNumberGenerator.GetBytes(16));
-        var request = $"GET /vizhtml/socket HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n";
+        var request = $"GET /vizhtml/socket{query} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n";
         await socket.SendAsync(Encoding.ASCII.GetBytes(request));
 
         var response = new StringBuilder();
@@ -66,6 +75,35 @@ internal sealed class RawTcp : IDisposable
         header.AddRange(mask);
         var masked = payload.Select((b, i) => (byte)(b ^ mask[i % 4])).ToArray();
         await Socket.SendAsync(header.Concat(masked).ToArray());
+    }
+
+    /// <summary>Reads the next text message the server sends (unfragmented), skipping control frames.</summary>
+    public async Task<string> ReceiveTextAsync()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        while (true)
+        {
+            var header = await ReadExactlyAsync(2, timeout.Token);
+            long length = header[1] & 0x7F;
+            if (length == 126)
+            {
+                var extended = await ReadExactlyAsync(2, timeout.Token);
+                length = (extended[0] << 8) | extended[1];
+            }
+            else if (length == 127)
+            {
+                length = System.Buffers.Binary.BinaryPrimitives.ReadInt64BigEndian(await ReadExactlyAsync(8, timeout.Token));
+            }
+
+            var payload = await ReadExactlyAsync((int)length, timeout.Token);
+            switch (header[0] & 0x0F)
+            {
+                case 0x1:
+                    return Encoding.UTF8.GetString(payload);
+                case 0x8:
+                    throw new IOException($"The server closed the connection ({(payload.Length >= 2 ? (payload[0] << 8) | payload[1] : 1005)}).");
+            }
+        }
     }
 
     /// <summary>Reads server frames until a close frame and returns its status code.</summary>

@@ -235,7 +235,8 @@ internal static class FuzzInvariants
         var maxBytes = 1 + (4L * Next());
         var maxAge = TimeSpan.FromMilliseconds(Next());
         var clock = new ManualTimeProvider();
-        var buffer = new ReplayBuffer(maxCount, maxBytes, maxAge, clock);
+        var budget = new ReplayBudget(long.MaxValue);
+        var buffer = new ReplayBuffer(maxCount, maxBytes, maxAge, clock, budget);
         var model = new ReplayModel(maxCount, maxBytes, maxAge.Ticks);
         long lastSent = 0;
         var step = 0;
@@ -288,7 +289,11 @@ internal static class FuzzInvariants
             Assert.True(buffer.Count == model.Count && buffer.Bytes == model.Bytes, $"step {step}: buffer {buffer.Count}/{buffer.Bytes}; {model.Describe()}");
             Assert.Equal(model.Acknowledged, buffer.Acknowledged);
             Assert.Equal(model.LostThrough, buffer.LostThrough);
+            Assert.True(budget.Bytes == buffer.Bytes, $"step {step}: the server-wide budget counts {budget.Bytes} bytes, the buffer holds {buffer.Bytes}");
         }
+
+        buffer.Clear();
+        Assert.Equal(0, budget.Bytes);
     }
 
     private static long SeqArgument(byte arg, long lastSent) => arg switch

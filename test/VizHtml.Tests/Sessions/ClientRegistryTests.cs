@@ -8,7 +8,7 @@ namespace VizHtml.Tests.Sessions;
 
 public sealed class ClientRegistryTests
 {
-    private static readonly SessionHub Hub = new(new VizHtmlOptions(), new EnvelopeSerializer(new System.Text.Json.JsonSerializerOptions()), VizHtml.Events.Dispatcher.Create(VizDispatchMode.Manual, null), new VizHtml.Events.EventRouter(NullLogger.Instance), new InMemorySessionStore(), NullLogger.Instance);
+    private static readonly SessionHub Hub = new(new VizHtmlOptions(), new EnvelopeSerializer(new System.Text.Json.JsonSerializerOptions()), VizHtml.Events.Dispatcher.Create(VizDispatchMode.Manual, null), new VizHtml.Events.EventRouter(NullLogger.Instance), new InMemorySessionStore(10, 10), NullLogger.Instance);
 
     [Fact]
     public void AViewHoldsTheClientsInTheOrderTheyCameAndSkipsThoseThatLeft()
