@@ -280,7 +280,7 @@ public sealed class VizHtmlServer : IAsyncDisposable
             _connectionLimits,
             _dispatcher,
             _router,
-            new HttpSettings(mount, _options.MaxFormBytes, _options.FormSubmittedHtml, _options.RequestHandlerTimeout, _options.TimeProvider, pageUrl),
+            new HttpSettings(mount, _options.MaxFormBytes, _options.FormSubmittedHtml, _options.RequestHandlerTimeout, _options.TimeProvider, pageUrl, _options.SocketSendBufferBytes),
             (socket, address, v2, user, aborted) => _hub.RunSocketAsync(socket, new SocketPeer(address, v2, user), aborted),
             () => _hub.Accepting,
             _logger);

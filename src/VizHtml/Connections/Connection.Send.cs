@@ -9,6 +9,9 @@ internal sealed partial class Connection
 {
     private const int DrainBudget = 4096;
 
+    /// <summary>The largest single write: a larger message is sent in fragments of this size.</summary>
+    internal const int WriteChunkBytes = 64 * 1024;
+
     private readonly CancellationTokenSource _writeTimeout;
     private volatile bool _overflowed;
     private bool _batching;
@@ -164,7 +167,11 @@ internal sealed partial class Connection
         }
     }
 
-    /// <summary>Writes what <paramref name="batch"/> holds as one frame, then marks its messages delivered.</summary>
+    /// <summary>
+    /// Writes what <paramref name="batch"/> holds as one message, then marks its messages delivered. A message larger than
+    /// <see cref="WriteChunkBytes"/> goes in fragments of that size, each its own write: the send timeout measures a lack
+    /// of progress, so a slow reader taking a large message in pieces is not mistaken for a stalled one.
+    /// </summary>
     [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask FlushAsync(OutboundBatch batch, CancellationToken sendToken)
     {
@@ -173,17 +180,32 @@ internal sealed partial class Connection
             return;
         }
 
-        // A peer that stops reading fills the TCP buffers and this write stalls; past SendTimeout it is cut off.
-        _writeTimeout.CancelAfter(_options.SendTimeout);
-        var sending = _socket.SendAsync(batch.Frame, WebSocketMessageType.Text, endOfMessage: true, sendToken);
+        var frame = batch.Frame;
+        var first = true;
+        do
+        {
+            var chunk = frame.Length > WriteChunkBytes ? frame[..WriteChunkBytes] : frame;
+            frame = frame[chunk.Length..];
 
-        // Handed to the socket: no longer waiting in this queue. Counted off now, not when the write completes, which under
-        // a full socket buffer can be after the client already has the frame: a client that reads as fast as it can must
-        // not look a frame further behind than it is (the queue bounds would then close it with 4008 one frame early).
-        _queue.MarkHandedOff(batch.Count, batch.PayloadBytes);
-        await sending.ConfigureAwait(false);
-        _writeTimeout.CancelAfter(Timeout.InfiniteTimeSpan);
-        Interlocked.Exchange(ref _lastWrite, _options.TimeProvider.GetTimestamp());
+            // A peer that stops reading fills the TCP buffers and this write stalls; with no progress for SendTimeout it is cut off.
+            _writeTimeout.CancelAfter(_options.SendTimeout);
+            var sending = _socket.SendAsync(chunk, WebSocketMessageType.Text, endOfMessage: frame.IsEmpty, sendToken);
+            if (first)
+            {
+                // Handed to the socket: no longer waiting in this queue. Counted off now, not when the write completes,
+                // which under a full socket buffer can be after the client already has the frame: a client that reads as
+                // fast as it can must not look a frame further behind than it is (the queue bounds would then close it
+                // with 4008 one frame early).
+                _queue.MarkHandedOff(batch.Count, batch.PayloadBytes);
+                first = false;
+            }
+
+            await sending.ConfigureAwait(false);
+            _writeTimeout.CancelAfter(Timeout.InfiniteTimeSpan);
+            Interlocked.Exchange(ref _lastWrite, _options.TimeProvider.GetTimestamp());
+        }
+        while (!frame.IsEmpty);
+
         batch.Complete();
     }
 

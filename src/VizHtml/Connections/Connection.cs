@@ -76,6 +76,9 @@ internal sealed partial class Connection
             _queue.TryComplete();
             await FinishAsync(writing).ConfigureAwait(false);
             FailPendingDeliveries();
+
+            // A session that is away keeps its last connection object: it must not keep a ring a burst grew.
+            _queue.TrimIfEmpty();
             _abort.Dispose();
             _writeTimeout.Dispose();
         }

@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.WebSockets;
 using System.Security.Claims;
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.StaticFiles;
 using Microsoft.Net.Http.Headers;
@@ -47,7 +49,23 @@ internal sealed class KestrelExchange(HttpContext context) : HttpExchange
 
     public override string? Cookie(string name) => context.Request.Cookies[name];
 
-    public override Task<WebSocket> AcceptWebSocketAsync() => context.WebSockets.AcceptWebSocketAsync();
+    public override Task<WebSocket> AcceptWebSocketAsync(int sendBufferBytes)
+    {
+        // Kestrel's socket transport exposes the socket (another transport may not: then the system's sizing stays).
+        if (sendBufferBytes > 0 && context.Features.Get<IConnectionSocketFeature>()?.Socket is { } socket)
+        {
+            try
+            {
+                socket.SendBufferSize = sendBufferBytes;
+            }
+            catch (SocketException)
+            {
+                // The connection went away meanwhile; the upgrade below finds out.
+            }
+        }
+
+        return context.WebSockets.AcceptWebSocketAsync();
+    }
 
     public override Task<FormContent> ReadFormAsync(long maxBytes) => FormReader.ReadAsync(context, maxBytes);
 

@@ -17,7 +17,8 @@ internal sealed record HttpSettings(
     string? FormSubmittedHtml,
     TimeSpan RequestHandlerTimeout,
     TimeProvider TimeProvider,
-    Func<HttpExchange, string, Uri> PageUrl);
+    Func<HttpExchange, string, Uri> PageUrl,
+    int SocketSendBufferBytes = 0);
 
 /// <summary>
 /// Everything VizHtml answers over HTTP, host-neutral: the socket endpoint (admission, then the hand-off to the sessions),
@@ -180,7 +181,7 @@ internal sealed class HttpEndpoint
         {
             // A version 2 client says so in the URL and then sends $hello: which session it joins is known only then.
             var speaksV2 = exchange.Query.TryGetValue("v", out var v) && v.Count == 1 && v[0] == "2";
-            var socket = await exchange.AcceptWebSocketAsync().ConfigureAwait(false);
+            var socket = await exchange.AcceptWebSocketAsync(_settings.SocketSendBufferBytes).ConfigureAwait(false);
             await _runSocket(socket, address, speaksV2, exchange.User, exchange.Aborted).ConfigureAwait(false);
         }
         finally

@@ -54,7 +54,11 @@ internal abstract class HttpExchange
     public abstract bool IsWebSocketRequest { get; }
 
     /// <summary>Completes the upgrade; the host's own WebSocket framing (and keep-alive pings) carry the connection.</summary>
-    public abstract Task<WebSocket> AcceptWebSocketAsync();
+    /// <param name="sendBufferBytes">
+    /// The operating system's send buffer for the connection's socket, where the host can set it (0 leaves it to the
+    /// system): what a slow reader has waiting below VizHtml's own queue, where its delivery class no longer applies.
+    /// </param>
+    public abstract Task<WebSocket> AcceptWebSocketAsync(int sendBufferBytes);
 
     /// <summary>Whether the body is a form (<c>application/x-www-form-urlencoded</c> or <c>multipart/form-data</c>).</summary>
     public abstract bool HasFormContentType { get; }
