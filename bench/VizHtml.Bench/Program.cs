@@ -8,15 +8,24 @@ using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
 using VizHtml;
 
-// VizHtml's benchmarks. Scenario "slow-consumer": a hundred clients receive a steady broadcast; the same again with one
-// more client that never reads. The figure is the readers' delivery rate in both runs and their ratio.
+// VizHtml's benchmarks.
+// Scenario "slow-consumer": a hundred clients receive a steady broadcast; the same again with one more client that never
+// reads. The figure is the readers' delivery rate in both runs and their ratio.
 //   dotnet run -c Release --project bench/VizHtml.Bench -- slow-consumer [--runs 3] [--seconds 5] [--write docs/benchmarks.md]
+// Scenario "away-sessions": what one SendAll costs its caller with 1,000 clients connected, alone and with 10,000 more
+// away (connection lost, may resume). See AwaySessions.cs.
+//   dotnet run -c Release --project bench/VizHtml.Bench -- away-sessions [--runs 3] [--away 10000] [--write docs/benchmarks.md]
 var runs = Option("--runs", 3);
 var seconds = Option("--seconds", 5);
 var write = args.SkipWhile(a => a != "--write").Skip(1).FirstOrDefault();
+if (args.FirstOrDefault() == "away-sessions")
+{
+    return await AwaySessions.RunAsync(runs, Option("--connected", 1000), Option("--away", 10_000), write);
+}
+
 if (args.FirstOrDefault() != "slow-consumer")
 {
-    Console.Error.WriteLine("usage: VizHtml.Bench slow-consumer [--runs N] [--seconds S] [--write FILE]");
+    Console.Error.WriteLine("usage: VizHtml.Bench slow-consumer [--runs N] [--seconds S] [--write FILE]\n       VizHtml.Bench away-sessions [--runs N] [--connected N] [--away N] [--write FILE]");
     return 2;
 }
 
@@ -65,15 +74,7 @@ var report = $"""
 Console.WriteLine(report);
 if (write is not null)
 {
-    var existing = File.Exists(write) ? await File.ReadAllTextAsync(write) : "# Benchmarks\n\nProduced by the commands shown with each table; nothing here is typed in by hand.\n\n";
-    var start = existing.IndexOf("## One slow client never hurts the others", StringComparison.Ordinal);
-    if (start >= 0)
-    {
-        var end = existing.IndexOf("\n## ", start + 3, StringComparison.Ordinal);
-        existing = existing[..start] + (end < 0 ? string.Empty : existing[(end + 1)..]);
-    }
-
-    await File.WriteAllTextAsync(write, existing.TrimEnd() + "\n\n" + report);
+    await Report.WriteSectionAsync(write, "## One slow client never hurts the others", report);
 }
 
 return 0;

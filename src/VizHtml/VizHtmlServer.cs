@@ -139,8 +139,12 @@ public sealed class VizHtmlServer : IAsyncDisposable
     /// <summary>How many clients are connected.</summary>
     public int ClientCount => _hub.Connected.Count;
 
-    /// <summary>How many version 2 clients are away and may still resume (for tests and diagnostics).</summary>
-    internal int AwayCount => _hub.AwayCount;
+    /// <summary>
+    /// How many clients are away: their connection was lost, and they may still come back and resume (same
+    /// <see cref="VizClient"/>, missed events replayed) within <see cref="VizHtmlOptions.ResumeTimeout"/>. Not counted in
+    /// <see cref="ClientCount"/>; held to <see cref="VizHtmlOptions.MaxAwaySessions"/>.
+    /// </summary>
+    public int AwayCount => _hub.AwayCount;
 
     internal VizHtmlOptions Options => _options;
 
