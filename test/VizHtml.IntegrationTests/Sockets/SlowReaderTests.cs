@@ -28,15 +28,20 @@ public sealed class SlowReaderTests(ITestOutputHelper output)
         var connects = new EventLog<VizConnectEvent>();
         test.Server.OnConnect(connects.Add);
 
-        var reliable = await ThrottledReader.ConnectAsync(test.Port, 50_000);
-        var latest = await ThrottledReader.ConnectAsync(test.Port, 50_000);
-        var volatileReader = await ThrottledReader.ConnectAsync(test.Port, 50_000);
-        var fast = await ThrottledReader.ConnectAsync(test.Port, 200_000);
-        ThrottledReader[] readers = [reliable, latest, volatileReader, fast];
-        var clients = (await connects.WaitForCountAsync(4)).Select(c => c.Client).ToArray();
+        // One at a time, so which server-side client is which is known.
+        var byReader = new Dictionary<ThrottledReader, VizClient>();
+        async Task<ThrottledReader> ConnectAsync(int bytesPerSecond)
+        {
+            var reader = await ThrottledReader.ConnectAsync(test.Port, bytesPerSecond);
+            byReader[reader] = (await connects.WaitForCountAsync(byReader.Count + 1))[byReader.Count].Client;
+            return reader;
+        }
 
-        // Which server-side client is which: the order the hellos arrived in is the order they were sent.
-        var byReader = readers.Zip(clients).ToDictionary(p => p.First, p => p.Second);
+        var reliable = await ConnectAsync(50_000);
+        var latest = await ConnectAsync(50_000);
+        var volatileReader = await ConnectAsync(50_000);
+        var fast = await ConnectAsync(200_000);
+        ThrottledReader[] readers = [reliable, latest, volatileReader, fast];
         using var stop = new CancellationTokenSource();
         var reading = readers.Select(r => r.RunAsync(stop.Token)).ToArray();
 
