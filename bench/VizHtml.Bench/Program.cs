@@ -18,6 +18,9 @@ using VizHtml;
 var runs = Option("--runs", 3);
 var seconds = Option("--seconds", 5);
 var write = args.SkipWhile(a => a != "--write").Skip(1).FirstOrDefault();
+
+// --socket-send-buffer N: the server's SocketSendBufferBytes (0: the system's sizing), to compare the two.
+var sendBuffer = Option("--socket-send-buffer", new VizHtmlOptions().SocketSendBufferBytes);
 if (args.FirstOrDefault() == "away-sessions")
 {
     return await AwaySessions.RunAsync(runs, Option("--connected", 1000), Option("--away", 10_000), write);
@@ -33,18 +36,18 @@ var without = new List<double>();
 var with = new List<double>();
 
 // Warm-up (JIT, tiered compilation, thread pool growth), not counted; then the two cases alternate which goes first.
-await MeasureAsync(stalled: false, TimeSpan.FromSeconds(seconds));
+await MeasureAsync(stalled: false, TimeSpan.FromSeconds(seconds), sendBuffer);
 for (var run = 1; run <= runs; run++)
 {
     if (run % 2 == 1)
     {
-        without.Add(await MeasureAsync(stalled: false, TimeSpan.FromSeconds(seconds)));
-        with.Add(await MeasureAsync(stalled: true, TimeSpan.FromSeconds(seconds)));
+        without.Add(await MeasureAsync(stalled: false, TimeSpan.FromSeconds(seconds), sendBuffer));
+        with.Add(await MeasureAsync(stalled: true, TimeSpan.FromSeconds(seconds), sendBuffer));
     }
     else
     {
-        with.Add(await MeasureAsync(stalled: true, TimeSpan.FromSeconds(seconds)));
-        without.Add(await MeasureAsync(stalled: false, TimeSpan.FromSeconds(seconds)));
+        with.Add(await MeasureAsync(stalled: true, TimeSpan.FromSeconds(seconds), sendBuffer));
+        without.Add(await MeasureAsync(stalled: false, TimeSpan.FromSeconds(seconds), sendBuffer));
     }
 
     Console.WriteLine($"run {run}: {without[^1]:N0} deliveries/s without, {with[^1]:N0} with a stalled client");
@@ -66,7 +69,7 @@ var report = $"""
     | with one stalled client | {medianWith:N0} |
     | ratio (with / without) | {medianWith / medianWithout:0.00} |
 
-    Runs: without {string.Join(", ", without.Select(v => v.ToString("N0", CultureInfo.InvariantCulture)))}; with {string.Join(", ", with.Select(v => v.ToString("N0", CultureInfo.InvariantCulture)))}.
+    Socket send buffer: {(sendBuffer == 0 ? "the system's sizing" : $"{sendBuffer / 1024} KiB")}. Runs: without {string.Join(", ", without.Select(v => v.ToString("N0", CultureInfo.InvariantCulture)))}; with {string.Join(", ", with.Select(v => v.ToString("N0", CultureInfo.InvariantCulture)))}.
     Command: `dotnet run -c Release --project bench/VizHtml.Bench -- slow-consumer --runs {runs} --seconds {seconds} --write docs/benchmarks.md`
     (measured {DateTime.UtcNow:yyyy-MM-dd}, .NET {Environment.Version}, {Environment.ProcessorCount} cores).
 
@@ -91,7 +94,7 @@ static double Median(List<double> values)
     return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
 }
 
-static async Task<double> MeasureAsync(bool stalled, TimeSpan duration)
+static async Task<double> MeasureAsync(bool stalled, TimeSpan duration, int sendBuffer)
 {
     await using var server = new VizHtmlServer(new VizHtmlOptions
     {
@@ -100,6 +103,7 @@ static async Task<double> MeasureAsync(bool stalled, TimeSpan duration)
         LoggerFactory = NullLoggerFactory.Instance,
         MaxConnectionsPerAddress = 1000,
         MaxQueuedBytes = 1024 * 1024,
+        SocketSendBufferBytes = sendBuffer,
     });
     await server.StartAsync();
     var uri = new Uri($"ws://127.0.0.1:{server.Port}/vizhtml/socket");
