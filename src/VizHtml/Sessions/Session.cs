@@ -84,6 +84,13 @@ internal sealed class Session : IConnectionHandler
         bool queued, wakeClaimed = false;
         lock (_gate)
         {
+            if (_ended)
+            {
+                // Gone for good: nothing is kept for it (its replay buffer would otherwise count against every client's).
+                message.Delivered?.TrySetResult(false);
+                return false;
+            }
+
             if (!_connected && _detachedAt is not null)
             {
                 if (broadcastPosition > _awayFrom.Position)
