@@ -14,6 +14,9 @@ internal sealed partial class Connection
     private const string AddressShareFullDescription = "server busy: the memory for messages from your address is in use; try again later";
     private const string BudgetFullDescription = "server busy: the memory for incoming messages is in use; try again later";
 
+    /// <summary>How long the close frame the WebSocket layer sent after failing a frame gets to reach the peer before TCP is closed.</summary>
+    private static readonly TimeSpan FailedFrameGrace = TimeSpan.FromSeconds(1);
+
     private readonly EnvelopeReader _reader;
     private readonly RateLimiter _rate;
     private readonly MessageAssemblyLimits _assembly;
@@ -163,11 +166,13 @@ internal sealed partial class Connection
             _logger.LogInformation("Closed a connection whose frames the WebSocket layer rejected (invalid UTF-8 or a malformed frame)");
             RecordReason(VizDisconnectReason.ProtocolViolation, null, "invalid frame (invalid UTF-8 or malformed)");
 
-            // Its close frame is on its way; ending the request now would reset TCP and could destroy it. Wait for the peer
-            // to hang up (bounded by the close timeout).
+            // Its close frame is on its way; ending the request at once could reset TCP before the peer has read it. The
+            // aborted socket cannot hear the peer's answer, so the frame gets a short grace to arrive (unless the peer hangs up
+            // first), then the server closes TCP itself, as RFC 6455 7.1.1 asks, instead of leaving it to the client.
             try
             {
-                await Task.Delay(_options.CloseTimeout, _options.TimeProvider, cancellationToken).ConfigureAwait(false);
+                var grace = _options.CloseTimeout < FailedFrameGrace ? _options.CloseTimeout : FailedFrameGrace;
+                await Task.Delay(grace, _options.TimeProvider, cancellationToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
