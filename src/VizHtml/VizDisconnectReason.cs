@@ -23,4 +23,11 @@ public enum VizDisconnectReason
     /// 4008) or one write took longer than <see cref="VizHtmlOptions.SendTimeout"/>.
     /// </summary>
     SlowConsumer,
+
+    /// <summary>
+    /// The server had no room to receive the client's message (close code 1013, try again later): messages still arriving
+    /// from its address, or from all clients, held <see cref="VizHtmlOptions.MaxAssemblyBytesPerAddress"/> or
+    /// <see cref="VizHtmlOptions.MaxAssemblyBytes"/>.
+    /// </summary>
+    ServerBusy,
 }

@@ -2,6 +2,7 @@ using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
+using VizHtml.Connections;
 
 namespace VizHtml;
 
@@ -102,6 +103,38 @@ public sealed class VizHtmlOptions
     /// <summary>The largest message a client may send, in bytes, counted across fragments; larger ones close the connection with 1009.</summary>
     /// <value>16 MiB, room for a base64-encoded photo.</value>
     public int MaxMessageBytes { get; set; } = 16 * 1024 * 1024;
+
+    /// <summary>
+    /// How many frames one message may arrive in; more close the connection with 1009. Each frame costs the server work however
+    /// small it is (an empty one costs 6 bytes on the wire), so this bounds the work one message can cause.
+    /// </summary>
+    /// <value>4096: a message of <see cref="MaxMessageBytes"/> in 4 KiB fragments. Browsers send a message in one frame or a few.</value>
+    public int MaxMessageFrames { get; set; } = 4096;
+
+    /// <summary>
+    /// How long a message may take to arrive once it has outgrown the server's first read (its first frame, or its first 4 KiB);
+    /// past it the connection is closed with 1008. A smaller message that stalls inside a frame cannot answer pings, so
+    /// <see cref="KeepAliveTimeout"/> ends it.
+    /// </summary>
+    /// <value>30 seconds: a message of <see cref="MaxMessageBytes"/> (16 MiB) arrives within it at 4.5 Mbit/s.</value>
+    public TimeSpan MessageAssemblyTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How many bytes the server holds, for all clients together, in messages still arriving (assembled from their frames;
+    /// a message that fits in the first 4 KiB buffer is not counted). A client whose message needs more while the rest is in
+    /// use is closed with 1013 (try again later); the others are not touched. The bytes come back when a message is complete
+    /// or its connection ends.
+    /// </summary>
+    /// <value>256 MiB: fifteen messages of <see cref="MaxMessageBytes"/> at once, a small part of a desktop or lab machine; lower it on a small device.</value>
+    public long MaxAssemblyBytes { get; set; } = 256L * 1024 * 1024;
+
+    /// <summary>
+    /// How many bytes of <see cref="MaxAssemblyBytes"/> the clients of one IP address may hold together, so that one address
+    /// cannot take all of it. It must leave room for one message of <see cref="MaxMessageBytes"/> (held in 64 KiB pieces,
+    /// so up to 64 KiB more).
+    /// </summary>
+    /// <value>64 MiB: a quarter of the default budget, room for three messages of the default <see cref="MaxMessageBytes"/> at once.</value>
+    public long MaxAssemblyBytesPerAddress { get; set; } = 64L * 1024 * 1024;
 
     /// <summary>The deepest JSON nesting a client may send; deeper messages get an <c>$error</c> event.</summary>
     /// <value>64.</value>
@@ -210,6 +243,11 @@ public sealed class VizHtmlOptions
     {
         Require(Port is >= 0 and <= 65535, nameof(Port), $"must be 0..65535 (was {Port})");
         Require(MaxMessageBytes >= 1024, nameof(MaxMessageBytes), $"must be at least 1024 (was {MaxMessageBytes})");
+        Require(MaxMessageFrames >= 1, nameof(MaxMessageFrames), $"must be at least 1 (was {MaxMessageFrames})");
+        Require(MessageAssemblyTimeout > TimeSpan.Zero, nameof(MessageAssemblyTimeout), "must be positive");
+        var oneMessage = MessageBuffer.PeakBytes(MaxMessageBytes);
+        Require(MaxAssemblyBytesPerAddress >= oneMessage, nameof(MaxAssemblyBytesPerAddress), $"must leave room for one message of MaxMessageBytes: at least {oneMessage} (was {MaxAssemblyBytesPerAddress})");
+        Require(MaxAssemblyBytes >= MaxAssemblyBytesPerAddress, nameof(MaxAssemblyBytes), $"must be at least MaxAssemblyBytesPerAddress, {MaxAssemblyBytesPerAddress} (was {MaxAssemblyBytes})");
         Require(MaxJsonDepth is >= 1 and <= 1000, nameof(MaxJsonDepth), $"must be 1..1000 (was {MaxJsonDepth})");
         Require(KeepAliveInterval >= TimeSpan.Zero, nameof(KeepAliveInterval), "must not be negative");
         Require(KeepAliveTimeout >= TimeSpan.Zero, nameof(KeepAliveTimeout), "must not be negative");

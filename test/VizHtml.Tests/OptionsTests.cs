@@ -7,6 +7,10 @@ public sealed class OptionsTests
     [InlineData(nameof(VizHtmlOptions.MaxMessageBytes))]
     [InlineData(nameof(VizHtmlOptions.MaxJsonDepth))]
     [InlineData(nameof(VizHtmlOptions.CloseTimeout))]
+    [InlineData(nameof(VizHtmlOptions.MaxMessageFrames))]
+    [InlineData(nameof(VizHtmlOptions.MessageAssemblyTimeout))]
+    [InlineData(nameof(VizHtmlOptions.MaxAssemblyBytesPerAddress))]
+    [InlineData(nameof(VizHtmlOptions.MaxAssemblyBytes))]
     public void InvalidOptionsAreRefusedNamingTheProperty(string property)
     {
         var options = new VizHtmlOptions();
@@ -16,6 +20,14 @@ public sealed class OptionsTests
             case nameof(VizHtmlOptions.MaxMessageBytes): options.MaxMessageBytes = 10; break;
             case nameof(VizHtmlOptions.MaxJsonDepth): options.MaxJsonDepth = 0; break;
             case nameof(VizHtmlOptions.CloseTimeout): options.CloseTimeout = TimeSpan.Zero; break;
+            case nameof(VizHtmlOptions.MaxMessageFrames): options.MaxMessageFrames = 0; break;
+            case nameof(VizHtmlOptions.MessageAssemblyTimeout): options.MessageAssemblyTimeout = TimeSpan.Zero; break;
+
+            // Less than one message of the default MaxMessageBytes (16 MiB).
+            case nameof(VizHtmlOptions.MaxAssemblyBytesPerAddress): options.MaxAssemblyBytesPerAddress = 16L * 1024 * 1024; break;
+
+            // Less than the default share of one address (64 MiB).
+            case nameof(VizHtmlOptions.MaxAssemblyBytes): options.MaxAssemblyBytes = 32L * 1024 * 1024; break;
         }
 
         var ex = Assert.Throws<ArgumentException>(() => new VizHtmlServer(options));

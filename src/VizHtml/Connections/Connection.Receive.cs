@@ -5,17 +5,30 @@ using VizHtml.Protocol;
 
 namespace VizHtml.Connections;
 
-/// <summary>The receive half: one read loop that decodes envelopes, within the size and rate limits.</summary>
+/// <summary>The receive half: one read loop that decodes envelopes, within the size, assembly and rate limits.</summary>
 internal sealed partial class Connection
 {
-    private const int InitialReceiveBufferBytes = 4096;
+    /// <summary>1013 "try again later" from the IANA registry of close codes (RFC 6455 11.7), which the enum lacks.</summary>
+    public const WebSocketCloseStatus TryAgainLaterStatus = (WebSocketCloseStatus)1013;
+
+    private const string AddressShareFullDescription = "server busy: the memory for messages from your address is in use; try again later";
+    private const string BudgetFullDescription = "server busy: the memory for incoming messages is in use; try again later";
+
+    /// <summary>How long the close frame the WebSocket layer sent after failing a frame gets to reach the peer before TCP is closed.</summary>
+    private static readonly TimeSpan FailedFrameGrace = TimeSpan.FromSeconds(1);
 
     private readonly EnvelopeReader _reader;
     private readonly RateLimiter _rate;
+    private readonly MessageAssemblyLimits _assembly;
+
+    // The message clock: the read loop sets and clears _assemblyStarted, the timer reads it and sets _assemblyTimedOut.
+    private long _assemblyStarted;
+    private ITimer? _assemblyTimer;
+    private volatile bool _assemblyTimedOut;
 
     private async Task ReadLoopAsync(CancellationToken cancellationToken)
     {
-        byte[]? buffer = null;
+        var message = new MessageBuffer(_assembly, RemoteAddress);
         try
         {
             while (true)
@@ -30,24 +43,58 @@ internal sealed partial class Connection
 
                 // An empty message is complete after the zero-byte read itself.
                 var result = peek;
-                var length = 0;
+                var frames = 0;
                 while (!result.EndOfMessage && result.MessageType != WebSocketMessageType.Close)
                 {
-                    buffer ??= ArrayPool<byte>.Shared.Rent(InitialReceiveBufferBytes);
-                    if (length == buffer.Length)
+                    // Up to one byte past the limit, so a message of exactly the limit is told from a larger one.
+                    if (!message.TryGetWindow(_options.MaxMessageBytes + 1, out var window, out var refusal))
                     {
-                        // Grows up to one byte past the limit, so a message of exactly the limit is told from a larger one.
-                        buffer = Grow(buffer, length);
+                        message.Clear();
+                        await RefuseAsync(refusal).ConfigureAwait(false);
+                        return;
                     }
 
-                    var window = buffer.AsMemory(length, Math.Min(buffer.Length, _options.MaxMessageBytes + 1) - length);
                     result = await _socket.ReceiveAsync(window, cancellationToken).ConfigureAwait(false);
-                    length += result.Count;
-                    if (length > _options.MaxMessageBytes)
+                    message.Advance(result.Count);
+                    if (result.MessageType == WebSocketMessageType.Close)
                     {
+                        break;
+                    }
+
+                    if (_assemblyTimedOut)
+                    {
+                        // The timer has queued the close; whatever else arrives is read and dropped.
+                        message.Clear();
+                        await AwaitPeerCloseAsync().ConfigureAwait(false);
+                        return;
+                    }
+
+                    if (message.Length > _options.MaxMessageBytes)
+                    {
+                        message.Clear();
                         await ViolateAsync(WebSocketCloseStatus.MessageTooBig, $"message larger than {_options.MaxMessageBytes} bytes").ConfigureAwait(false);
                         return;
                     }
+
+                    // The runtime ends a read at the end of a frame or of the window, so a read that left room ended a frame
+                    // (an empty frame reads as nothing); one that filled the window may have stopped inside a frame and is not counted.
+                    if (result.Count < window.Length && ++frames > _assembly.MaxFrames)
+                    {
+                        message.Clear();
+                        await ViolateAsync(WebSocketCloseStatus.MessageTooBig, $"message in more than {_assembly.MaxFrames} frames").ConfigureAwait(false);
+                        return;
+                    }
+
+                    // A message that one read did not complete is on the clock from here; one that did never touches it.
+                    if (!result.EndOfMessage && Volatile.Read(ref _assemblyStarted) == 0)
+                    {
+                        StartAssemblyClock();
+                    }
+                }
+
+                if (Volatile.Read(ref _assemblyStarted) != 0)
+                {
+                    Volatile.Write(ref _assemblyStarted, 0);
                 }
 
                 switch (result.MessageType)
@@ -56,6 +103,7 @@ internal sealed partial class Connection
                         OnPeerClosed();
                         return;
                     case WebSocketMessageType.Binary:
+                        message.Clear();
                         await ViolateAsync(WebSocketCloseStatus.InvalidMessageType, "binary frames are not supported; send text envelopes").ConfigureAwait(false);
                         return;
                 }
@@ -72,17 +120,20 @@ internal sealed partial class Connection
                 else switch (_rate.Take())
                 {
                     case RateLimiter.Verdict.Abuse:
+                        message.Clear();
                         await ViolateAsync(WebSocketCloseStatus.PolicyViolation, "message rate limit exceeded").ConfigureAwait(false);
                         return;
                     case RateLimiter.Verdict.DropAndWarn:
+                        message.Clear();
                         _logger.LogWarning("Dropping messages from {Client}: more than {Rate} a second", handler, _options.MaxMessagesPerSecond);
                         SendError(ProtocolErrors.RateLimited, $"more than {_options.MaxMessagesPerSecond} messages a second; some were dropped");
                         continue;
                     case RateLimiter.Verdict.Drop:
+                        message.Clear();
                         continue;
                 }
 
-                var envelope = _reader.Read(buffer is null ? ReadOnlyMemory<byte>.Empty : buffer.AsMemory(0, length));
+                var envelope = _reader.Read(message.GetMessage());
                 if (envelope.IsValid)
                 {
                     if (handler.OnEnvelope(this, envelope))
@@ -99,13 +150,9 @@ internal sealed partial class Connection
                     SendError(envelope.ErrorCode!, envelope.ErrorMessage!);
                 }
 
-                // The buffer goes back to the pool after every message (the envelope no longer needs it): a quiet client holds
-                // none. Kept, even the first 4 KB cost every idle connection 4 KB.
-                if (buffer is not null)
-                {
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    buffer = null;
-                }
+                // The buffers go back after every message (the envelope no longer needs them): a quiet client holds none. Kept,
+                // even the first 4 KB cost every idle connection 4 KB.
+                message.Clear();
             }
         }
         catch (OperationCanceledException)
@@ -119,11 +166,13 @@ internal sealed partial class Connection
             _logger.LogInformation("Closed a connection whose frames the WebSocket layer rejected (invalid UTF-8 or a malformed frame)");
             RecordReason(VizDisconnectReason.ProtocolViolation, null, "invalid frame (invalid UTF-8 or malformed)");
 
-            // Its close frame is on its way; ending the request now would reset TCP and could destroy it. Wait for the peer
-            // to hang up (bounded by the close timeout).
+            // Its close frame is on its way; ending the request at once could reset TCP before the peer has read it. The
+            // aborted socket cannot hear the peer's answer, so the frame gets a short grace to arrive (unless the peer hangs up
+            // first), then the server closes TCP itself, as RFC 6455 7.1.1 asks, instead of leaving it to the client.
             try
             {
-                await Task.Delay(_options.CloseTimeout, _options.TimeProvider, cancellationToken).ConfigureAwait(false);
+                var grace = _options.CloseTimeout < FailedFrameGrace ? _options.CloseTimeout : FailedFrameGrace;
+                await Task.Delay(grace, _options.TimeProvider, cancellationToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
@@ -137,10 +186,8 @@ internal sealed partial class Connection
         }
         finally
         {
-            if (buffer is not null)
-            {
-                ArrayPool<byte>.Shared.Return(buffer);
-            }
+            message.Close();
+            _assemblyTimer?.Dispose();
         }
     }
 
@@ -149,12 +196,25 @@ internal sealed partial class Connection
         RecordReason(VizDisconnectReason.ClientClosed, _socket.CloseStatus, _socket.CloseStatusDescription);
     }
 
-    private async Task ViolateAsync(WebSocketCloseStatus status, string description)
+    private Task ViolateAsync(WebSocketCloseStatus status, string description)
     {
         _logger.LogInformation("Closing a connection that broke the protocol: {Status} {Description}", (int)status, description);
-        RecordReason(VizDisconnectReason.ProtocolViolation, status, description);
+        return CloseNowAsync(VizDisconnectReason.ProtocolViolation, status, description);
+    }
 
-        // Whatever was queued is dropped: the peer broke the protocol, so the close goes out now.
+    private Task RefuseAsync(Refusal refusal)
+    {
+        var (scope, limit, description) = refusal == Refusal.AddressShareFull
+            ? ("its address", _assembly.MaxBytesPerAddress, AddressShareFullDescription)
+            : ("all clients", _assembly.MaxBytes, BudgetFullDescription);
+        _logger.LogWarning("Closing {Client} with 1013: no room to receive its message (the {Limit} bytes for messages arriving from {Scope} are in use)", _handler, limit, scope);
+        return CloseNowAsync(VizDisconnectReason.ServerBusy, TryAgainLaterStatus, description);
+    }
+
+    /// <summary>Records why, then sends the close at once, ahead of whatever was queued, and reads until the peer's close.</summary>
+    private async Task CloseNowAsync(VizDisconnectReason reason, WebSocketCloseStatus status, string description)
+    {
+        RecordReason(reason, status, description);
         await CloseOutputAsync(status, description).ConfigureAwait(false);
         await AwaitPeerCloseAsync().ConfigureAwait(false);
     }
@@ -188,11 +248,56 @@ internal sealed partial class Connection
         }
     }
 
-    private byte[] Grow(byte[] buffer, int length)
+    /// <summary>
+    /// Puts a message that one read did not complete on the clock: past <see cref="MessageAssemblyLimits.Timeout"/> its
+    /// connection is closed with 1008. One timer per connection, made at its first such message and moved at each.
+    /// </summary>
+    private void StartAssemblyClock()
     {
-        var larger = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)length * 2, _options.MaxMessageBytes + 1L));
-        buffer.AsSpan(0, length).CopyTo(larger);
-        ArrayPool<byte>.Shared.Return(buffer);
-        return larger;
+        var timeout = _assembly.Timeout;
+        if (timeout == Timeout.InfiniteTimeSpan)
+        {
+            return;
+        }
+
+        Volatile.Write(ref _assemblyStarted, _options.TimeProvider.GetTimestamp());
+        if (_assemblyTimer is null)
+        {
+            _assemblyTimer = _options.TimeProvider.CreateTimer(static state => ((Connection)state!).OnAssemblyClock(), this, timeout, Timeout.InfiniteTimeSpan);
+        }
+        else
+        {
+            _assemblyTimer.Change(timeout, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    private void OnAssemblyClock()
+    {
+        var started = Volatile.Read(ref _assemblyStarted);
+        if (started == 0)
+        {
+            return;
+        }
+
+        // Due for an earlier message and a later one is on the clock now: wait for the later one's time.
+        var left = _assembly.Timeout - _options.TimeProvider.GetElapsedTime(started);
+        if (left > TimeSpan.Zero)
+        {
+            try
+            {
+                _assemblyTimer?.Change(left, Timeout.InfiniteTimeSpan);
+            }
+            catch (ObjectDisposedException)
+            {
+                // The connection ended meanwhile.
+            }
+
+            return;
+        }
+
+        _assemblyTimedOut = true;
+        var description = $"message not completed within {_assembly.Timeout.TotalSeconds:0.###} s";
+        _logger.LogInformation("Closing {Client} with 1008: {Description}", _handler, description);
+        Close(CloseKind.AfterQueued, VizDisconnectReason.ProtocolViolation, WebSocketCloseStatus.PolicyViolation, description);
     }
 }

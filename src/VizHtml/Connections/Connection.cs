@@ -38,6 +38,7 @@ internal sealed partial class Connection
         _abort = new CancellationTokenSource(Timeout.InfiniteTimeSpan, options.TimeProvider);
         _writeTimeout = new CancellationTokenSource(Timeout.InfiniteTimeSpan, options.TimeProvider);
         _rate = new RateLimiter(options.MaxMessagesPerSecond, options.TimeProvider);
+        _assembly = options.Assembly ?? MessageAssemblyLimits.Unlimited;
         _lastWrite = options.TimeProvider.GetTimestamp();
     }
 

@@ -1,6 +1,9 @@
 namespace VizHtml.Connections;
 
-/// <summary>The per-connection limits, copied from the server options at start.</summary>
+/// <summary>
+/// The per-connection limits, copied from the server options at start, and the message assembly limits every connection
+/// of the server shares (<see langword="null"/>: none, for connections made outside a server).
+/// </summary>
 internal sealed record ConnectionOptions(
     int MaxMessageBytes,
     int MaxMessagesPerSecond,
@@ -8,4 +11,5 @@ internal sealed record ConnectionOptions(
     long MaxQueuedBytes,
     TimeSpan SendTimeout,
     TimeSpan CloseTimeout,
-    TimeProvider TimeProvider);
+    TimeProvider TimeProvider,
+    MessageAssemblyLimits? Assembly = null);

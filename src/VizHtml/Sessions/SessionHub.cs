@@ -36,7 +36,7 @@ internal sealed partial class SessionHub
     public SessionHub(VizHtmlOptions options, EnvelopeSerializer serializer, Dispatcher dispatcher, EventRouter router, ISessionStore store, ILogger logger)
     {
         _options = options;
-        _connectionOptions = new ConnectionOptions(options.MaxMessageBytes, options.MaxMessagesPerSecond, options.MaxQueuedMessages, options.MaxQueuedBytes, options.SendTimeout, options.CloseTimeout, options.TimeProvider);
+        _connectionOptions = new ConnectionOptions(options.MaxMessageBytes, options.MaxMessagesPerSecond, options.MaxQueuedMessages, options.MaxQueuedBytes, options.SendTimeout, options.CloseTimeout, options.TimeProvider, new MessageAssemblyLimits(options.MaxAssemblyBytes, options.MaxAssemblyBytesPerAddress, options.MaxMessageFrames, options.MessageAssemblyTimeout));
         _reader = new EnvelopeReader(options.MaxJsonDepth);
         _serializer = serializer;
         _dispatcher = dispatcher;

@@ -51,13 +51,19 @@ internal sealed class WsWire : IDisposable
 
     private WsWire(Socket socket) => _socket = socket;
 
-    public static async Task<WsWire> ConnectAsync(int port)
+    /// <summary>Connects to the server on 127.0.0.1, from <paramref name="from"/> (another loopback address is another client address).</summary>
+    public static async Task<WsWire> ConnectAsync(int port, IPAddress? from = null)
     {
         using var timeout = new CancellationTokenSource(Timeout);
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         var wire = new WsWire(socket);
         try
         {
+            if (from is not null)
+            {
+                socket.Bind(new IPEndPoint(from, 0));
+            }
+
             await socket.ConnectAsync(IPAddress.Loopback, port, timeout.Token);
             await wire.HandshakeAsync(port, timeout.Token);
             return wire;
