@@ -209,9 +209,10 @@ internal sealed partial class SessionHub
 
         var reason = connection.CloseReason;
 
-        // A lost or too-slow connection may come back; a close by either side, a protocol violation or a stop may not.
+        // A lost or too-slow connection, or one the server had no room for (1013, try again later), may come back; a close
+        // by either side, a protocol violation or a stop may not.
         var canResume = session.Resumable && _accepting
-            && (reason is VizDisconnectReason.ConnectionLost or VizDisconnectReason.SlowConsumer
+            && (reason is VizDisconnectReason.ConnectionLost or VizDisconnectReason.SlowConsumer or VizDisconnectReason.ServerBusy
                 || (reason == VizDisconnectReason.ClientClosed && (int?)connection.CloseStatus == Envelope.ResumableCloseStatus));
         lock (_membership)
         {

@@ -57,6 +57,35 @@ public sealed class MessageAssemblyTests
     }
 
     [Fact]
+    public async Task AVersion2ClientRefusedWith1013MayResumeItsSession()
+    {
+        await using var test = await StartEchoServerAsync(o =>
+        {
+            o.MaxAssemblyBytesPerAddress = TwoMessages;
+            o.MaxAssemblyBytes = 4 * TwoMessages;
+        });
+        var disconnects = new EventLog<VizDisconnectEvent>();
+        test.Server.OnDisconnect(disconnects.Add);
+        using var first = await SendUnfinishedAsync(test);
+        using var second = await SendUnfinishedAsync(test);
+
+        // A page (protocol version 2) whose message finds no room: 1013, and its session waits for it.
+        using var page = await AwaySessionLimitTests.AwayClient.HelloAsync(test, IPAddress.Loopback);
+        await page.Tcp.Socket.SendAsync(FrameWriter.Frame(Opcode.Text, Message.AsSpan(0, UnfinishedBytes), fin: false));
+        Assert.Equal(1013, await page.Tcp.ReceiveCloseCodeAsync());
+        var busy = (await disconnects.WaitForCountAsync(1))[0];
+        Assert.Equal(VizDisconnectReason.ServerBusy, busy.Reason);
+        Assert.True(busy.CanResume);
+
+        // Room again: it resumes the same session (a page then resends what the server did not acknowledge).
+        await FinishAsync(first);
+        await FinishAsync(second);
+        using var back = await AwaySessionLimitTests.AwayClient.HelloAsync(test, IPAddress.Loopback, page.Token);
+        Assert.True(back.Resumed);
+        Assert.Contains(busy.Client, test.Server.Clients);
+    }
+
+    [Fact]
     public async Task AMessageThatDoesNotFitInTheServersBudgetClosesItsConnectionWith1013AndNoOtherMessageIsHurt()
     {
         await using var test = await StartEchoServerAsync(o =>
