@@ -33,6 +33,10 @@ public sealed class KeyRedactionInBrowserTests(BrowserFixture browser) : IClassF
             await page.Locator("li.page a").ClickAsync();
             await hellos.WaitForCountAsync(1);
             Assert.Equal("/vizhtml/p/", hellos.Items[0].Data.GetString());
+
+            // vizhtml.js escapes the key as the server's URLs do (RFC 3986), though the redaction does not rely on it.
+            var expected = $"ws://127.0.0.1:{server.Port}/vizhtml/socket?v=2&key={Uri.EscapeDataString(KeyRedactionTests.EveryCharacter)}";
+            Assert.Equal(expected, await page.EvaluateAsync<string>("() => socket.url"));
         }
 
         var lines = capture.Lines.ToArray();
