@@ -162,7 +162,7 @@ public sealed class VizHtmlServer : IAsyncDisposable
 
             if (_embedded)
             {
-                _host = await EmbeddedHost.StartAsync(_options, _port, _loggerFactory, CreateEndpoint(Prefix, (_, page) => GetServerUrl(page)), cancellationToken).ConfigureAwait(false);
+                _host = await EmbeddedHost.StartAsync(_options, _port, _loggerFactory, CreateEndpoint(Prefix, (_, page) => GetServerUrl(page)), _connectionLimits, cancellationToken).ConfigureAwait(false);
 
                 // A restart keeps the port the system chose, so open pages find the server again.
                 _port = _host.Port;
