@@ -65,7 +65,11 @@ public sealed class VizHtmlOptions
     /// <value><see langword="null"/>.</value>
     public string? CertificatePassword { get; set; }
 
-    /// <summary>The most sockets open at once; upgrades beyond it get 503.</summary>
+    /// <summary>
+    /// The most sockets open at once; upgrades beyond it get 503. The embedded server takes fewer when the process's limit
+    /// on open files (<c>ulimit -n</c>) leaves less room, and logs a warning with the numbers; it also closes other TCP
+    /// connections (idle ones, page loads) beyond <c>max(MaxConnections, 1000)</c> or that room, as soon as it accepts them.
+    /// </summary>
     /// <value>10,000.</value>
     public int MaxConnections { get; set; } = 10_000;
 

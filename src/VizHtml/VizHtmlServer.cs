@@ -69,7 +69,7 @@ public sealed class VizHtmlServer : IAsyncDisposable
         _options.Validate();
         _ownedLoggerFactory = _options.LoggerFactory is null ? LoggerFactory.Create(b => b.AddSimpleConsole(c => c.SingleLine = true).SetMinimumLevel(LogLevel.Warning)) : null;
         var loggerFactory = _options.LoggerFactory ?? _ownedLoggerFactory!;
-        _loggerFactory = _options.AccessKey is { } key ? new Security.RedactingLoggerFactory(loggerFactory, key) : loggerFactory;
+        _loggerFactory = Security.RedactingLoggerFactory.For(loggerFactory, _options.AccessKey);
         _logger = _loggerFactory.CreateLogger("VizHtml");
         var eventsLogger = _loggerFactory.CreateLogger("VizHtml.Events");
         _router = new EventRouter(eventsLogger);
@@ -166,7 +166,7 @@ public sealed class VizHtmlServer : IAsyncDisposable
 
             if (_embedded)
             {
-                _host = await EmbeddedHost.StartAsync(_options, _port, _loggerFactory, CreateEndpoint(Prefix, (_, page) => GetServerUrl(page)), cancellationToken).ConfigureAwait(false);
+                _host = await EmbeddedHost.StartAsync(_options, _port, _loggerFactory, CreateEndpoint(Prefix, (_, page) => GetServerUrl(page)), _connectionLimits, cancellationToken).ConfigureAwait(false);
 
                 // A restart keeps the port the system chose, so open pages find the server again.
                 _port = _host.Port;

@@ -29,8 +29,19 @@ internal sealed class EmbeddedHost : IAsyncDisposable
     /// <summary>The port actually bound (the chosen one when the options asked for 0).</summary>
     public int Port { get; }
 
-    public static async Task<EmbeddedHost> StartAsync(VizHtmlOptions options, int port, ILoggerFactory loggerFactory, HttpEndpoint endpoint, CancellationToken cancellationToken)
+    public static async Task<EmbeddedHost> StartAsync(
+        VizHtmlOptions options, int port, ILoggerFactory loggerFactory, HttpEndpoint endpoint, ConnectionLimits limits, CancellationToken cancellationToken)
     {
+        // Connections are refused before the process runs out of file descriptors (ConnectionBudget says why that matters).
+        var budget = ConnectionBudget.ForThisProcess(options);
+        limits.MaxTotal = budget.Sockets;
+        if (budget.Sockets < options.MaxConnections)
+        {
+            loggerFactory.CreateLogger("VizHtml").LogWarning(
+                "This process may open {FileLimit} files and has {OpenFiles} open: VizHtml takes at most {Sockets} sockets (MaxConnections is {MaxConnections}) and {OtherConnections} other connections. Raise the limit (ulimit -n) for more.",
+                budget.FileLimit, budget.OpenFiles, budget.Sockets, options.MaxConnections, budget.OtherConnections);
+        }
+
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "VizHtml", ContentRootPath = AppContext.BaseDirectory });
         builder.Services.AddLogging();
 
@@ -43,7 +54,11 @@ internal sealed class EmbeddedHost : IAsyncDisposable
         // Kestrel's UnsafePreferInlineScheduling (socket continuations on the I/O thread) is off: it made broadcasts cheaper
         // but handler latency and fairness worse (docs/benchmarks-architecture.md). VIZHTML_INLINE_SCHEDULING=1 turns it on
         // for measurement.
-        builder.WebHost.UseSockets(sockets => sockets.UnsafePreferInlineScheduling = PreferInlineScheduling);
+        builder.WebHost.UseSockets(sockets =>
+        {
+            sockets.UnsafePreferInlineScheduling = PreferInlineScheduling;
+            sockets.Backlog = budget.Backlog;
+        });
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
@@ -53,6 +68,11 @@ internal sealed class EmbeddedHost : IAsyncDisposable
             kestrel.Limits.KeepAliveTimeout = options.HandshakeTimeout;
             kestrel.Limits.RequestHeadersTimeout = options.HandshakeTimeout;
             kestrel.Limits.MaxRequestBodySize = options.MaxFormBytes;
+
+            // Counts the connections that are not sockets (an upgrade leaves this count); those beyond it are closed as soon
+            // as they are accepted. Sockets are capped by VizHtml itself (503): Kestrel's MaxConcurrentUpgradedConnections
+            // would throw from the upgrade instead.
+            kestrel.Limits.MaxConcurrentConnections = budget.OtherConnections;
             void Configure(Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions listen)
             {
                 if (certificate is not null)

@@ -8,15 +8,24 @@ internal sealed class ConnectionLimits(int maxTotal, int maxPerAddress)
 {
     private readonly ConcurrentDictionary<string, int> _byAddress = new(StringComparer.Ordinal);
     private int _total;
+    private int _maxTotal = maxTotal;
+
+    /// <summary>The most sockets in total: the option, or fewer when the host has fewer file descriptors to spare.</summary>
+    public int MaxTotal
+    {
+        get => Volatile.Read(ref _maxTotal);
+        set => Volatile.Write(ref _maxTotal, value);
+    }
 
     public readonly record struct Refusal(int StatusCode, string Message);
 
     public bool TryAcquire(string address, out Refusal refusal)
     {
-        if (Interlocked.Increment(ref _total) > maxTotal)
+        var max = MaxTotal;
+        if (Interlocked.Increment(ref _total) > max)
         {
             Interlocked.Decrement(ref _total);
-            refusal = new(503, $"The server holds its maximum of {maxTotal} connections.");
+            refusal = new(503, $"The server holds its maximum of {max} connections.");
             return false;
         }
 

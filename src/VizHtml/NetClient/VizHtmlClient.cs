@@ -56,6 +56,7 @@ public sealed class VizHtmlClient : IAsyncDisposable
     private const int AckEvery = 32;
 
     private readonly Uri _socketUri;
+    private readonly string _loggedUri;
     private readonly VizHtmlClientOptions _options;
     private readonly Protocol.EnvelopeSerializer _serializer;
     private readonly ILogger _logger;
@@ -82,12 +83,14 @@ public sealed class VizHtmlClient : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(server);
         _options = options ?? new VizHtmlClientOptions();
         _serializer = new Protocol.EnvelopeSerializer(_options.JsonSerializerOptions ?? new JsonSerializerOptions(JsonSerializerDefaults.Web));
-        _logger = (_options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger("VizHtml.Client");
+        // The key is in the socket's URL: what is logged names the URL without it, and the rest (exception texts) is redacted.
+        _logger = Security.RedactingLoggerFactory.For(_options.LoggerFactory ?? NullLoggerFactory.Instance, _options.AccessKey).CreateLogger("VizHtml.Client");
         _messages = new MessageHandlers<VizClientMessageEvent>(_logger);
         var scheme = server.Scheme is "https" or "wss" ? "wss" : "ws";
         var path = server.AbsolutePath.EndsWith("/vizhtml/socket", StringComparison.Ordinal) ? server.AbsolutePath : "/vizhtml/socket";
         var key = _options.AccessKey is { } k ? "&key=" + Uri.EscapeDataString(k) : string.Empty;
         _socketUri = new Uri($"{scheme}://{server.Authority}{path}?v=2{key}");
+        _loggedUri = $"{scheme}://{server.Authority}{path}";
     }
 
     /// <summary>Whether the client is connected and welcomed by the server now.</summary>
@@ -203,7 +206,7 @@ public sealed class VizHtmlClient : IAsyncDisposable
             }
             catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or JsonException)
             {
-                _logger.LogDebug(ex, "Connection to {Uri} failed or was lost", _socketUri);
+                _logger.LogDebug(ex, "Connection to {Uri} failed or was lost", _loggedUri);
             }
 
             if (_welcomed)

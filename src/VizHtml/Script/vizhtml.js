@@ -41,7 +41,8 @@
     if (!loc || !loc.host) throw new TypeError('viz.WebSocket: no url given and the page has no location.host to derive one from');
     const query = protocol === 1 ? [] : ['v=' + V];
     const key = new URLSearchParams(loc.search || '').get('key');
-    if (key !== null) query.push('key=' + encodeURIComponent(key));
+    // RFC 3986 escaping, as the server writes the key into page URLs: encodeURIComponent leaves !'()* as they are.
+    if (key !== null) query.push('key=' + encodeURIComponent(key).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase()));
     return `${loc.protocol === 'https:' ? 'wss:' : 'ws:'}//${loc.host}${MOUNT}/socket${query.length ? '?' + query.join('&') : ''}`;
   }
 

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net.WebSockets;
+using System.Text;
 using Microsoft.Extensions.Logging;
 using VizHtml.IntegrationTests.Infrastructure;
 
@@ -30,16 +31,26 @@ internal static class SecurityTestSupport
     }
 }
 
-/// <summary>Keeps every formatted log line, at every level, from every category.</summary>
-internal sealed class CapturingLoggerProvider : ILoggerProvider
+/// <summary>
+/// Keeps every log line, at every level, from every category: the formatted message, the structured values, the scopes
+/// it was written in (their text and values) and the exception's full text.
+/// </summary>
+internal sealed class CapturingLoggerProvider : ILoggerProvider, ISupportExternalScope
 {
+    private IExternalScopeProvider? _scopes;
+
     public ConcurrentQueue<string> Lines { get; } = new();
 
     public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
 
+    public void SetScopeProvider(IExternalScopeProvider scopeProvider) => _scopes = scopeProvider;
+
     public void Dispose()
     {
     }
+
+    private static string Values(object? state) =>
+        state is IEnumerable<KeyValuePair<string, object?>> pairs ? string.Join(" ", pairs.Select(p => $"{p.Key}={p.Value}")) : string.Empty;
 
     private sealed class Logger(CapturingLoggerProvider owner, string category) : ILogger
     {
@@ -50,8 +61,9 @@ internal sealed class CapturingLoggerProvider : ILoggerProvider
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
-            var values = state is IEnumerable<KeyValuePair<string, object?>> pairs ? string.Join(" ", pairs.Select(p => $"{p.Key}={p.Value}")) : string.Empty;
-            owner.Lines.Enqueue($"{category} {logLevel}: {formatter(state, exception)} | {values} | {exception}");
+            var scopes = new StringBuilder();
+            owner._scopes?.ForEachScope((scope, text) => text.Append(" => ").Append(scope).Append(" {").Append(Values(scope)).Append('}'), scopes);
+            owner.Lines.Enqueue($"{category} {logLevel}: {formatter(state, exception)} | {Values(state)} |{scopes} | {exception}");
         }
     }
 }

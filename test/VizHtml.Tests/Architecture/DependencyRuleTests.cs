@@ -40,7 +40,7 @@ public sealed class DependencyRuleTests(ITestOutputHelper output)
         ["Sessions"]    = ["Sessions", "Connections", "Events", "Protocol", Model],
         ["Http"]        = ["Http", "Events", "Protocol", Model],
         ["Security"]    = ["Security"],
-        ["NetClient"]   = ["NetClient", "Protocol", "Events", Model],
+        ["NetClient"]   = ["NetClient", "Protocol", "Events", "Security", Model],
         [Model]         = [Model, "Sessions", "Connections", "Protocol", "Events", "Http"],
         [Facade]        = [Facade, Model, "Protocol", "Connections", "Sessions", "Events", "Http", "Security", "NetClient", "VizHtml.Hosting.EmbeddedHost"],
         ["Hosting"]     = [Anything],

@@ -18,7 +18,10 @@ public static class VizHtmlServiceCollectionExtensions
     /// logging and <see cref="TimeProvider"/> come from the app's services unless the options set their own. The app's
     /// Kestrel serves it: <see cref="VizHtmlOptions.Port"/>, <see cref="VizHtmlOptions.BindAddress"/> and the certificate
     /// options are the app's business and are not used; <see cref="VizHtmlServer.GetServerUrl()"/> names the app's first
-    /// address and the path <c>MapVizHtml</c> was given (a path base set by middleware is not known to it).
+    /// address and the path <c>MapVizHtml</c> was given (a path base set by middleware is not known to it). When the options
+    /// set an <see cref="VizHtmlOptions.AccessKey"/>, the app's <see cref="ILoggerFactory"/> (registered before this call, as
+    /// WebApplication and the generic host do) is wrapped so that none of the app's log lines holds the key either: its
+    /// request lines carry VizHtml's URLs.
     /// </summary>
     /// <param name="services">The app's services.</param>
     /// <param name="configure">Sets options in code; <see langword="null"/> for none.</param>
@@ -46,7 +49,51 @@ public static class VizHtmlServiceCollectionExtensions
             return server;
         });
         services.AddHostedService<VizHtmlHostedService>();
+        RedactAppLogs(services);
         return services;
+    }
+
+    /// <summary>
+    /// The app's own lines name VizHtml's URLs too (Kestrel's request lines, HTTP logging, routing), with the access key in
+    /// their query: the app's logger factory is wrapped so that, once the options have a key, none of its lines holds it.
+    /// Only a factory registered before <c>AddVizHtml</c> can be wrapped; WebApplication and the generic host register
+    /// theirs first.
+    /// </summary>
+    private static void RedactAppLogs(IServiceCollection services)
+    {
+        var index = -1;
+        for (var i = 0; i < services.Count; i++)
+        {
+            if (services[i].ServiceType == typeof(ILoggerFactory))
+            {
+                if (Equals(services[i].ServiceKey, AppLoggerFactory.Key))
+                {
+                    return;
+                }
+
+                index = services[i].IsKeyedService ? index : i;
+            }
+        }
+
+        if (index < 0)
+        {
+            return;
+        }
+
+        // The app's factory stays the container's to make and dispose, under a key of VizHtml's own.
+        var original = services[index];
+        services.Add(original switch
+        {
+            { ImplementationInstance: { } instance } => new ServiceDescriptor(typeof(ILoggerFactory), AppLoggerFactory.Key, instance),
+            { ImplementationFactory: { } factory } => new ServiceDescriptor(typeof(ILoggerFactory), AppLoggerFactory.Key, (provider, _) => factory(provider), original.Lifetime),
+            _ => new ServiceDescriptor(typeof(ILoggerFactory), AppLoggerFactory.Key, original.ImplementationType!, original.Lifetime),
+        });
+        services[index] = ServiceDescriptor.Singleton<ILoggerFactory>(provider =>
+        {
+            var inner = provider.GetRequiredKeyedService<ILoggerFactory>(AppLoggerFactory.Key);
+            var key = provider.GetRequiredService<IOptions<VizHtmlOptions>>().Value.AccessKey;
+            return string.IsNullOrEmpty(key) ? new AppLoggerFactory(inner) : new VizHtml.Security.RedactingLoggerFactory(inner, key);
+        });
     }
 
     /// <summary>The scheme and port of the app's first address (http before https when it has both), once Kestrel has bound.</summary>
@@ -59,6 +106,20 @@ public static class VizHtmlServiceCollectionExtensions
             .OrderBy(uri => uri!.Scheme == "http" ? 0 : 1)
             .FirstOrDefault();
         return bound is null ? ("http", 0) : (bound.Scheme, bound.Port);
+    }
+
+    /// <summary>The app's logger factory, passed through untouched when no key is set; the container disposes it, not this.</summary>
+    private sealed class AppLoggerFactory(ILoggerFactory inner) : ILoggerFactory
+    {
+        public static readonly object Key = new();
+
+        public ILogger CreateLogger(string categoryName) => inner.CreateLogger(categoryName);
+
+        public void AddProvider(ILoggerProvider provider) => inner.AddProvider(provider);
+
+        public void Dispose()
+        {
+        }
     }
 
     /// <summary>Starts VizHtml with the app (it takes sockets from then on) and stops it first (clients get 1001).</summary>
