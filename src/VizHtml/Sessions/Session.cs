@@ -55,6 +55,18 @@ internal sealed class Session : IConnectionHandler
 
     public bool IsConnected => _connected;
 
+    /// <summary>Whether the connection was lost and the session may still resume.</summary>
+    public bool IsAway
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return !_connected && _detachedAt is not null;
+            }
+        }
+    }
+
     /// <summary>The current connection, or the last one while the client is away.</summary>
     public Connection Connection => _connection;
 

@@ -231,6 +231,12 @@ internal sealed partial class SessionHub
                 Evict(over, "more clients were away than MaxAwaySessions allows, in all or from its address (MaxConnectionsPerAddress)");
             }
 
+            if (!session.IsAway)
+            {
+                // It came back (or was forgotten) between leaving and being filed as away.
+                _store.SetAway(session, away: false);
+            }
+
             EnforceReplayBudget();
         }
         else
@@ -313,10 +319,22 @@ internal sealed partial class SessionHub
             while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
             {
                 var now = time.GetTimestamp();
-                while (_store.OldestAway() is { } session && session.ExpireIfAwayLongerThan(_options.ResumeTimeout, now, time))
+                while (_store.OldestAway() is { } session)
                 {
-                    // Oldest first: the first that has not expired ends the walk.
-                    End(session);
+                    if (!session.IsAway)
+                    {
+                        // Filed as away just as it came back: no longer away.
+                        _store.SetAway(session, away: false);
+                    }
+                    else if (session.ExpireIfAwayLongerThan(_options.ResumeTimeout, now, time))
+                    {
+                        End(session);
+                    }
+                    else
+                    {
+                        // Oldest first: the first that has not expired ends the walk.
+                        break;
+                    }
                 }
 
                 EnforceReplayBudget();

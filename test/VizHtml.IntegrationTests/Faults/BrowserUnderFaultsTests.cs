@@ -86,7 +86,7 @@ public sealed class BrowserUnderFaultsTests(BrowserFixture browser) : IClassFixt
         }
         catch (TimeoutException ex)
         {
-            var state = await ResumePage.EvalAsync<string>(page, "JSON.stringify({ state: socket.state, received: window.received.filter(e => e.event === 'n').length, connection: window.connection.slice(-6) })");
+            var state = await ResumePage.EvalAsync<string>(page, "(() => { const n = window.received.filter(e => e.event === 'n').map(e => e.data); const missing = []; for (let i = 1; i <= 10000 && missing.length < 5; i++) if (!n.includes(i)) missing.push(i); return JSON.stringify({ state: socket.state, received: n.length, missing, lastSeq: socket.lastSeq, connection: window.connection.slice(-6) }); })()");
             throw new TimeoutException($"round {round}, cuts {proxy.Cuts}, server has {fromPage.Count}; page: {state}", ex);
         }
 

@@ -127,7 +127,7 @@ public sealed class DependencyRuleTests(ITestOutputHelper output)
     [InlineData("Events/FakeUsesServer.cs", "namespace VizHtml.Events; internal static class FakeUsesServer { public static int Port(VizHtmlServer s) => s.Port; }", "Events/FakeUsesServer.cs: uses VizHtml.VizHtmlServer (folder Events may not)")]
     [InlineData("Http/FakeUsesKestrel.cs", "namespace VizHtml.Http; internal static class FakeUsesKestrel { public static string Path(object o) => ((Microsoft.AspNetCore.Http.HttpContext)o).Request.Path.Value ?? \"\"; }", "Http/FakeUsesKestrel.cs: uses Microsoft.AspNetCore.Http.HttpContext (folder Http may not)")]
     [InlineData("FakeModel.cs", "namespace VizHtml; internal static class FakeModel { public static int Port() { var s = default(VizHtmlServer); return s!.Port; } }", "FakeModel.cs: uses VizHtml.VizHtmlServer (folder model may not)")]
-    [InlineData("Protocol/FakeUsesSessions.cs", "namespace VizHtml.Protocol; internal static class FakeUsesSessions { public static object Store() => new VizHtml.Sessions.InMemorySessionStore(); }", "Protocol/FakeUsesSessions.cs: uses VizHtml.Sessions.InMemorySessionStore (folder Protocol may not)")]
+    [InlineData("Protocol/FakeUsesSessions.cs", "namespace VizHtml.Protocol; internal static class FakeUsesSessions { public static object Store() => new VizHtml.Sessions.InMemorySessionStore(1, 1); }", "Protocol/FakeUsesSessions.cs: uses VizHtml.Sessions.InMemorySessionStore (folder Protocol may not)")]
     public void AFileThatBreaksTheRuleIsCaught(string relativePath, string source, string expected)
     {
         var fake = CSharpSyntaxTree.ParseText(source, Analysis.ParseOptions, Path.Combine(Analysis.SourceRoot, relativePath), Encoding.UTF8);

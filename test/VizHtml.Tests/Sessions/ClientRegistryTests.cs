@@ -28,6 +28,22 @@ public sealed class ClientRegistryTests
     }
 
     [Fact]
+    public void AViewTakenBeforeAClientLeftStillHoldsIt()
+    {
+        // A broadcast that took its view before a client left must still reach that client (which keeps the event for its
+        // resume); the broadcast log holds only what was broadcast after it left.
+        var registry = new ClientRegistry();
+        var clients = Enumerable.Range(0, 40).Select(NewClient).ToList();
+        clients.ForEach(registry.Add);
+        var before = registry.Current;
+        registry.Remove(clients[7]);
+        registry.Remove(clients[39]);
+
+        Assert.Equal(clients, Walk(before));
+        Assert.Equal(clients.Where((_, i) => i is not (7 or 39)), Walk(registry.Current));
+    }
+
+    [Fact]
     public void AnOlderViewStillHoldsEveryClientThatStayedThroughAddsRemovesAndRebuilds()
     {
         var registry = new ClientRegistry();
