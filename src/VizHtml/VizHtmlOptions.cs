@@ -138,7 +138,10 @@ public sealed class VizHtmlOptions
     /// <value>15 seconds.</value>
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(15);
 
-    /// <summary>The largest form post accepted, in bytes, file uploads included; larger ones get 413.</summary>
+    /// <summary>
+    /// The largest form post accepted, in bytes, file uploads included; larger ones get 413. A form's files are held in memory up to 64 KiB, and the rest of them in a
+    /// temporary file that is deleted once the form-submit handlers have finished.
+    /// </summary>
     /// <value>32 MiB.</value>
     public long MaxFormBytes { get; set; } = 32L * 1024 * 1024;
 

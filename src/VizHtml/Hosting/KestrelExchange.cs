@@ -49,7 +49,8 @@ internal sealed class KestrelExchange(HttpContext context) : HttpExchange
 
     public override Task<WebSocket> AcceptWebSocketAsync() => context.WebSockets.AcceptWebSocketAsync();
 
-    public override Task<FormContent> ReadFormAsync(long maxBytes) => FormReader.ReadAsync(context, maxBytes);
+    public override Task<FormContent> ReadFormAsync(long maxBytes, FormSpool spool, CancellationToken cancellationToken) =>
+        FormReader.ReadAsync(context, maxBytes, spool, cancellationToken);
 
     public override void SetHeader(string name, string value) => context.Response.Headers[name] = value;
 

@@ -36,6 +36,7 @@ internal sealed class HttpEndpoint
     private readonly PageRegistry _pages;
     private readonly AccessPolicy _policy;
     private readonly ConnectionLimits _limits;
+    private readonly FormSpoolFolder _formSpool;
     private readonly Dispatcher _dispatcher;
     private readonly EventRouter _router;
     private readonly HttpSettings _settings;
@@ -45,11 +46,13 @@ internal sealed class HttpEndpoint
     private readonly string _socketPath;
     private readonly string _formPath;
 
-    public HttpEndpoint(PageRegistry pages, AccessPolicy policy, ConnectionLimits limits, Dispatcher dispatcher, EventRouter router, HttpSettings settings, SocketHandoff runSocket, Func<bool> accepting, ILogger logger)
+    public HttpEndpoint(PageRegistry pages, AccessPolicy policy, ConnectionLimits limits, FormSpoolFolder formSpool, Dispatcher dispatcher, EventRouter router,
+        HttpSettings settings, SocketHandoff runSocket, Func<bool> accepting, ILogger logger)
     {
         _pages = pages;
         _policy = policy;
         _limits = limits;
+        _formSpool = formSpool;
         _dispatcher = dispatcher;
         _router = router;
         _settings = settings;
@@ -191,7 +194,7 @@ internal sealed class HttpEndpoint
 
     private async Task ServePageAsync(HttpExchange exchange, Page page, string rest)
     {
-        FormContent? formAlreadyRead = null;
+        ReceivedForm? formAlreadyRead = null;
         var relative = rest.TrimStart('/');
         if (page.Handler is { } handler)
         {
@@ -204,6 +207,7 @@ internal sealed class HttpEndpoint
 
             if (exchange.Aborted.IsCancellationRequested)
             {
+                declinedForm?.Dispose();
                 return;
             }
 
@@ -285,22 +289,36 @@ internal sealed class HttpEndpoint
         await SubmitFormAsync(exchange, pageName, redirectTo, formAlreadyRead: null).ConfigureAwait(false);
     }
 
-    private async Task SubmitFormAsync(HttpExchange exchange, string? pageName, string? redirectTo, FormContent? formAlreadyRead)
+    private async Task SubmitFormAsync(HttpExchange exchange, string? pageName, string? redirectTo, ReceivedForm? formAlreadyRead)
     {
-        FormContent content;
-        try
+        var received = formAlreadyRead;
+        if (received is null)
         {
-            content = formAlreadyRead ?? await exchange.ReadFormAsync(_settings.MaxFormBytes).ConfigureAwait(false);
-        }
-        catch (FormRejectedException ex)
-        {
-            _logger.LogWarning("Refused a form from {Address}: {Problem}", exchange.RemoteAddress, ex.Message);
-            await WriteTextAsync(exchange, ex.StatusCode, ex.Message).ConfigureAwait(false);
-            return;
+            (received, var refusal) = await ReceiveFormAsync(exchange).ConfigureAwait(false);
+            if (received is null)
+            {
+                if (refusal is not null)
+                {
+                    await WriteResponseAsync(exchange, refusal).ConfigureAwait(false);
+                }
+
+                return;
+            }
         }
 
-        var form = new VizFormSubmitEvent(pageName, FormatAddress(exchange.RemoteAddress), content.Fields, content.Files);
-        _dispatcher.Post(() => _router.DeliverAsync(form));
+        var form = new VizFormSubmitEvent(pageName, received.Address, received.Content.Fields, received.Content.Files);
+        _dispatcher.Post(async () =>
+        {
+            // The form's temporary file is kept until every handler has finished, async ones included.
+            try
+            {
+                await _router.DeliverAsync(form).ConfigureAwait(false);
+            }
+            finally
+            {
+                received.Dispose();
+            }
+        });
         if (_settings.FormSubmittedHtml is { } confirmation)
         {
             await WriteAsync(exchange, 200, "text/html; charset=utf-8", confirmation).ConfigureAwait(false);
@@ -321,27 +339,25 @@ internal sealed class HttpEndpoint
     /// Runs a page's custom handler on the dispatcher. Returns the handler's answer, or declines with the form it read
     /// (so a declined post still becomes a form submit without reading the body twice).
     /// </summary>
-    private async Task<(VizResponse? Response, FormContent? Form)> RunRequestHandlerAsync(HttpExchange exchange, Page page, Func<VizRequest, ValueTask<VizResponse?>> handler, string path)
+    private async Task<(VizResponse? Response, ReceivedForm? Form)> RunRequestHandlerAsync(HttpExchange exchange, Page page, Func<VizRequest, ValueTask<VizResponse?>> handler, string path)
     {
+        var address = FormatAddress(exchange.RemoteAddress);
+        ReceivedForm? received = null;
+        if (exchange.IsPost && exchange.HasFormContentType)
+        {
+            (received, var refusal) = await ReceiveFormAsync(exchange).ConfigureAwait(false);
+            if (received is null)
+            {
+                return (refusal, null);
+            }
+        }
+
+        // The handler's time starts once the form is in: a large upload does not eat into it.
         var time = _settings.TimeProvider;
         using var timeout = new CancellationTokenSource(_settings.RequestHandlerTimeout, time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, exchange.Aborted);
         var token = linked.Token;
-        var address = FormatAddress(exchange.RemoteAddress);
-        FormContent? content = null;
-        if (exchange.IsPost && exchange.HasFormContentType)
-        {
-            try
-            {
-                content = await exchange.ReadFormAsync(_settings.MaxFormBytes).ConfigureAwait(false);
-            }
-            catch (FormRejectedException ex)
-            {
-                return (VizResponse.Status(ex.StatusCode, ex.Message), null);
-            }
-        }
-
-        var form = content is null ? null : new VizFormSubmitEvent(page.Name, address, content.Fields, content.Files);
+        var form = received is null ? null : new VizFormSubmitEvent(page.Name, address, received.Content.Fields, received.Content.Files);
         var request = new VizRequest(exchange.Method, page.Name, DecodeEncodedSlashes(path), exchange.QueryString, exchange.Query, exchange.Headers, form, address, token);
         var answer = new TaskCompletionSource<VizResponse?>(TaskCreationOptions.RunContinuationsAsynchronously);
         _dispatcher.Post(async () =>
@@ -368,7 +384,15 @@ internal sealed class HttpEndpoint
         try
         {
             var response = await answer.Task.WaitAsync(token).ConfigureAwait(false);
-            return (response, response is null ? content : null);
+            if (response is null && received is not null)
+            {
+                // Declined: the form goes on to become a form submit, whose handlers release it.
+                var declined = received;
+                received = null;
+                return (null, declined);
+            }
+
+            return (response, null);
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested)
         {
@@ -385,6 +409,66 @@ internal sealed class HttpEndpoint
         {
             _logger.LogError(ex, "The handler of page {Page} threw on {Method} {Path}", page.Name, request.Method, path);
             return (VizResponse.Status(500, "The page's handler failed."), null);
+        }
+        finally
+        {
+            // Past its timeout, or with the browser gone, the handler may still be reading the form's files: they go when it is done.
+            if (received is not null)
+            {
+                _ = answer.Task.ContinueWith(static (_, form) => ((ReceivedForm)form!).Dispose(), received, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Reads a form post within <see cref="HttpSettings.MaxFormBytes"/>. Returns the form, or the answer for a refused one;
+    /// neither when the client went away.
+    /// </summary>
+    private async Task<(ReceivedForm? Form, VizResponse? Refusal)> ReceiveFormAsync(HttpExchange exchange)
+    {
+        var address = FormatAddress(exchange.RemoteAddress);
+        var spool = _formSpool.CreateSpool();
+        var received = false;
+        try
+        {
+            var content = await exchange.ReadFormAsync(_settings.MaxFormBytes, spool, exchange.Aborted).ConfigureAwait(false);
+            received = true;
+            return (new ReceivedForm(content, spool, address), null);
+        }
+        catch (FormRejectedException ex)
+        {
+            _logger.LogWarning("Refused a form from {Address}: {Problem}", address, ex.Message);
+            return (null, exchange.Aborted.IsCancellationRequested ? null : VizResponse.Status(ex.StatusCode, ex.Message));
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException && exchange.Aborted.IsCancellationRequested)
+        {
+            _logger.LogDebug("A form from {Address} was abandoned mid-upload", address);
+            return (null, null);
+        }
+        finally
+        {
+            if (!received)
+            {
+                spool.Dispose();
+            }
+        }
+    }
+
+    /// <summary>A form that was read, and what it holds until its handlers have finished: its temporary file.</summary>
+    private sealed class ReceivedForm(FormContent content, FormSpool spool, string address) : IDisposable
+    {
+        private int _released;
+
+        public FormContent Content => content;
+
+        public string Address => address;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0)
+            {
+                spool.Dispose();
+            }
         }
     }
 
