@@ -37,6 +37,7 @@ public sealed class VizHtmlServer : IAsyncDisposable
     private readonly PageRegistry _pages = new();
     private readonly AccessPolicy _policy;
     private readonly ConnectionLimits _connectionLimits;
+    private readonly FormBudget _formBudget;
     private readonly FormSpoolFolder _formSpool = new();
     private readonly JsonSerializerOptions _jsonOptions;
     private readonly SemaphoreSlim _lifecycle = new(1, 1);
@@ -79,6 +80,7 @@ public sealed class VizHtmlServer : IAsyncDisposable
         _hub = new SessionHub(_options, new EnvelopeSerializer(_jsonOptions), _dispatcher, _router, new InMemorySessionStore(), _logger);
         _policy = new AccessPolicy(_options);
         _connectionLimits = new ConnectionLimits(_options.MaxConnections, _options.MaxConnectionsPerAddress);
+        _formBudget = new FormBudget(_options.MaxFormBytesInFlight, _options.MaxFormBytesInFlightPerAddress);
         _port = _options.Port;
     }
 
@@ -144,6 +146,9 @@ public sealed class VizHtmlServer : IAsyncDisposable
     internal int AwayCount => _hub.AwayCount;
 
     internal VizHtmlOptions Options => _options;
+
+    /// <summary>The form bytes held now (for tests).</summary>
+    internal FormBudget FormBudget => _formBudget;
 
     /// <summary>Where uploaded files too large for memory are kept (for tests).</summary>
     internal FormSpoolFolder FormSpool => _formSpool;
@@ -285,10 +290,11 @@ public sealed class VizHtmlServer : IAsyncDisposable
             _pages,
             _policy,
             _connectionLimits,
+            _formBudget,
             _formSpool,
             _dispatcher,
             _router,
-            new HttpSettings(mount, _options.MaxFormBytes, _options.FormSubmittedHtml, _options.RequestHandlerTimeout, _options.TimeProvider, pageUrl),
+            new HttpSettings(mount, _options.MaxFormBytes, _options.FormUploadTimeout, _options.FormSubmittedHtml, _options.RequestHandlerTimeout, _options.TimeProvider, pageUrl),
             (socket, address, v2, user, aborted) => _hub.RunSocketAsync(socket, new SocketPeer(address, v2, user), aborted),
             () => _hub.Accepting,
             _logger);

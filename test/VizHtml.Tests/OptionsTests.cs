@@ -7,6 +7,9 @@ public sealed class OptionsTests
     [InlineData(nameof(VizHtmlOptions.MaxMessageBytes))]
     [InlineData(nameof(VizHtmlOptions.MaxJsonDepth))]
     [InlineData(nameof(VizHtmlOptions.CloseTimeout))]
+    [InlineData(nameof(VizHtmlOptions.MaxFormBytesInFlight))]
+    [InlineData(nameof(VizHtmlOptions.MaxFormBytesInFlightPerAddress))]
+    [InlineData(nameof(VizHtmlOptions.FormUploadTimeout))]
     public void InvalidOptionsAreRefusedNamingTheProperty(string property)
     {
         var options = new VizHtmlOptions();
@@ -16,6 +19,9 @@ public sealed class OptionsTests
             case nameof(VizHtmlOptions.MaxMessageBytes): options.MaxMessageBytes = 10; break;
             case nameof(VizHtmlOptions.MaxJsonDepth): options.MaxJsonDepth = 0; break;
             case nameof(VizHtmlOptions.CloseTimeout): options.CloseTimeout = TimeSpan.Zero; break;
+            case nameof(VizHtmlOptions.MaxFormBytesInFlight): options.MaxFormBytesInFlight = 0; break;
+            case nameof(VizHtmlOptions.MaxFormBytesInFlightPerAddress): options.MaxFormBytesInFlightPerAddress = 100; break;
+            case nameof(VizHtmlOptions.FormUploadTimeout): options.FormUploadTimeout = TimeSpan.Zero; break;
         }
 
         var ex = Assert.Throws<ArgumentException>(() => new VizHtmlServer(options));

@@ -49,6 +49,8 @@ internal sealed class KestrelExchange(HttpContext context) : HttpExchange
 
     public override Task<WebSocket> AcceptWebSocketAsync() => context.WebSockets.AcceptWebSocketAsync();
 
+    public override long? ContentLength => context.Request.ContentLength;
+
     public override Task<FormContent> ReadFormAsync(long maxBytes, FormSpool spool, CancellationToken cancellationToken) =>
         FormReader.ReadAsync(context, maxBytes, spool, cancellationToken);
 

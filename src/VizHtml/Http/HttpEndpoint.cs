@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Net.WebSockets;
 using System.Security.Claims;
@@ -14,6 +15,7 @@ internal delegate Task SocketHandoff(WebSocket socket, string address, bool spea
 internal sealed record HttpSettings(
     string Mount,
     long MaxFormBytes,
+    TimeSpan FormUploadTimeout,
     string? FormSubmittedHtml,
     TimeSpan RequestHandlerTimeout,
     TimeProvider TimeProvider,
@@ -36,6 +38,7 @@ internal sealed class HttpEndpoint
     private readonly PageRegistry _pages;
     private readonly AccessPolicy _policy;
     private readonly ConnectionLimits _limits;
+    private readonly FormBudget _formBudget;
     private readonly FormSpoolFolder _formSpool;
     private readonly Dispatcher _dispatcher;
     private readonly EventRouter _router;
@@ -46,12 +49,13 @@ internal sealed class HttpEndpoint
     private readonly string _socketPath;
     private readonly string _formPath;
 
-    public HttpEndpoint(PageRegistry pages, AccessPolicy policy, ConnectionLimits limits, FormSpoolFolder formSpool, Dispatcher dispatcher, EventRouter router,
+    public HttpEndpoint(PageRegistry pages, AccessPolicy policy, ConnectionLimits limits, FormBudget formBudget, FormSpoolFolder formSpool, Dispatcher dispatcher, EventRouter router,
         HttpSettings settings, SocketHandoff runSocket, Func<bool> accepting, ILogger logger)
     {
         _pages = pages;
         _policy = policy;
         _limits = limits;
+        _formBudget = formBudget;
         _formSpool = formSpool;
         _dispatcher = dispatcher;
         _router = router;
@@ -309,7 +313,7 @@ internal sealed class HttpEndpoint
         var form = new VizFormSubmitEvent(pageName, received.Address, received.Content.Fields, received.Content.Files);
         _dispatcher.Post(async () =>
         {
-            // The form's temporary file is kept until every handler has finished, async ones included.
+            // The form's temporary file and its share of the budget are held until every handler has finished, async ones included.
             try
             {
                 await _router.DeliverAsync(form).ConfigureAwait(false);
@@ -421,24 +425,49 @@ internal sealed class HttpEndpoint
     }
 
     /// <summary>
-    /// Reads a form post within <see cref="HttpSettings.MaxFormBytes"/>. Returns the form, or the answer for a refused one;
-    /// neither when the client went away.
+    /// Reads a form post within the limits: <see cref="HttpSettings.MaxFormBytes"/> and the form budget before its body is
+    /// read (a refused form costs nothing but its headers), <see cref="HttpSettings.FormUploadTimeout"/> while it arrives.
+    /// Returns the form, or the answer for a refused one; neither when the client went away.
     /// </summary>
     private async Task<(ReceivedForm? Form, VizResponse? Refusal)> ReceiveFormAsync(HttpExchange exchange)
     {
+        var maxBytes = _settings.MaxFormBytes;
         var address = FormatAddress(exchange.RemoteAddress);
+        if (exchange.ContentLength > maxBytes)
+        {
+            _logger.LogWarning("Refused a form of {Bytes} bytes from {Address}: over the limit of {Limit}", exchange.ContentLength, address, maxBytes);
+            return (null, VizResponse.Status(413, $"The form is larger than the limit of {maxBytes} bytes."));
+        }
+
+        // A chunked body does not say how large it is: it may be as large as the limit.
+        var share = exchange.ContentLength ?? maxBytes;
+        if (!_formBudget.TryAcquire(address, share, out var refusal))
+        {
+            _logger.LogWarning("Refused a form of {Bytes} bytes from {Address}: {Problem}", share, address, refusal.Message);
+            return (null, VizResponse.Status(refusal.StatusCode, refusal.Message).WithHeader("Retry-After", FormBudget.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture)));
+        }
+
         var spool = _formSpool.CreateSpool();
         var received = false;
+        using var deadline = new CancellationTokenSource(_settings.FormUploadTimeout, _settings.TimeProvider);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, exchange.Aborted);
         try
         {
-            var content = await exchange.ReadFormAsync(_settings.MaxFormBytes, spool, exchange.Aborted).ConfigureAwait(false);
+            var content = await exchange.ReadFormAsync(maxBytes, spool, linked.Token).ConfigureAwait(false);
             received = true;
-            return (new ReceivedForm(content, spool, address), null);
+            return (new ReceivedForm(content, spool, _formBudget, address, share), null);
         }
         catch (FormRejectedException ex)
         {
             _logger.LogWarning("Refused a form from {Address}: {Problem}", address, ex.Message);
             return (null, exchange.Aborted.IsCancellationRequested ? null : VizResponse.Status(ex.StatusCode, ex.Message));
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !exchange.Aborted.IsCancellationRequested)
+        {
+            _logger.LogWarning("Refused a form from {Address}: it did not arrive within {Timeout}", address, _settings.FormUploadTimeout);
+
+            // The rest of the body is not read: the connection cannot carry another request.
+            return (null, VizResponse.Status(408, $"The form did not arrive within {_settings.FormUploadTimeout.TotalSeconds:0} seconds.").WithHeader("Connection", "close"));
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException && exchange.Aborted.IsCancellationRequested)
         {
@@ -450,12 +479,13 @@ internal sealed class HttpEndpoint
             if (!received)
             {
                 spool.Dispose();
+                _formBudget.Release(address, share);
             }
         }
     }
 
-    /// <summary>A form that was read, and what it holds until its handlers have finished: its temporary file.</summary>
-    private sealed class ReceivedForm(FormContent content, FormSpool spool, string address) : IDisposable
+    /// <summary>A form that was read, and what it holds until its handlers have finished: a share of the form budget and its temporary file.</summary>
+    private sealed class ReceivedForm(FormContent content, FormSpool spool, FormBudget budget, string address, long share) : IDisposable
     {
         private int _released;
 
@@ -468,6 +498,7 @@ internal sealed class HttpEndpoint
             if (Interlocked.Exchange(ref _released, 1) == 0)
             {
                 spool.Dispose();
+                budget.Release(address, share);
             }
         }
     }

@@ -59,6 +59,9 @@ internal abstract class HttpExchange
     /// <summary>Whether the body is a form (<c>application/x-www-form-urlencoded</c> or <c>multipart/form-data</c>).</summary>
     public abstract bool HasFormContentType { get; }
 
+    /// <summary>The request's Content-Length, or <see langword="null"/> when it has none (a chunked body).</summary>
+    public abstract long? ContentLength { get; }
+
     /// <summary>
     /// Reads the form body, once, within <paramref name="maxBytes"/>: text fields in memory, files in memory up to
     /// <see cref="FormSpoolFolder.MemoryThreshold"/> bytes for the whole form and past that into <paramref name="spool"/>.

@@ -24,7 +24,12 @@ public sealed class FormMemoryTests(ITestOutputHelper output)
     [Theory, OnBothHosts]
     public async Task SixteenConcurrentUploadsOf30MiBRaiseResidentMemoryByAtMost64MiBAndLeaveNothingBehind(TestHost host)
     {
-        await using var test = await TestServer.StartAsync(host);
+        await using var test = await TestServer.StartAsync(host, o =>
+        {
+            // All sixteen in flight at once: the most memory this many uploads can take.
+            o.MaxFormBytesInFlight = 1024 * MiB;
+            o.MaxFormBytesInFlightPerAddress = 1024 * MiB;
+        });
         test.Server.RegisterHtml("upload", "<form method=post enctype=multipart/form-data></form>");
         var checkedFiles = new EventLog<(int Seed, long Length, bool Intact)>();
         test.Server.OnFormSubmit(async e =>
@@ -60,8 +65,8 @@ public sealed class FormMemoryTests(ITestOutputHelper output)
         var handled = await checkedFiles.WaitForCountAsync(1 + Uploads, UploadTimeout);
         var peak = PeakResident.Bytes();
 
-        // The files are deleted just after the last handler returns.
-        await TestServer.WaitUntilAsync(() => FormUploads.SpooledFiles(test.Server.FormSpool.Path).Length == 0);
+        // The budget and the files are given back just after the last handler returns.
+        await TestServer.WaitUntilAsync(() => test.Server.FormBudget.Total == 0);
         var heapAfterwards = HeapAfterFullCollection();
         var afterwards = ResidentBytes();
 

@@ -14,9 +14,9 @@ public sealed class FormTempFileTests
 
     private static int SpooledCount(TestServer test) => FormUploads.SpooledFiles(test.Server.FormSpool.Path).Length;
 
-    /// <summary>Waits until the server holds no form: no temporary file.</summary>
+    /// <summary>Waits until the server holds no form: no share of the budget, no temporary file.</summary>
     private static Task WaitUntilNothingIsHeldAsync(TestServer test) =>
-        TestServer.WaitUntilAsync(() => SpooledCount(test) == 0);
+        TestServer.WaitUntilAsync(() => test.Server.FormBudget.Total == 0 && SpooledCount(test) == 0);
 
     [Theory, OnBothHosts]
     public async Task AnUploadPastTheMemoryThresholdIsOnDiskWhileAnAsyncHandlerAwaitsAndDeletedWhenItCompletes(TestHost host)
