@@ -113,10 +113,12 @@ public sealed class FormTempFileTests
     }
 
     [Fact]
-    public async Task TheTemporaryFileIsDeletedWhenTheFormIsMalformed()
+    public async Task TheTemporaryFileIsDeletedWhenTheFormIsMalformedAndNoEventIsRaised()
     {
         await using var test = await TestServer.StartAsync();
         test.Server.RegisterHtml("upload", UploadPage);
+        var forms = new EventLog<VizFormSubmitEvent>();
+        test.Server.OnFormSubmit(forms.Add);
         const int Sent = 200_000;
         using var upload = await RawUpload.StartAsync(test.Port, "/vizhtml/upload/", RawUpload.FilePartHead().Length + Sent);
         await upload.SendAsync(RawUpload.FilePartHead());
@@ -128,6 +130,13 @@ public sealed class FormTempFileTests
 
         Assert.Equal(400, (await upload.ReadResponseHeadAsync()).Status);
         await WaitUntilNothingIsHeldAsync(test);
+        using var http = TestHttp.Client(test);
+        using (var response = await http.PostAsync(Upload, FormUploads.PatternForm(1000, seed: 11)))
+        {
+            Assert.Equal(HttpStatusCode.SeeOther, response.StatusCode);
+        }
+
+        Assert.Equal("11", Assert.Single(await forms.WaitForCountAsync(1))["seed"]);
     }
 
     [Fact]
