@@ -148,8 +148,8 @@ public sealed class VizHtmlOptions
 
     /// <summary>
     /// How many bytes of form posts the server holds at once, in memory and in temporary files together. Each form counts
-    /// its declared length (<see cref="MaxFormBytes"/> when its body is chunked) from before its body is read until its
-    /// form-submit handlers have finished, so uploads under way and forms queued behind a busy handler both count. A form
+    /// its declared length (at least 128 KiB, what reading it may hold in memory; <see cref="MaxFormBytes"/> when its body
+    /// is chunked) from before its body is read until its form-submit handlers have finished, so uploads under way and forms queued behind a busy handler both count. A form
     /// beyond it gets 503 with <c>Retry-After</c> before its body is read; one form larger than this is still taken when no
     /// other form is held.
     /// </summary>

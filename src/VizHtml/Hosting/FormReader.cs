@@ -125,29 +125,33 @@ internal static class FormReader
     }
 
     /// <summary>
-    /// A file part: in memory when it ends within <paramref name="memoryLeft"/> bytes (what the form may still hold in
-    /// memory), otherwise in the form's spool, those first bytes included.
+    /// A file part: in memory when it ends before <paramref name="memoryLeft"/> bytes (what the form may still hold in
+    /// memory; a part of exactly that size goes to disk, as telling it from a longer one would take a read more), otherwise
+    /// in the form's spool, those first bytes included. One pooled buffer of <see cref="FormSpoolFolder.MemoryThreshold"/>
+    /// bytes serves both.
     /// </summary>
     private static async Task<VizFormFile> ReadFileAsync(MultipartSection section, string field, string fileName, int memoryLeft, long maxBytes, FormSpool spool, CancellationToken cancellationToken)
     {
         var contentType = section.ContentType ?? "application/octet-stream";
-        var head = ArrayPool<byte>.Shared.Rent(memoryLeft + 1);
+        var buffer = ArrayPool<byte>.Shared.Rent(FormSpoolFolder.MemoryThreshold);
         try
         {
-            var filled = await section.Body.ReadAtLeastAsync(head.AsMemory(0, memoryLeft + 1), memoryLeft + 1, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
-            if (filled <= memoryLeft)
+            // At least one byte, so that with no memory left an empty part still reads as empty.
+            var wanted = Math.Max(memoryLeft, 1);
+            var filled = await section.Body.ReadAtLeastAsync(buffer.AsMemory(0, wanted), wanted, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+            if (filled < wanted)
             {
                 return filled > maxBytes
                     ? throw new InvalidDataException("A form part is larger than the limit.")
-                    : new VizFormFile(field, fileName, contentType, head.AsSpan(0, filled).ToArray());
+                    : new VizFormFile(field, fileName, contentType, buffer.AsSpan(0, filled).ToArray());
             }
 
-            var (offset, length) = await spool.AppendAsync(head.AsMemory(0, filled), section.Body, maxBytes, cancellationToken).ConfigureAwait(false);
+            var (offset, length) = await spool.AppendAsync(buffer.AsMemory(0, FormSpoolFolder.MemoryThreshold), filled, section.Body, maxBytes, cancellationToken).ConfigureAwait(false);
             return new VizFormFile(field, fileName, contentType, spool, offset, length);
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(head);
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 

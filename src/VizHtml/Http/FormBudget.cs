@@ -10,6 +10,13 @@ internal sealed class FormBudget(long maxTotal, long maxPerAddress)
     /// <summary>The <c>Retry-After</c> a refused form gets, in seconds: long enough for an upload ahead of it to finish.</summary>
     public const int RetryAfterSeconds = 5;
 
+    /// <summary>
+    /// The least a form counts, however short: what reading it may hold in memory (its files up to
+    /// <see cref="FormSpoolFolder.MemoryThreshold"/>, and a read buffer of that size). So small forms stalled mid-body
+    /// cannot pile up past the caps either.
+    /// </summary>
+    public const long MinimumShare = 2 * FormSpoolFolder.MemoryThreshold;
+
     private readonly Lock _gate = new();
     private readonly Dictionary<string, long> _byAddress = new(StringComparer.Ordinal);
     private long _total;

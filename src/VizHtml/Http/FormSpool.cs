@@ -1,4 +1,3 @@
-using System.Buffers;
 using Microsoft.Win32.SafeHandles;
 
 namespace VizHtml.Http;
@@ -100,8 +99,6 @@ internal sealed class FormSpoolFolder
 /// </summary>
 internal sealed class FormSpool : IDisposable
 {
-    private const int CopyBufferBytes = 64 * 1024;
-
     private readonly FormSpoolFolder _folder;
     private SafeFileHandle? _file;
     private long _length;
@@ -114,39 +111,24 @@ internal sealed class FormSpool : IDisposable
     public bool IsDeleted => _disposed;
 
     /// <summary>
-    /// Appends <paramref name="first"/> and then the rest of <paramref name="rest"/>, and returns where that starts in the file
-    /// and its length. Throws <see cref="InvalidDataException"/> once the part passes <paramref name="maxBytes"/>.
+    /// Appends the first <paramref name="filled"/> bytes of <paramref name="buffer"/>, then the rest of <paramref name="rest"/>
+    /// read through the same buffer, and returns where that starts in the file and its length. Throws
+    /// <see cref="InvalidDataException"/> once the part passes <paramref name="maxBytes"/>.
     /// </summary>
-    public async Task<(long Offset, long Length)> AppendAsync(ReadOnlyMemory<byte> first, Stream rest, long maxBytes, CancellationToken cancellationToken)
+    public async Task<(long Offset, long Length)> AppendAsync(Memory<byte> buffer, int filled, Stream rest, long maxBytes, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        if (first.Length > maxBytes)
-        {
-            throw new InvalidDataException("A form part is larger than the limit.");
-        }
-
         _file ??= _folder.CreateFile(this);
         var start = _length;
-        await RandomAccess.WriteAsync(_file, first, _length, cancellationToken).ConfigureAwait(false);
-        _length += first.Length;
-        var buffer = ArrayPool<byte>.Shared.Rent(CopyBufferBytes);
-        try
+        for (var read = filled; read > 0; read = await rest.ReadAsync(buffer, cancellationToken).ConfigureAwait(false))
         {
-            int read;
-            while ((read = await rest.ReadAsync(buffer.AsMemory(0, CopyBufferBytes), cancellationToken).ConfigureAwait(false)) > 0)
+            if (_length - start + read > maxBytes)
             {
-                if (_length - start + read > maxBytes)
-                {
-                    throw new InvalidDataException("A form part is larger than the limit.");
-                }
-
-                await RandomAccess.WriteAsync(_file, buffer.AsMemory(0, read), _length, cancellationToken).ConfigureAwait(false);
-                _length += read;
+                throw new InvalidDataException("A form part is larger than the limit.");
             }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
+
+            await RandomAccess.WriteAsync(_file, buffer[..read], _length, cancellationToken).ConfigureAwait(false);
+            _length += read;
         }
 
         return (start, _length - start);

@@ -440,7 +440,7 @@ internal sealed class HttpEndpoint
         }
 
         // A chunked body does not say how large it is: it may be as large as the limit.
-        var share = exchange.ContentLength ?? maxBytes;
+        var share = Math.Max(exchange.ContentLength ?? maxBytes, FormBudget.MinimumShare);
         if (!_formBudget.TryAcquire(address, share, out var refusal))
         {
             _logger.LogWarning("Refused a form of {Bytes} bytes from {Address}: {Problem}", share, address, refusal.Message);

@@ -9,7 +9,7 @@ public sealed class FormUploadLimitTests
 {
     private const string UploadPage = "<form method=post enctype=multipart/form-data></form>";
     private const string Target = "/vizhtml/upload/";
-    private const long Budget = 100_000;
+    private const long Budget = 1024 * 1024;
 
     private static Uri Upload => new(Target, UriKind.Relative);
 
@@ -42,27 +42,27 @@ public sealed class FormUploadLimitTests
             await using var stream = e.Files[0].OpenRead();
             forms.Add((e.Files[0].Length, await PatternStream.MatchesAsync(stream, e.Files[0].Length, seed: 0)));
         });
-        using var slow = await StartHoldingAsync(test, 80_000);
-        await TestServer.WaitUntilAsync(() => test.Server.FormBudget.Total == RawUpload.LengthWithFile(80_000));
+        using var slow = await StartHoldingAsync(test, 800_000);
+        await TestServer.WaitUntilAsync(() => test.Server.FormBudget.Total == RawUpload.LengthWithFile(800_000));
 
         // Only the request head: the answer cannot have waited for a body.
-        using (var refused = await RawUpload.StartAsync(test.Port, Target, RawUpload.LengthWithFile(30_000)))
+        using (var refused = await RawUpload.StartAsync(test.Port, Target, RawUpload.LengthWithFile(300_000)))
         {
             var (status, head) = await refused.ReadResponseHeadAsync();
             Assert.Equal(503, status);
             Assert.Contains("Retry-After: 5", head, StringComparison.OrdinalIgnoreCase);
         }
 
-        await FinishAsync(slow, 80_000);
+        await FinishAsync(slow, 800_000);
         Assert.Equal(303, (await slow.ReadResponseHeadAsync()).Status);
         await TestServer.WaitUntilAsync(() => test.Server.FormBudget.Total == 0);
         using var http = TestHttp.Client(test);
-        using (var retried = await http.PostAsync(Upload, FormUploads.PatternForm(30_000, seed: 0)))
+        using (var retried = await http.PostAsync(Upload, FormUploads.PatternForm(300_000, seed: 0)))
         {
             Assert.Equal(HttpStatusCode.SeeOther, retried.StatusCode);
         }
 
-        Assert.Equal([(80_000L, true), (30_000L, true)], await forms.WaitForCountAsync(2));
+        Assert.Equal([(800_000L, true), (300_000L, true)], await forms.WaitForCountAsync(2));
     }
 
     [Theory, OnBothHosts]
@@ -76,10 +76,10 @@ public sealed class FormUploadLimitTests
         test.Server.RegisterHtml("upload", UploadPage);
         var forms = new EventLog<VizFormSubmitEvent>();
         test.Server.OnFormSubmit(forms.Add);
-        using var slow = await StartHoldingAsync(test, 80_000);
-        await TestServer.WaitUntilAsync(() => test.Server.FormBudget.Total == RawUpload.LengthWithFile(80_000));
+        using var slow = await StartHoldingAsync(test, 800_000);
+        await TestServer.WaitUntilAsync(() => test.Server.FormBudget.Total == RawUpload.LengthWithFile(800_000));
 
-        using (var refused = await RawUpload.StartAsync(test.Port, Target, RawUpload.LengthWithFile(30_000)))
+        using (var refused = await RawUpload.StartAsync(test.Port, Target, RawUpload.LengthWithFile(300_000)))
         {
             var (status, head) = await refused.ReadResponseHeadAsync();
             Assert.Equal(429, status);
@@ -87,8 +87,8 @@ public sealed class FormUploadLimitTests
         }
 
         // Any 127.x.y.z address is this machine: another address, with its own share.
-        using var other = await StartHoldingAsync(test, 30_000, from: IPAddress.Parse("127.0.0.2"));
-        await FinishAsync(other, 30_000);
+        using var other = await StartHoldingAsync(test, 300_000, from: IPAddress.Parse("127.0.0.2"));
+        await FinishAsync(other, 300_000);
         Assert.Equal(303, (await other.ReadResponseHeadAsync()).Status);
         Assert.Equal("127.0.0.2", Assert.Single(await forms.WaitForCountAsync(1)).Address);
     }
@@ -113,13 +113,13 @@ public sealed class FormUploadLimitTests
         });
         using var http = TestHttp.Client(test);
 
-        using (var first = await http.PostAsync(Upload, FormUploads.PatternForm(80_000, seed: 1)))
+        using (var first = await http.PostAsync(Upload, FormUploads.PatternForm(800_000, seed: 1)))
         {
             Assert.Equal(HttpStatusCode.SeeOther, first.StatusCode);
         }
 
         await inHandler.Task.WaitAsync(TestServer.Timeout);
-        using (var refused = await http.PostAsync(Upload, FormUploads.PatternForm(30_000, seed: 2)))
+        using (var refused = await http.PostAsync(Upload, FormUploads.PatternForm(300_000, seed: 2)))
         {
             Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
             Assert.Equal(TimeSpan.FromSeconds(5), refused.Headers.RetryAfter?.Delta);
@@ -128,7 +128,7 @@ public sealed class FormUploadLimitTests
         release.SetResult();
         await handled.WaitForCountAsync(1);
         await TestServer.WaitUntilAsync(() => test.Server.FormBudget.Total == 0);
-        using (var retried = await http.PostAsync(Upload, FormUploads.PatternForm(30_000, seed: 3)))
+        using (var retried = await http.PostAsync(Upload, FormUploads.PatternForm(300_000, seed: 3)))
         {
             Assert.Equal(HttpStatusCode.SeeOther, retried.StatusCode);
         }
@@ -155,6 +155,24 @@ public sealed class FormUploadLimitTests
         }
 
         Assert.Equal(3 * Budget, Assert.Single(await lengths.WaitForCountAsync(1)));
+    }
+
+    [Fact]
+    public async Task EvenATinyFormCountsAsMuchAsReadingItMayHoldSoStalledSmallFormsCannotPileUp()
+    {
+        await using var test = await TestServer.StartAsync(o =>
+        {
+            o.MaxFormBytesInFlight = 5 * 64 * 1024;
+            o.MaxFormBytesInFlightPerAddress = 100 * Budget;
+        });
+        test.Server.RegisterHtml("upload", UploadPage);
+
+        using var first = await StartHoldingAsync(test, 2000);
+        using var second = await StartHoldingAsync(test, 2000);
+        await TestServer.WaitUntilAsync(() => test.Server.FormBudget.Total == 2 * 128 * 1024);
+        using var third = await RawUpload.StartAsync(test.Port, Target, RawUpload.LengthWithFile(2000));
+
+        Assert.Equal(503, (await third.ReadResponseHeadAsync()).Status);
     }
 
     [Theory, OnBothHosts]
