@@ -1,6 +1,7 @@
 using System.Dynamic;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using VizHtml.Http;
 
 namespace VizHtml;
 
@@ -37,6 +38,15 @@ public sealed class VizFormSubmitEvent : DynamicObject
 
     /// <summary>Uploaded files (from <c>&lt;input type="file"&gt;</c> in a <c>multipart/form-data</c> form); empty file inputs are left out.</summary>
     public IReadOnlyList<VizFormFile> Files { get; }
+
+    /// <summary>Keeps the files a waiter gets past the handlers (see <see cref="VizFormFile.KeepForWaiter"/>).</summary>
+    internal void KeepFilesForWaiter()
+    {
+        foreach (var file in Files)
+        {
+            file.KeepForWaiter();
+        }
+    }
 
     /// <summary>The first value of a field, or <see langword="null"/> when the form did not send it.</summary>
     public string? this[string name] => Fields.TryGetValue(name, out var values) && values.Count > 0 ? values[0] : null;
@@ -116,10 +126,18 @@ public sealed class VizFormSubmitEvent : DynamicObject
     }
 }
 
-/// <summary>A file uploaded with a form. Held in memory, within <see cref="VizHtmlOptions.MaxFormBytes"/>.</summary>
+/// <summary>
+/// A file uploaded with a form. Up to 64 KiB of a form's files is held in memory; the rest of them is kept in a temporary
+/// file, deleted once the form-submit handlers have finished (an <c>async</c> handler: once it has completed). So read a
+/// file in a handler, with <see cref="OpenRead"/> (which streams it) or <see cref="Content"/> (which loads it into memory).
+/// A form from <see cref="VizHtmlServer.WaitFormSubmitAsync"/> keeps its files until it is garbage-collected or the server is
+/// disposed. Thread-safe.
+/// </summary>
 public sealed class VizFormFile
 {
-    private readonly byte[] _content;
+    private readonly FormSpool? _spool;
+    private readonly long _offset;
+    private byte[]? _content;
 
     internal VizFormFile(string fieldName, string fileName, string contentType, byte[] content)
     {
@@ -127,6 +145,17 @@ public sealed class VizFormFile
         FileName = fileName;
         ContentType = contentType;
         _content = content;
+        Length = content.Length;
+    }
+
+    internal VizFormFile(string fieldName, string fileName, string contentType, FormSpool spool, long offset, long length)
+    {
+        FieldName = fieldName;
+        FileName = fileName;
+        ContentType = contentType;
+        _spool = spool;
+        _offset = offset;
+        Length = length;
     }
 
     /// <summary>The name of the form's file input.</summary>
@@ -139,11 +168,56 @@ public sealed class VizFormFile
     public string ContentType { get; }
 
     /// <summary>The size in bytes.</summary>
-    public long Length => _content.Length;
+    public long Length { get; }
 
-    /// <summary>The file's bytes.</summary>
-    public ReadOnlyMemory<byte> Content => _content;
+    /// <summary>
+    /// The file's bytes. A file kept in a temporary file is read into memory at the first use (and then stays readable
+    /// after the handlers); for a large file prefer <see cref="OpenRead"/>.
+    /// </summary>
+    /// <exception cref="ObjectDisposedException">The file was in a temporary file, and the handlers have finished.</exception>
+    /// <exception cref="InvalidOperationException">The file is larger than an array can hold; use <see cref="OpenRead"/>.</exception>
+    public ReadOnlyMemory<byte> Content => _content ?? Load();
 
-    /// <summary>A read-only stream over the file's bytes.</summary>
-    public Stream OpenRead() => new MemoryStream(_content, writable: false);
+    /// <summary>A read-only, seekable stream over the file's bytes (from disk for a file kept in a temporary file).</summary>
+    /// <exception cref="ObjectDisposedException">The file was in a temporary file, and the handlers have finished.</exception>
+    public Stream OpenRead()
+    {
+        if (Volatile.Read(ref _content) is { } content)
+        {
+            return new MemoryStream(content, writable: false);
+        }
+
+        return _spool!.IsDeleted ? throw Deleted() : new FormSpoolStream(_spool, _offset, Length);
+    }
+
+    /// <summary>Whether the file's bytes are in a temporary file rather than in memory (for tests).</summary>
+    internal bool IsSpooled => _spool is not null;
+
+    /// <summary>Keeps the temporary file for a waiter, who reads the form after the handlers (see <see cref="FormSpool.KeepForWaiter"/>).</summary>
+    internal void KeepForWaiter() => _spool?.KeepForWaiter();
+
+    private byte[] Load()
+    {
+        if (Length > Array.MaxLength)
+        {
+            throw new InvalidOperationException($"The file '{FileName}' ({Length} bytes) is too large for one array; read it with OpenRead.");
+        }
+
+        if (_spool!.IsDeleted)
+        {
+            throw Deleted();
+        }
+
+        var bytes = new byte[Length];
+        using (var stream = new FormSpoolStream(_spool, _offset, Length))
+        {
+            stream.ReadExactly(bytes);
+        }
+
+        // Two threads may both load it; either copy is the file.
+        return Interlocked.CompareExchange(ref _content, bytes, null) ?? bytes;
+    }
+
+    private ObjectDisposedException Deleted() => new(nameof(VizFormFile),
+        $"The file '{FileName}' was kept in a temporary file, deleted when the form-submit handlers finished; read it in a handler.");
 }

@@ -199,9 +199,38 @@ public sealed class VizHtmlOptions
     /// <value>15 seconds.</value>
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(15);
 
-    /// <summary>The largest form post accepted, in bytes, file uploads included; larger ones get 413.</summary>
+    /// <summary>
+    /// The largest form post accepted, in bytes, file uploads included; larger ones get 413 (before the body is read when
+    /// the request declares its length). A form's files are held in memory up to 64 KiB, and the rest of them in a
+    /// temporary file that is deleted once the form-submit handlers have finished.
+    /// </summary>
     /// <value>32 MiB.</value>
     public long MaxFormBytes { get; set; } = 32L * 1024 * 1024;
+
+    /// <summary>
+    /// How many bytes of form posts the server holds at once, in memory and in temporary files together. Each form counts
+    /// its declared length (at least 128 KiB, what reading it may hold in memory; <see cref="MaxFormBytes"/> when its body
+    /// is chunked) from before its body is read until its form-submit handlers have finished, so uploads under way and forms queued behind a busy handler both count. A form
+    /// beyond it gets 503 with <c>Retry-After</c> before its body is read; one form larger than this is still taken when no
+    /// other form is held.
+    /// </summary>
+    /// <value>256 MiB: eight forms of the default <see cref="MaxFormBytes"/>.</value>
+    public long MaxFormBytesInFlight { get; set; } = 256L * 1024 * 1024;
+
+    /// <summary>
+    /// As <see cref="MaxFormBytesInFlight"/>, for the forms from one IP address: a form beyond it gets 429 with
+    /// <c>Retry-After</c> before its body is read, so one address cannot take the whole server's share.
+    /// </summary>
+    /// <value>64 MiB: two forms of the default <see cref="MaxFormBytes"/>.</value>
+    public long MaxFormBytesInFlightPerAddress { get; set; } = 64L * 1024 * 1024;
+
+    /// <summary>
+    /// How long a form post may take to arrive, from its headers to its last byte; a slower one gets 408, and what it held
+    /// is freed. Besides this, Kestrel closes a request whose body arrives slower than its minimum data rate (by default 240
+    /// bytes a second, after 5 seconds' grace).
+    /// </summary>
+    /// <value>5 minutes: a form of the default <see cref="MaxFormBytes"/> at 112 KB a second.</value>
+    public TimeSpan FormUploadTimeout { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>
     /// The HTML shown after a form submit. <see langword="null"/> sends the browser back to the page it posted from
@@ -275,6 +304,9 @@ public sealed class VizHtmlOptions
         Require(SendTimeout > TimeSpan.Zero, nameof(SendTimeout), "must be positive");
         Require(SocketSendBufferBytes >= 0, nameof(SocketSendBufferBytes), $"must not be negative (was {SocketSendBufferBytes})");
         Require(MaxFormBytes >= 1024, nameof(MaxFormBytes), $"must be at least 1024 (was {MaxFormBytes})");
+        Require(MaxFormBytesInFlight >= 1024, nameof(MaxFormBytesInFlight), $"must be at least 1024 (was {MaxFormBytesInFlight})");
+        Require(MaxFormBytesInFlightPerAddress >= 1024, nameof(MaxFormBytesInFlightPerAddress), $"must be at least 1024 (was {MaxFormBytesInFlightPerAddress})");
+        Require(FormUploadTimeout > TimeSpan.Zero, nameof(FormUploadTimeout), "must be positive");
         Require(RequestHandlerTimeout > TimeSpan.Zero, nameof(RequestHandlerTimeout), "must be positive");
         Require(CloseTimeout > TimeSpan.Zero, nameof(CloseTimeout), "must be positive");
         Require(ShutdownTimeout >= TimeSpan.Zero, nameof(ShutdownTimeout), "must not be negative");

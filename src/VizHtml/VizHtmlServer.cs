@@ -37,6 +37,8 @@ public sealed class VizHtmlServer : IAsyncDisposable
     private readonly PageRegistry _pages = new();
     private readonly AccessPolicy _policy;
     private readonly ConnectionLimits _connectionLimits;
+    private readonly FormBudget _formBudget;
+    private readonly FormSpoolFolder _formSpool = new();
     private readonly JsonSerializerOptions _jsonOptions;
     private readonly SemaphoreSlim _lifecycle = new(1, 1);
 
@@ -78,6 +80,7 @@ public sealed class VizHtmlServer : IAsyncDisposable
         _hub = new SessionHub(_options, new EnvelopeSerializer(_jsonOptions), _dispatcher, _router, new InMemorySessionStore(_options.MaxAwaySessions, _options.MaxConnectionsPerAddress), _logger);
         _policy = new AccessPolicy(_options);
         _connectionLimits = new ConnectionLimits(_options.MaxConnections, _options.MaxConnectionsPerAddress);
+        _formBudget = new FormBudget(_options.MaxFormBytesInFlight, _options.MaxFormBytesInFlightPerAddress);
         _port = _options.Port;
     }
 
@@ -147,6 +150,12 @@ public sealed class VizHtmlServer : IAsyncDisposable
     public int AwayCount => _hub.AwayCount;
 
     internal VizHtmlOptions Options => _options;
+
+    /// <summary>The form bytes held now (for tests).</summary>
+    internal FormBudget FormBudget => _formBudget;
+
+    /// <summary>Where uploaded files too large for memory are kept (for tests).</summary>
+    internal FormSpoolFolder FormSpool => _formSpool;
 
     /// <summary>
     /// Starts the server: the embedded one listens; one mapped into an ASP.NET Core app (<c>MapVizHtml</c>) starts taking
@@ -251,6 +260,9 @@ public sealed class VizHtmlServer : IAsyncDisposable
         await StopAsync().ConfigureAwait(false);
         _disposed = true;
         await _dispatcher.DrainAsync(_options.ShutdownTimeout).ConfigureAwait(false);
+
+        // Forms whose handlers never ran (or are still running past the drain) leave no file behind.
+        _formSpool.DeleteAll();
         lock (DefaultGate)
         {
             if (ReferenceEquals(s_default, this))
@@ -282,9 +294,11 @@ public sealed class VizHtmlServer : IAsyncDisposable
             _pages,
             _policy,
             _connectionLimits,
+            _formBudget,
+            _formSpool,
             _dispatcher,
             _router,
-            new HttpSettings(mount, _options.MaxFormBytes, _options.FormSubmittedHtml, _options.RequestHandlerTimeout, _options.TimeProvider, pageUrl, _options.SocketSendBufferBytes),
+            new HttpSettings(mount, _options.MaxFormBytes, _options.FormUploadTimeout, _options.FormSubmittedHtml, _options.RequestHandlerTimeout, _options.TimeProvider, pageUrl, _options.SocketSendBufferBytes),
             (socket, address, v2, user, aborted) => _hub.RunSocketAsync(socket, new SocketPeer(address, v2, user), aborted),
             () => _hub.Accepting,
             _logger);
@@ -500,16 +514,28 @@ public sealed class VizHtmlServer : IAsyncDisposable
     }
 
     /// <summary>Calls <paramref name="handler"/> for every form submitted to a registered page or to <c>/vizhtml_form/</c>.</summary>
+    /// <remarks>
+    /// A form's uploaded files past its first 64 KiB are kept in a temporary file, deleted once every form-submit handler has
+    /// returned: read them in the handler (<see cref="VizFormFile.OpenRead"/>).
+    /// </remarks>
     /// <returns>Dispose it to unsubscribe.</returns>
     public IDisposable OnFormSubmit(Action<VizFormSubmitEvent> handler) => _router.OnFormSubmit(Handlers.FromAction(handler));
 
     /// <summary>Calls an asynchronous <paramref name="handler"/> for every form submitted to a registered page or to <c>/vizhtml_form/</c>.</summary>
+    /// <remarks>
+    /// A form's uploaded files past its first 64 KiB are kept in a temporary file, deleted once every form-submit handler has
+    /// completed: an <c>async</c> handler may read them across its awaits.
+    /// </remarks>
     /// <returns>Dispose it to unsubscribe.</returns>
     public IDisposable OnFormSubmit(Func<VizFormSubmitEvent, ValueTask> handler) => _router.OnFormSubmit(handler ?? throw new ArgumentNullException(nameof(handler)));
 
     /// <summary>
     /// Waits for the next form submit (the counterpart of the original's <c>yield waitFormSubmit()</c>).
     /// </summary>
+    /// <remarks>
+    /// The form reaches the caller after the handlers have finished, so its uploaded files are kept for it: those past the
+    /// form's first 64 KiB stay in a temporary file until the form is garbage-collected or the server is disposed.
+    /// </remarks>
     /// <param name="page">Only a form from this page; <see langword="null"/> for any form.</param>
     /// <param name="cancellationToken">Stops waiting.</param>
     /// <returns>The submitted form, delivered where handlers are delivered.</returns>
@@ -522,6 +548,7 @@ public sealed class VizHtmlServer : IAsyncDisposable
         {
             if ((wanted is null || e.Page == wanted) && result.TrySetResult(e))
             {
+                e.KeepFilesForWaiter();
                 subscription?.Dispose();
             }
 

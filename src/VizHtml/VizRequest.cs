@@ -38,7 +38,11 @@ public sealed class VizRequest
     /// <summary>The request headers (names case-insensitive; repeated headers joined with commas).</summary>
     public IReadOnlyDictionary<string, string> Headers { get; }
 
-    /// <summary>The form fields and files when the request is a form post; otherwise <see langword="null"/>.</summary>
+    /// <summary>
+    /// The form fields and files when the request is a form post; otherwise <see langword="null"/>. Files past the form's
+    /// first 64 KiB are in a temporary file until the handler has completed (when it declines, until the form-submit
+    /// handlers have): read them in the handler.
+    /// </summary>
     public VizFormSubmitEvent? Form { get; }
 
     /// <summary>The browser's IP address.</summary>

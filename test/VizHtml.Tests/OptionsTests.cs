@@ -11,6 +11,9 @@ public sealed class OptionsTests
     [InlineData(nameof(VizHtmlOptions.MessageAssemblyTimeout))]
     [InlineData(nameof(VizHtmlOptions.MaxAssemblyBytesPerAddress))]
     [InlineData(nameof(VizHtmlOptions.MaxAssemblyBytes))]
+    [InlineData(nameof(VizHtmlOptions.MaxFormBytesInFlight))]
+    [InlineData(nameof(VizHtmlOptions.MaxFormBytesInFlightPerAddress))]
+    [InlineData(nameof(VizHtmlOptions.FormUploadTimeout))]
     public void InvalidOptionsAreRefusedNamingTheProperty(string property)
     {
         var options = new VizHtmlOptions();
@@ -28,6 +31,9 @@ public sealed class OptionsTests
 
             // Less than the default share of one address (64 MiB).
             case nameof(VizHtmlOptions.MaxAssemblyBytes): options.MaxAssemblyBytes = 32L * 1024 * 1024; break;
+            case nameof(VizHtmlOptions.MaxFormBytesInFlight): options.MaxFormBytesInFlight = 0; break;
+            case nameof(VizHtmlOptions.MaxFormBytesInFlightPerAddress): options.MaxFormBytesInFlightPerAddress = 100; break;
+            case nameof(VizHtmlOptions.FormUploadTimeout): options.FormUploadTimeout = TimeSpan.Zero; break;
         }
 
         var ex = Assert.Throws<ArgumentException>(() => new VizHtmlServer(options));

@@ -67,7 +67,10 @@ internal sealed class KestrelExchange(HttpContext context) : HttpExchange
         return context.WebSockets.AcceptWebSocketAsync();
     }
 
-    public override Task<FormContent> ReadFormAsync(long maxBytes) => FormReader.ReadAsync(context, maxBytes);
+    public override long? ContentLength => context.Request.ContentLength;
+
+    public override Task<FormContent> ReadFormAsync(long maxBytes, FormSpool spool, CancellationToken cancellationToken) =>
+        FormReader.ReadAsync(context, maxBytes, spool, cancellationToken);
 
     public override void SetHeader(string name, string value) => context.Response.Headers[name] = value;
 

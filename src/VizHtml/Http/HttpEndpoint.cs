@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Net.WebSockets;
 using System.Security.Claims;
@@ -14,6 +15,7 @@ internal delegate Task SocketHandoff(WebSocket socket, string address, bool spea
 internal sealed record HttpSettings(
     string Mount,
     long MaxFormBytes,
+    TimeSpan FormUploadTimeout,
     string? FormSubmittedHtml,
     TimeSpan RequestHandlerTimeout,
     TimeProvider TimeProvider,
@@ -37,6 +39,8 @@ internal sealed class HttpEndpoint
     private readonly PageRegistry _pages;
     private readonly AccessPolicy _policy;
     private readonly ConnectionLimits _limits;
+    private readonly FormBudget _formBudget;
+    private readonly FormSpoolFolder _formSpool;
     private readonly Dispatcher _dispatcher;
     private readonly EventRouter _router;
     private readonly HttpSettings _settings;
@@ -46,11 +50,14 @@ internal sealed class HttpEndpoint
     private readonly string _socketPath;
     private readonly string _formPath;
 
-    public HttpEndpoint(PageRegistry pages, AccessPolicy policy, ConnectionLimits limits, Dispatcher dispatcher, EventRouter router, HttpSettings settings, SocketHandoff runSocket, Func<bool> accepting, ILogger logger)
+    public HttpEndpoint(PageRegistry pages, AccessPolicy policy, ConnectionLimits limits, FormBudget formBudget, FormSpoolFolder formSpool, Dispatcher dispatcher, EventRouter router,
+        HttpSettings settings, SocketHandoff runSocket, Func<bool> accepting, ILogger logger)
     {
         _pages = pages;
         _policy = policy;
         _limits = limits;
+        _formBudget = formBudget;
+        _formSpool = formSpool;
         _dispatcher = dispatcher;
         _router = router;
         _settings = settings;
@@ -192,7 +199,7 @@ internal sealed class HttpEndpoint
 
     private async Task ServePageAsync(HttpExchange exchange, Page page, string rest)
     {
-        FormContent? formAlreadyRead = null;
+        ReceivedForm? formAlreadyRead = null;
         var relative = rest.TrimStart('/');
         if (page.Handler is { } handler)
         {
@@ -205,6 +212,7 @@ internal sealed class HttpEndpoint
 
             if (exchange.Aborted.IsCancellationRequested)
             {
+                declinedForm?.Dispose();
                 return;
             }
 
@@ -286,22 +294,36 @@ internal sealed class HttpEndpoint
         await SubmitFormAsync(exchange, pageName, redirectTo, formAlreadyRead: null).ConfigureAwait(false);
     }
 
-    private async Task SubmitFormAsync(HttpExchange exchange, string? pageName, string? redirectTo, FormContent? formAlreadyRead)
+    private async Task SubmitFormAsync(HttpExchange exchange, string? pageName, string? redirectTo, ReceivedForm? formAlreadyRead)
     {
-        FormContent content;
-        try
+        var received = formAlreadyRead;
+        if (received is null)
         {
-            content = formAlreadyRead ?? await exchange.ReadFormAsync(_settings.MaxFormBytes).ConfigureAwait(false);
-        }
-        catch (FormRejectedException ex)
-        {
-            _logger.LogWarning("Refused a form from {Address}: {Problem}", exchange.RemoteAddress, ex.Message);
-            await WriteTextAsync(exchange, ex.StatusCode, ex.Message).ConfigureAwait(false);
-            return;
+            (received, var refusal) = await ReceiveFormAsync(exchange).ConfigureAwait(false);
+            if (received is null)
+            {
+                if (refusal is not null)
+                {
+                    await WriteResponseAsync(exchange, refusal).ConfigureAwait(false);
+                }
+
+                return;
+            }
         }
 
-        var form = new VizFormSubmitEvent(pageName, FormatAddress(exchange.RemoteAddress), content.Fields, content.Files);
-        _dispatcher.Post(() => _router.DeliverAsync(form));
+        var form = new VizFormSubmitEvent(pageName, received.Address, received.Content.Fields, received.Content.Files);
+        _dispatcher.Post(async () =>
+        {
+            // The form's temporary file and its share of the budget are held until every handler has finished, async ones included.
+            try
+            {
+                await _router.DeliverAsync(form).ConfigureAwait(false);
+            }
+            finally
+            {
+                received.Dispose();
+            }
+        });
         if (_settings.FormSubmittedHtml is { } confirmation)
         {
             await WriteAsync(exchange, 200, "text/html; charset=utf-8", confirmation).ConfigureAwait(false);
@@ -322,27 +344,25 @@ internal sealed class HttpEndpoint
     /// Runs a page's custom handler on the dispatcher. Returns the handler's answer, or declines with the form it read
     /// (so a declined post still becomes a form submit without reading the body twice).
     /// </summary>
-    private async Task<(VizResponse? Response, FormContent? Form)> RunRequestHandlerAsync(HttpExchange exchange, Page page, Func<VizRequest, ValueTask<VizResponse?>> handler, string path)
+    private async Task<(VizResponse? Response, ReceivedForm? Form)> RunRequestHandlerAsync(HttpExchange exchange, Page page, Func<VizRequest, ValueTask<VizResponse?>> handler, string path)
     {
+        var address = FormatAddress(exchange.RemoteAddress);
+        ReceivedForm? received = null;
+        if (exchange.IsPost && exchange.HasFormContentType)
+        {
+            (received, var refusal) = await ReceiveFormAsync(exchange).ConfigureAwait(false);
+            if (received is null)
+            {
+                return (refusal, null);
+            }
+        }
+
+        // The handler's time starts once the form is in: a large upload does not eat into it.
         var time = _settings.TimeProvider;
         using var timeout = new CancellationTokenSource(_settings.RequestHandlerTimeout, time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, exchange.Aborted);
         var token = linked.Token;
-        var address = FormatAddress(exchange.RemoteAddress);
-        FormContent? content = null;
-        if (exchange.IsPost && exchange.HasFormContentType)
-        {
-            try
-            {
-                content = await exchange.ReadFormAsync(_settings.MaxFormBytes).ConfigureAwait(false);
-            }
-            catch (FormRejectedException ex)
-            {
-                return (VizResponse.Status(ex.StatusCode, ex.Message), null);
-            }
-        }
-
-        var form = content is null ? null : new VizFormSubmitEvent(page.Name, address, content.Fields, content.Files);
+        var form = received is null ? null : new VizFormSubmitEvent(page.Name, address, received.Content.Fields, received.Content.Files);
         var request = new VizRequest(exchange.Method, page.Name, DecodeEncodedSlashes(path), exchange.QueryString, exchange.Query, exchange.Headers, form, address, token);
         var answer = new TaskCompletionSource<VizResponse?>(TaskCreationOptions.RunContinuationsAsynchronously);
         _dispatcher.Post(async () =>
@@ -369,7 +389,15 @@ internal sealed class HttpEndpoint
         try
         {
             var response = await answer.Task.WaitAsync(token).ConfigureAwait(false);
-            return (response, response is null ? content : null);
+            if (response is null && received is not null)
+            {
+                // Declined: the form goes on to become a form submit, whose handlers release it.
+                var declined = received;
+                received = null;
+                return (null, declined);
+            }
+
+            return (response, null);
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested)
         {
@@ -386,6 +414,93 @@ internal sealed class HttpEndpoint
         {
             _logger.LogError(ex, "The handler of page {Page} threw on {Method} {Path}", page.Name, request.Method, path);
             return (VizResponse.Status(500, "The page's handler failed."), null);
+        }
+        finally
+        {
+            // Past its timeout, or with the browser gone, the handler may still be reading the form's files: they go when it is done.
+            if (received is not null)
+            {
+                _ = answer.Task.ContinueWith(static (_, form) => ((ReceivedForm)form!).Dispose(), received, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Reads a form post within the limits: <see cref="HttpSettings.MaxFormBytes"/> and the form budget before its body is
+    /// read (a refused form costs nothing but its headers), <see cref="HttpSettings.FormUploadTimeout"/> while it arrives.
+    /// Returns the form, or the answer for a refused one; neither when the client went away.
+    /// </summary>
+    private async Task<(ReceivedForm? Form, VizResponse? Refusal)> ReceiveFormAsync(HttpExchange exchange)
+    {
+        var maxBytes = _settings.MaxFormBytes;
+        var address = FormatAddress(exchange.RemoteAddress);
+        if (exchange.ContentLength > maxBytes)
+        {
+            _logger.LogWarning("Refused a form of {Bytes} bytes from {Address}: over the limit of {Limit}", exchange.ContentLength, address, maxBytes);
+            return (null, VizResponse.Status(413, $"The form is larger than the limit of {maxBytes} bytes."));
+        }
+
+        // A chunked body does not say how large it is: it may be as large as the limit.
+        var share = Math.Max(exchange.ContentLength ?? maxBytes, FormBudget.MinimumShare);
+        if (!_formBudget.TryAcquire(address, share, out var refusal))
+        {
+            _logger.LogWarning("Refused a form of {Bytes} bytes from {Address}: {Problem}", share, address, refusal.Message);
+            return (null, VizResponse.Status(refusal.StatusCode, refusal.Message).WithHeader("Retry-After", FormBudget.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture)));
+        }
+
+        var spool = _formSpool.CreateSpool();
+        var received = false;
+        using var deadline = new CancellationTokenSource(_settings.FormUploadTimeout, _settings.TimeProvider);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, exchange.Aborted);
+        try
+        {
+            var content = await exchange.ReadFormAsync(maxBytes, spool, linked.Token).ConfigureAwait(false);
+            received = true;
+            return (new ReceivedForm(content, spool, _formBudget, address, share), null);
+        }
+        catch (FormRejectedException ex)
+        {
+            _logger.LogWarning("Refused a form from {Address}: {Problem}", address, ex.Message);
+            return (null, exchange.Aborted.IsCancellationRequested ? null : VizResponse.Status(ex.StatusCode, ex.Message));
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !exchange.Aborted.IsCancellationRequested)
+        {
+            _logger.LogWarning("Refused a form from {Address}: it did not arrive within {Timeout}", address, _settings.FormUploadTimeout);
+
+            // The rest of the body is not read: the connection cannot carry another request.
+            return (null, VizResponse.Status(408, $"The form did not arrive within {_settings.FormUploadTimeout.TotalSeconds:0} seconds.").WithHeader("Connection", "close"));
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException && exchange.Aborted.IsCancellationRequested)
+        {
+            _logger.LogDebug("A form from {Address} was abandoned mid-upload", address);
+            return (null, null);
+        }
+        finally
+        {
+            if (!received)
+            {
+                spool.Dispose();
+                _formBudget.Release(address, share);
+            }
+        }
+    }
+
+    /// <summary>A form that was read, and what it holds until its handlers have finished: a share of the form budget and its temporary file.</summary>
+    private sealed class ReceivedForm(FormContent content, FormSpool spool, FormBudget budget, string address, long share) : IDisposable
+    {
+        private int _released;
+
+        public FormContent Content => content;
+
+        public string Address => address;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0)
+            {
+                spool.Dispose();
+                budget.Release(address, share);
+            }
         }
     }
 

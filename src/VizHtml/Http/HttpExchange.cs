@@ -63,9 +63,16 @@ internal abstract class HttpExchange
     /// <summary>Whether the body is a form (<c>application/x-www-form-urlencoded</c> or <c>multipart/form-data</c>).</summary>
     public abstract bool HasFormContentType { get; }
 
-    /// <summary>Reads the form body, once, within <paramref name="maxBytes"/>.</summary>
-    /// <exception cref="FormRejectedException">The form is too large (413) or malformed (400).</exception>
-    public abstract Task<FormContent> ReadFormAsync(long maxBytes);
+    /// <summary>The request's Content-Length, or <see langword="null"/> when it has none (a chunked body).</summary>
+    public abstract long? ContentLength { get; }
+
+    /// <summary>
+    /// Reads the form body, once, within <paramref name="maxBytes"/>: text fields in memory, files in memory up to
+    /// <see cref="FormSpoolFolder.MemoryThreshold"/> bytes for the whole form and past that into <paramref name="spool"/>.
+    /// </summary>
+    /// <exception cref="FormRejectedException">The form is too large (413), malformed (400) or too slow for the host (408).</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired, or the peer went away.</exception>
+    public abstract Task<FormContent> ReadFormAsync(long maxBytes, FormSpool spool, CancellationToken cancellationToken);
 
     /// <summary>Sets a response header.</summary>
     public abstract void SetHeader(string name, string value);
@@ -92,10 +99,10 @@ internal abstract class HttpExchange
     public bool IsGetOrHead => IsGet || IsHead;
 }
 
-/// <summary>The fields and files of a form, as read by the host.</summary>
+/// <summary>The fields and files of a form, as read by the host (the files may be in a <see cref="FormSpool"/>).</summary>
 internal sealed record FormContent(IReadOnlyDictionary<string, IReadOnlyList<string>> Fields, IReadOnlyList<VizFormFile> Files);
 
-/// <summary>Thrown for a form that is refused; <see cref="StatusCode"/> is the answer (413 too large, 400 malformed).</summary>
+/// <summary>Thrown for a form that is refused; <see cref="StatusCode"/> is the answer (413 too large, 400 malformed, 408 too slow).</summary>
 internal sealed class FormRejectedException(int statusCode, string message, Exception? inner = null) : Exception(message, inner)
 {
     public int StatusCode { get; } = statusCode;
