@@ -21,8 +21,11 @@ public sealed class MessageAssemblyMemoryTests(ITestOutputHelper output)
     /// <summary>What the process may hold beyond what the bounds say: runtime, Kestrel, the test's own clients.</summary>
     private const long Slack = 50 * MiB;
 
-    /// <summary>The managed heap beyond the baseline: the shared pool's few pooled 64 KiB chunks, the clients' buffers.</summary>
-    private const long HeapSlack = 20 * MiB;
+    /// <summary>
+    /// The managed heap beyond the baseline: the shared pool's few pooled 64 KiB chunks, the clients' buffers, what the
+    /// tests before this one in the collection left to finish. Measured +8 to +21 MiB; before the fix it was +3.3 GB.
+    /// </summary>
+    private const long HeapSlack = 32 * MiB;
 
     [Fact]
     public async Task SixtyUnfinishedSixteenMiBMessagesFromOneAddressStayWithinItsShareAndTheMemoryComesBackWhenTheyClose()
