@@ -2,7 +2,6 @@ using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 
@@ -15,6 +14,7 @@ namespace VizHtml.IntegrationTests.Sockets;
 /// </summary>
 internal sealed class ThrottledReader : IDisposable
 {
+    private readonly RawTcp _tcp;
     private readonly Socket _socket;
     private readonly int _bytesPerSecond;
     private readonly List<byte> _pending = [];
@@ -24,9 +24,10 @@ internal sealed class ThrottledReader : IDisposable
     private long _lastSeq;
     private long _lastAcked;
 
-    private ThrottledReader(Socket socket, int bytesPerSecond)
+    private ThrottledReader(RawTcp tcp, int bytesPerSecond)
     {
-        _socket = socket;
+        _tcp = tcp;
+        _socket = tcp.Socket;
         _bytesPerSecond = bytesPerSecond;
     }
 
@@ -57,7 +58,7 @@ internal sealed class ThrottledReader : IDisposable
     public static async Task<ThrottledReader> ConnectAsync(int port, int bytesPerSecond, int? receiveBufferBytes = null)
     {
         var tcp = await RawTcp.UpgradeAsync(port, receiveBufferBytes, query: "?v=2");
-        var reader = new ThrottledReader(tcp.Socket, bytesPerSecond);
+        var reader = new ThrottledReader(tcp, bytesPerSecond);
         await reader.SendAsync(0x1, Encoding.UTF8.GetBytes("""{"event":"$hello","data":{"v":2,"lastSeq":0}}"""));
         return reader;
     }
@@ -205,25 +206,7 @@ internal sealed class ThrottledReader : IDisposable
         return true;
     }
 
-    private async Task SendAsync(byte opcode, byte[] payload)
-    {
-        var frame = new List<byte> { (byte)(0x80 | opcode) };
-        if (payload.Length < 126)
-        {
-            frame.Add((byte)(0x80 | payload.Length));
-        }
-        else
-        {
-            frame.Add(0x80 | 126);
-            frame.Add((byte)(payload.Length >> 8));
-            frame.Add((byte)payload.Length);
-        }
+    private Task SendAsync(byte opcode, byte[] payload) => _tcp.SendFrameAsync(opcode, payload);
 
-        var mask = RandomNumberGenerator.GetBytes(4);
-        frame.AddRange(mask);
-        frame.AddRange(payload.Select((b, i) => (byte)(b ^ mask[i % 4])));
-        await _socket.SendAsync(frame.ToArray());
-    }
-
-    public void Dispose() => _socket.Dispose();
+    public void Dispose() => _tcp.Dispose();
 }
