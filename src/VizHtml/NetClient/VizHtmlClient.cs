@@ -55,6 +55,10 @@ public sealed class VizHtmlClient : IAsyncDisposable
 {
     private const int AckEvery = 32;
 
+    // A client that reads says so at least this often, acknowledged events or not: the server pings (and may drop as
+    // dead) only a peer it has not heard from, and a ping's answer can wait behind a long backlog.
+    private const long ReadingAckMilliseconds = 5000;
+
     private readonly Uri _socketUri;
     private readonly string _loggedUri;
     private readonly VizHtmlClientOptions _options;
@@ -70,6 +74,7 @@ public sealed class VizHtmlClient : IAsyncDisposable
     private string? _token;
     private long _lastReceived;
     private long _lastAcked;
+    private long _ackedAt;
     private long _lastSent;
     private long _lastInbound;
     private TimeSpan _heartbeat = TimeSpan.FromSeconds(15);
@@ -301,7 +306,7 @@ public sealed class VizHtmlClient : IAsyncDisposable
                     break;
             }
 
-            if (_lastReceived - _lastAcked >= AckEvery)
+            if (_lastReceived - _lastAcked >= AckEvery || (_welcomed && Environment.TickCount64 - Volatile.Read(ref _ackedAt) > ReadingAckMilliseconds))
             {
                 Acknowledge(outbox);
             }
@@ -399,6 +404,7 @@ public sealed class VizHtmlClient : IAsyncDisposable
     private void Acknowledge(ChannelWriter<byte[]> outbox)
     {
         _lastAcked = _lastReceived;
+        Volatile.Write(ref _ackedAt, Environment.TickCount64);
         outbox.TryWrite(Protocol.Envelope.Ack(_lastAcked));
     }
 

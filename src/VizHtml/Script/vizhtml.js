@@ -11,6 +11,8 @@
   const HEARTBEAT_MS = 15000;
   const ACK_EVERY = 32;
   const ACK_DELAY_MS = 250;
+  // Unnumbered events are acked this often: the server pings only silent peers.
+  const READING_MS = 5000;
 
   const warn = (...args) => console.warn('vizhtml:', ...args);
   const cut = (text) => (text.length > 200 ? text.slice(0, 200) + '…' : text);
@@ -41,7 +43,7 @@
     if (!loc || !loc.host) throw new TypeError('viz.WebSocket: no url given and the page has no location.host to derive one from');
     const query = protocol === 1 ? [] : ['v=' + V];
     const key = new URLSearchParams(loc.search || '').get('key');
-    // RFC 3986 escaping, as the server writes the key into page URLs: encodeURIComponent leaves !'()* as they are.
+    // RFC 3986, as in the server's page URLs (encodeURIComponent leaves !'()*).
     if (key !== null) query.push('key=' + encodeURIComponent(key).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase()));
     return `${loc.protocol === 'https:' ? 'wss:' : 'ws:'}//${loc.host}${MOUNT}/socket${query.length ? '?' + query.join('&') : ''}`;
   }
@@ -89,7 +91,7 @@
     };
   }
 
-  // The machinery, out of the page's reach (see `internals`).
+  // Out of the page's reach (see `internals`).
   class Connection {
     constructor(owner, url, config) {
       this.owner = owner;
@@ -120,6 +122,7 @@
       this.resuming = false;
       this.heartbeatMs = HEARTBEAT_MS;
       this.lastInboundAt = 0;
+      this.ackedAt = 0;
       this.silenceTimer = null;
     }
 
@@ -216,10 +219,12 @@
         return bad('that is not JSON', 0, raw);
       }
       if (!v2 || !Array.isArray(msg)) this.handle(ws, msg, raw);
-      // Each as if alone; stop if a handler closed the socket.
+      // Stop if a handler closed the socket.
       else for (let i = 0; i < msg.length && this.ws === ws; i++) this.handle(ws, msg[i], null);
       // At most one ack per frame.
-      if (v2 && this.unacked && this.ws === ws) this.noteHandled();
+      if (!v2 || this.ws !== ws) return;
+      if (this.unacked) this.noteHandled();
+      else if (Date.now() - this.ackedAt > READING_MS) this.sendAck(true);
     }
 
     handle(ws, m, raw) {
@@ -303,11 +308,12 @@
       }
     }
 
-    sendAck() {
+    sendAck(force) {
       this.clearAckTimer();
       const ws = this.ws;
-      if (!this.unacked || !this.welcomed || !ws || ws.readyState !== OPEN) return;
+      if (!(this.unacked || force) || !this.welcomed || !ws || ws.readyState !== OPEN) return;
       this.unacked = 0;
+      this.ackedAt = Date.now();
       ws.send(control('$ack', { seq: this.lastSeq }));
     }
 

@@ -154,4 +154,43 @@ public sealed class SlowReaderTests(ITestOutputHelper output)
         await stop.CancelAsync();
         await reading;
     }
+
+    [Fact]
+    public async Task AReaderWhosePongWaitsBehindItsBacklogStaysConnectedWhileItAcknowledgesWhatItReads()
+    {
+        // Pings after 2 s without a frame from the peer, 2 s to answer. At 8 KB/s, the socket's buffers alone hold far
+        // more than 2 s of backlog, so a pong comes too late; a reader that says it is reading is never pinged.
+        await using var test = await TestServer.StartAsync(o =>
+        {
+            o.KeepAliveInterval = TimeSpan.FromSeconds(2);
+            o.KeepAliveTimeout = TimeSpan.FromSeconds(2);
+        });
+        var connects = new EventLog<VizConnectEvent>();
+        test.Server.OnConnect(connects.Add);
+        var disconnects = new EventLog<VizDisconnectEvent>();
+        test.Server.OnDisconnect(disconnects.Add);
+        using var silent = await ThrottledReader.ConnectAsync(test.Port, 8_000);
+        var silentClient = (await connects.WaitForCountAsync(1))[0].Client;
+        using var acking = await ThrottledReader.ConnectAsync(test.Port, 8_000, ackWhileReadingEvery: TimeSpan.FromSeconds(1));
+        var ackingClient = (await connects.WaitForCountAsync(2))[1].Client;
+        using var stop = new CancellationTokenSource();
+        var reading = new[] { silent.RunAsync(stop.Token), acking.RunAsync(stop.Token) };
+
+        // Latest values only (unnumbered, nothing to acknowledge by number), 100 KB/s offered to each.
+        var pad = new string('x', EventBytes - 40);
+        var clock = Stopwatch.StartNew();
+        for (var n = 1; clock.Elapsed < TimeSpan.FromSeconds(20); n++)
+        {
+            silentClient.Send($"l{n % LatestNames}", new { n, pad }, VizDelivery.Latest);
+            ackingClient.Send($"l{n % LatestNames}", new { n, pad }, VizDelivery.Latest);
+            await Task.Delay(10);
+        }
+
+        // The silent one is taken for dead (it is the control: the backlog really delays its pong); the acking one is not.
+        Assert.Contains(disconnects.Items, d => d.Client == silentClient && d.Reason == VizDisconnectReason.ConnectionLost);
+        Assert.True(ackingClient.IsConnected && !acking.Ended, $"the acknowledging reader was dropped after reading {acking.BytesRead / 1000} KB: {string.Join(", ", disconnects.Items.Select(d => $"{d.Reason} {d.CloseDescription}"))}");
+        Assert.True(acking.Events.Count > 0);
+        await stop.CancelAsync();
+        await Task.WhenAll(reading);
+    }
 }

@@ -23,6 +23,7 @@ internal sealed class ThrottledReader : IDisposable
     private readonly List<JsonObject> _events = [];
     private long _lastSeq;
     private long _lastAcked;
+    private long _ackedAt = Environment.TickCount64;
 
     private ThrottledReader(RawTcp tcp, int bytesPerSecond)
     {
@@ -43,6 +44,9 @@ internal sealed class ThrottledReader : IDisposable
 
     public int PingsAnswered { get; private set; }
 
+    /// <summary>When set, acknowledges at least this often while it reads, numbered events or not (as vizhtml.js does).</summary>
+    public TimeSpan? AckWhileReadingEvery { get; init; }
+
     /// <summary>The application events read so far (envelopes), in order.</summary>
     public IReadOnlyList<JsonObject> Events
     {
@@ -55,10 +59,10 @@ internal sealed class ThrottledReader : IDisposable
         }
     }
 
-    public static async Task<ThrottledReader> ConnectAsync(int port, int bytesPerSecond, int? receiveBufferBytes = null)
+    public static async Task<ThrottledReader> ConnectAsync(int port, int bytesPerSecond, int? receiveBufferBytes = null, TimeSpan? ackWhileReadingEvery = null)
     {
         var tcp = await RawTcp.UpgradeAsync(port, receiveBufferBytes, query: "?v=2");
-        var reader = new ThrottledReader(tcp, bytesPerSecond);
+        var reader = new ThrottledReader(tcp, bytesPerSecond) { AckWhileReadingEvery = ackWhileReadingEvery };
         await reader.SendAsync(0x1, Encoding.UTF8.GetBytes("""{"event":"$hello","data":{"v":2,"lastSeq":0}}"""));
         return reader;
     }
@@ -154,9 +158,11 @@ internal sealed class ThrottledReader : IDisposable
             }
         }
 
-        if (_lastSeq - _lastAcked >= 16)
+        var reading = AckWhileReadingEvery is { } every && Environment.TickCount64 - _ackedAt > every.TotalMilliseconds;
+        if (_lastSeq - _lastAcked >= 16 || reading)
         {
             _lastAcked = _lastSeq;
+            _ackedAt = Environment.TickCount64;
             await SendAsync(0x1, Encoding.UTF8.GetBytes("{\"event\":\"$ack\",\"data\":{\"seq\":" + _lastSeq + "}}"));
         }
     }
