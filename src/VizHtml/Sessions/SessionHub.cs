@@ -229,6 +229,9 @@ internal sealed partial class SessionHub
             foreach (var over in _store.SetAway(session, away: true))
             {
                 Evict(over, "more clients were away than MaxAwaySessions allows, in all or from its address (MaxConnectionsPerAddress)");
+
+                // With a limit of 0 it is forgotten at once: it cannot come back.
+                canResume &= over != session;
             }
 
             if (!session.IsAway)

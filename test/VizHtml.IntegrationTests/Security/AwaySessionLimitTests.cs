@@ -58,6 +58,21 @@ public sealed class AwaySessionLimitTests
         }
     }
 
+    [Fact]
+    public async Task WithMaxAwaySessionsZeroALostConnectionEndsItsSessionAndSaysItCannotResume()
+    {
+        await using var test = await TestServer.StartAsync(o => o.MaxAwaySessions = 0);
+        var disconnects = new EventLog<VizDisconnectEvent>();
+        test.Server.OnDisconnect(disconnects.Add);
+        var token = await AwayClient.HelloThenResetAsync(test, IPAddress.Loopback);
+
+        var lost = (await disconnects.WaitForCountAsync(1))[0];
+        Assert.Equal(VizDisconnectReason.ConnectionLost, lost.Reason);
+        Assert.False(lost.CanResume);
+        Assert.Equal(0, test.Server.AwayCount);
+        Assert.False(await AwayClient.ResumesAsync(test, token));
+    }
+
     [Theory]
     [OnBothHosts]
     public async Task ReplayBuffersBeyondTheirTotalBoundForgetTheClientsAwayLongest(TestHost host)
