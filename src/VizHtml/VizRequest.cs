@@ -29,7 +29,7 @@ public sealed class VizRequest
     /// <summary>The resource path below the page, decoded: <c>""</c> for the page itself, otherwise e.g. <c>"state.json"</c> or <c>"img/a.png"</c>.</summary>
     public string Path { get; }
 
-    /// <summary>The raw query string including its leading <c>?</c>, or <c>""</c>.</summary>
+    /// <summary>The raw query string without its leading <c>?</c> (the original's <c>query_string</c>), e.g. <c>"x=1&amp;y=2"</c>; <c>""</c> when there is none.</summary>
     public string QueryString { get; }
 
     /// <summary>The query string parsed: names to values.</summary>

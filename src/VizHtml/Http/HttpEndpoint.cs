@@ -363,7 +363,7 @@ internal sealed class HttpEndpoint
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, exchange.Aborted);
         var token = linked.Token;
         var form = received is null ? null : new VizFormSubmitEvent(page.Name, address, received.Content.Fields, received.Content.Files);
-        var request = new VizRequest(exchange.Method, page.Name, DecodeEncodedSlashes(path), exchange.QueryString, exchange.Query, exchange.Headers, form, address, token);
+        var request = new VizRequest(exchange.Method, page.Name, DecodeEncodedSlashes(path), exchange.QueryString.StartsWith('?') ? exchange.QueryString[1..] : exchange.QueryString, exchange.Query, exchange.Headers, form, address, token);
         var answer = new TaskCompletionSource<VizResponse?>(TaskCreationOptions.RunContinuationsAsynchronously);
         _dispatcher.Post(async () =>
         {

@@ -140,7 +140,7 @@ public sealed class RequestHandlerTests
         Assert.Equal("GET", seen.Method);
         Assert.Equal("h", seen.Page);
         Assert.Equal("a/b.txt", seen.Path);
-        Assert.Equal("?x=1&y=two%20words&y=3", seen.QueryString);
+        Assert.Equal("x=1&y=two%20words&y=3", seen.QueryString);
         Assert.Equal(["1"], seen.Query["x"]);
         Assert.Equal(["two words", "3"], seen.Query["y"]);
         Assert.Equal("42", seen.Headers["x-probe"]);
@@ -148,6 +148,27 @@ public sealed class RequestHandlerTests
         Assert.Equal($"127.0.0.1:{test.Server.Port}", seen.Headers["Host"]);
         Assert.Equal("127.0.0.1", seen.Address);
         Assert.Null(seen.Form);
+    }
+
+    [Theory]
+    [OnBothHosts("/vizhtml/h/?a=1&b=x%20y", "a=1&b=x%20y")]
+    [OnBothHosts("/vizhtml/h/??x", "?x")]
+    [OnBothHosts("/vizhtml/h/?", "")]
+    [OnBothHosts("/vizhtml/h/", "")]
+    public async Task HandlerQueryStringHasNoLeadingQuestionMarkAsTheOriginalsQueryString(TestHost host, string url, string queryString)
+    {
+        await using var test = await TestServer.StartAsync(host);
+        var requests = new EventLog<VizRequest>();
+        test.Server.RegisterHandler("h", r =>
+        {
+            requests.Add(r);
+            return VizResponse.Text("seen");
+        });
+        using var http = TestHttp.Client(test);
+
+        Assert.Equal(HttpStatusCode.OK, (await TestHttp.GetTextAsync(http, url)).Status);
+
+        Assert.Equal(queryString, Assert.Single(await requests.WaitForCountAsync(1)).QueryString);
     }
 
     [Theory]

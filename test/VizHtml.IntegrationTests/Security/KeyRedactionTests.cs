@@ -44,7 +44,7 @@ public sealed class KeyRedactionTests
 
             // A handler that puts what it was sent into its exception, as application code does.
             server.Server.RegisterHandler("h", VizResponse? (request) => throw new InvalidOperationException(
-                $"cannot serve {request.Page}{request.QueryString}",
+                $"cannot serve {request.Page}?{request.QueryString}",
                 new ArgumentException("the key was " + (request.Query.TryGetValue("key", out var given) && given.Contains(key) ? key : "another"))));
 
             var port = server.Port;
