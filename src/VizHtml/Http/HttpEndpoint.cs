@@ -131,7 +131,7 @@ internal sealed class HttpEndpoint
     {
         if (!_policy.IsHostAllowed(exchange.Host))
         {
-            _logger.LogWarning("Refused a request for host {Host} from {Address} (not an allowed host name; DNS rebinding?)", AccessPolicy.HostName(exchange.Host), exchange.RemoteAddress);
+            _logger.LogWarning("Refused a request from {Address} (not an allowed host name; DNS rebinding?); to allow it, add \"{Host}\" to VizHtmlOptions.AllowedHosts", FormatAddress(exchange.RemoteAddress), AccessPolicy.HostName(exchange.Host));
             await WriteTextAsync(exchange, 400, "This host name is not allowed; use the server's address or add the name to VizHtmlOptions.AllowedHosts.").ConfigureAwait(false);
             return false;
         }
@@ -140,7 +140,7 @@ internal sealed class HttpEndpoint
         var acts = path == _socketPath || (exchange.IsPost && path != _formPath && path != _formPath + "/");
         if (acts && !_policy.IsOriginAllowed(exchange.Header("Origin"), exchange.Scheme, exchange.Host))
         {
-            _logger.LogWarning("Refused {Method} {Path} from origin {Origin} at {Address} (cross-site)", exchange.Method, path, exchange.Header("Origin"), exchange.RemoteAddress);
+            _logger.LogWarning("Refused {Method} {Path} from {Address} (cross-site); to allow its page's origin, add \"{Origin}\" to VizHtmlOptions.AllowedOrigins", exchange.Method, path, FormatAddress(exchange.RemoteAddress), exchange.Header("Origin"));
             await WriteTextAsync(exchange, 403, "This origin is not allowed; add it to VizHtmlOptions.AllowedOrigins.").ConfigureAwait(false);
             return false;
         }
@@ -148,7 +148,7 @@ internal sealed class HttpEndpoint
         exchange.Query.TryGetValue(AccessPolicy.KeyQueryName, out var keyInQuery);
         if (!_policy.HasKey(keyInQuery, exchange.Cookie(AccessPolicy.KeyCookieName), exchange.Header(AccessPolicy.KeyHeaderName), out var fromQuery))
         {
-            _logger.LogWarning("Refused {Method} {Path} from {Address}: no valid access key", exchange.Method, path, exchange.RemoteAddress);
+            _logger.LogWarning("Refused {Method} {Path} from {Address}: no valid access key", exchange.Method, path, FormatAddress(exchange.RemoteAddress));
             await WriteTextAsync(exchange, 401, "This VizHtml server needs its access key: open the page from the link or QR code the program shows.").ConfigureAwait(false);
             return false;
         }

@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.Extensions.Logging;
 using VizHtml.IntegrationTests.Infrastructure;
 using static VizHtml.IntegrationTests.Security.SecurityTestSupport;
 
@@ -26,6 +27,27 @@ public sealed class OriginAndHostTests
 
         // The server and its same-origin pages carry on.
         Assert.Equal(101, await UpgradeStatusAsync(test.SocketUri, o => o.SetRequestHeader("Origin", $"http://127.0.0.1:{test.Server.Port}")));
+    }
+
+    [Theory]
+    [InlineData("null")]
+    [InlineData("http://dashboard.lab.example")]
+    public async Task ARefusedOriginIsLoggedWithTheAllowedOriginsValueThatWouldAdmitIt(string origin)
+    {
+        var capture = new CapturingLoggerProvider();
+        using var factory = LoggerFactory.Create(b => b.AddProvider(capture).SetMinimumLevel(LogLevel.Trace));
+        // Dual-stack, so the IPv4 client arrives as ::ffff:127.0.0.1 and must be written as events write it.
+        await using var test = await TestServer.StartAsync(o =>
+        {
+            o.BindAddress = IPAddress.IPv6Any;
+            o.LoggerFactory = factory;
+        });
+
+        Assert.Equal(403, await UpgradeStatusAsync(test.SocketUri, o => o.SetRequestHeader("Origin", origin)));
+
+        var line = Assert.Single(capture.Lines, l => l.Contains("Refused GET /vizhtml/socket", StringComparison.Ordinal));
+        Assert.Contains($"add \"{origin}\" to VizHtmlOptions.AllowedOrigins", line, StringComparison.Ordinal);
+        Assert.Contains("from 127.0.0.1 ", line, StringComparison.Ordinal);
     }
 
     [Fact]
