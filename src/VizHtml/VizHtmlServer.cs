@@ -446,7 +446,7 @@ public sealed class VizHtmlServer : IAsyncDisposable
     /// <summary>Registers a page from an HTML string at <c>/vizhtml/&lt;name&gt;/</c>; registering a name again replaces it.</summary>
     /// <param name="name">The page name, e.g. <c>websocket</c>; letters, digits, '-', '_', '.' and '/' between segments.</param>
     /// <param name="html">The page's HTML; include the script with <c>&lt;script src="vizhtml.js"&gt;</c>.</param>
-    /// <param name="directory">A directory whose files the page reaches by relative URL; <see langword="null"/> for none.</param>
+    /// <param name="directory">A directory whose files the page reaches by relative URL, relative paths and <c>""</c> resolved against the current directory now; <see langword="null"/> for none.</param>
     public void RegisterHtml(string name, string html, string? directory = null)
     {
         ArgumentNullException.ThrowIfNull(html);
@@ -456,7 +456,7 @@ public sealed class VizHtmlServer : IAsyncDisposable
     /// <summary>Registers a page from an HTML file (read on each request, so edits show on reload).</summary>
     /// <param name="name">The page name.</param>
     /// <param name="filePath">The HTML file.</param>
-    /// <param name="directory">Where relative URLs are served from; <see langword="null"/> for the file's own directory.</param>
+    /// <param name="directory">Where relative URLs are served from (<c>""</c> for the current directory); <see langword="null"/> for the file's own directory.</param>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     public void RegisterFile(string name, string filePath, string? directory = null)
     {

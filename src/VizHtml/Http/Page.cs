@@ -71,7 +71,8 @@ internal sealed class Page
             return null;
         }
 
-        var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory));
+        // "" is the original's directory='': the program's current directory, fixed now like any relative path.
+        var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory.Length == 0 ? Environment.CurrentDirectory : directory));
         return Directory.Exists(full) ? full : throw new DirectoryNotFoundException($"The resource directory '{full}' does not exist.");
     }
 }
