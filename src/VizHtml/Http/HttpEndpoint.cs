@@ -91,6 +91,21 @@ internal sealed class HttpEndpoint
 
         if (!path.StartsWith(mount, StringComparison.Ordinal) || (path.Length > mount.Length && path[mount.Length] != '/'))
         {
+            // Only the embedded host, which owns the whole port, routes these here; MapVizHtml leaves them to the app.
+            if (exchange.IsGetOrHead && path == "/")
+            {
+                exchange.SetHeader("Location", exchange.PathBase + mount + "/" + exchange.QueryString);
+                await exchange.RespondAsync(302, null, ReadOnlyMemory<byte>.Empty).ConfigureAwait(false);
+                return;
+            }
+
+            if (exchange.IsGetOrHead && path == "/favicon.ico")
+            {
+                // Browsers ask for it beside every page; "no content" keeps their consoles free of a 404.
+                await exchange.RespondAsync(204, null, ReadOnlyMemory<byte>.Empty).ConfigureAwait(false);
+                return;
+            }
+
             await WriteTextAsync(exchange, 404, $"Not found. VizHtml serves pages under {exchange.PathBase}{mount}/.").ConfigureAwait(false);
             return;
         }

@@ -218,6 +218,45 @@ public sealed class PageServingTests
         Assert.Equal(HttpStatusCode.NotFound, (await TestHttp.GetTextAsync(http, "/vizhtmlknown/")).Status);
     }
 
+    [Theory]
+    [InlineData("/", "/vizhtml/")]
+    [InlineData("/?key=abc", "/vizhtml/?key=abc")]
+    public async Task TheEmbeddedServersRootRedirectsToTheIndex(string url, string location)
+    {
+        await using var test = await TestServer.StartAsync();
+        using var http = Security.SecurityTestSupport.NoRedirectClient(test);
+
+        using var response = await http.GetAsync(new Uri(url, UriKind.Relative));
+
+        Assert.Equal(HttpStatusCode.Found, response.StatusCode);
+        Assert.Equal(location, response.Headers.Location?.OriginalString);
+    }
+
+    [Fact]
+    public async Task TheEmbeddedServerAnswersFaviconWithNoContent()
+    {
+        await using var test = await TestServer.StartAsync();
+        using var http = TestHttp.Client(test);
+
+        using var response = await http.GetAsync(new Uri("/favicon.ico", UriKind.Relative));
+
+        Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("/")]
+    [InlineData("/favicon.ico")]
+    public async Task UnderMapVizHtmlTheAppKeepsTheRootAndFavicon(string url)
+    {
+        // The test app maps nothing at / or /favicon.ico, so the app's own 404 answers, not VizHtml.
+        await using var test = await TestServer.StartAsync(TestHost.Mapped);
+        using var http = Security.SecurityTestSupport.NoRedirectClient(test);
+
+        using var response = await http.GetAsync(new Uri(url, UriKind.Relative));
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+    }
+
     [Fact]
     public async Task HeadOfAPageHasTheHeadersButNoBody()
     {
