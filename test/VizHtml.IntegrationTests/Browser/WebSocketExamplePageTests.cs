@@ -62,6 +62,38 @@ public sealed class WebSocketExamplePageTests(BrowserFixture browser) : IClassFi
         }
     }
 
+    [Fact]
+    public async Task OnTheEmbeddedServerTheRootLeadsToTheIndexAndTheSamplePageLoadsWithACleanConsole()
+    {
+        await using var server = await TestServer.StartAsync();
+        var output = new LineWriter();
+        using var example = WebSocketExampleApp.Attach(server.Server, output);
+        await using var context = await browser.NewContextAsync();
+        var page = await context.NewPageAsync().WaitAsync(TestServer.Timeout);
+        var consoleErrors = PageDiagnostics.CollectConsole(page, "error");
+        var failed = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        page.Response += (_, response) =>
+        {
+            if (response.Status >= 400)
+            {
+                failed.Enqueue($"{response.Status} {response.Url}");
+            }
+        };
+
+        await page.GotoAsync(server.HttpBase.ToString());
+        Assert.Equal($"{server.HttpBase}vizhtml/", page.Url);
+
+        await page.GotoAsync($"{server.HttpBase}vizhtml/{WebSocketExampleApp.PageName}/");
+        await Expect(page.Locator("#status")).ToHaveTextAsync("connected");
+        await page.ClickAsync("#my_button");
+        await output.WaitForLinesAsync(l => l == "BUTTON CLICK 1 from 127.0.0.1");
+
+        // Chromium asks for /favicon.ico beside the page; wait for that answer before judging the console.
+        await page.WaitForLoadStateAsync(LoadState.NetworkIdle).WaitAsync(TestServer.Timeout);
+        Assert.Empty(failed);
+        Assert.Empty(consoleErrors);
+    }
+
     [Theory]
     [OnBothHosts]
     public async Task SamplePageShowsTheOutageAndReconnectsByItselfWhenTheServerRestartsOnTheSamePort(TestHost host)
