@@ -160,8 +160,15 @@ public sealed class VizHtmlClient : IAsyncDisposable
     /// <exception cref="VizHtmlConnectTimeoutException">
     /// The server was not reached within <see cref="VizHtmlClientOptions.ConnectTimeout"/>; the client is then closed.
     /// </exception>
+    /// <exception cref="InvalidOperationException">The client is closed (disposed, or its connect timeout passed).</exception>
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
+        if (_stop.IsCancellationRequested)
+        {
+            // Its session ended with the close; a fresh client says so plainly instead of waiting for a welcome that never comes.
+            throw new InvalidOperationException("This VizHtmlClient is closed (disposed, or its ConnectTimeout passed); create a new one to connect again.");
+        }
+
         var welcomed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var subscription = OnConnectionChanged(e =>
         {

@@ -31,6 +31,18 @@ public sealed class ClientConnectTests
     }
 
     [Fact]
+    public async Task AClientThatGaveUpRefusesToStartAgain()
+    {
+        var options = new VizHtmlClientOptions { ConnectTimeout = TimeSpan.FromMilliseconds(100) };
+        await using var client = new VizHtmlClient(new Uri($"http://127.0.0.1:{ClosedPort()}/"), options);
+        await Assert.ThrowsAsync<VizHtmlConnectTimeoutException>(() => client.StartAsync().WaitAsync(TestServer.Timeout));
+
+        var thrown = await Assert.ThrowsAsync<InvalidOperationException>(() => client.StartAsync().WaitAsync(TestServer.Timeout));
+
+        Assert.Contains("closed", thrown.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task EachFailedAttemptIsOneWarningNamingTheEndpointAndTheReason()
     {
         var port = ClosedPort();
