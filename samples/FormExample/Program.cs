@@ -6,7 +6,16 @@ var portIndex = Array.IndexOf(args, "--port");
 var options = new VizHtmlOptions { Port = portIndex >= 0 && portIndex + 1 < args.Length ? int.Parse(args[portIndex + 1], System.Globalization.CultureInfo.InvariantCulture) : 8080 };
 
 await using var server = new VizHtmlServer(options);
-await server.StartAsync();
+try
+{
+    await server.StartAsync();
+}
+catch (VizHtmlPortInUseException ex)
+{
+    // One line and exit code 1, not a stack trace.
+    Console.Error.WriteLine(ex.Message);
+    return 1;
+}
 server.RegisterFile("questionnaire", Path.Combine(AppContext.BaseDirectory, "questionnaire.html"));
 
 Console.WriteLine($"Open {server.GetLocalUrl("questionnaire")} (from a tablet: {server.GetServerUrl("questionnaire")})");
@@ -38,3 +47,5 @@ try
 catch (OperationCanceledException)
 {
 }
+
+return 0;

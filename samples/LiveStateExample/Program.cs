@@ -15,7 +15,16 @@ var options = new VizHtmlOptions
 };
 
 await using var server = new VizHtmlServer(options);
-await server.StartAsync();
+try
+{
+    await server.StartAsync();
+}
+catch (VizHtmlPortInUseException ex)
+{
+    // One line and exit code 1, not a stack trace.
+    Console.Error.WriteLine(ex.Message);
+    return 1;
+}
 
 var simulation = new Simulation();
 
@@ -68,6 +77,8 @@ try
 catch (OperationCanceledException)
 {
 }
+
+return 0;
 
 internal sealed class Simulation
 {

@@ -16,8 +16,19 @@ if (portIndex >= 0)
     VizHtmlServer.ConfigureDefault(options => options.Port = port);
 }
 
-// The default server starts on first use, as the original module does.
-var server = VizHtmlServer.Default;
+// The default server starts on first use, as the original module does. A taken port is one line and exit code 1, not a
+// stack trace.
+VizHtmlServer server;
+try
+{
+    server = VizHtmlServer.Default;
+}
+catch (VizHtmlPortInUseException ex)
+{
+    Console.Error.WriteLine(ex.Message);
+    return 1;
+}
+
 using var example = WebSocketExampleApp.Attach(server, Console.Out);
 
 Console.WriteLine($"Open {server.GetLocalUrl(WebSocketExampleApp.PageName)}");

@@ -88,7 +88,7 @@ public sealed class VizHtmlServer : IAsyncDisposable
     /// The process-wide server that starts by itself on first use, as the original module does. Its port is
     /// <see cref="ConfigureDefault"/>'s, else the <c>VIZHTML_PORT</c> environment variable, else 8080.
     /// </summary>
-    /// <exception cref="IOException">The port is in use (the message names it).</exception>
+    /// <exception cref="VizHtmlPortInUseException">The port is in use (the message names it and how to choose another).</exception>
     public static VizHtmlServer Default
     {
         get
@@ -161,7 +161,7 @@ public sealed class VizHtmlServer : IAsyncDisposable
     /// Starts the server: the embedded one listens; one mapped into an ASP.NET Core app (<c>MapVizHtml</c>) starts taking
     /// sockets (the app's hosted service calls this). Does nothing if already started.
     /// </summary>
-    /// <exception cref="IOException">The port is in use.</exception>
+    /// <exception cref="VizHtmlPortInUseException">The port is in use (the message names it and how to choose another).</exception>
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
         await _lifecycle.WaitAsync(cancellationToken).ConfigureAwait(false);

@@ -48,7 +48,7 @@ internal sealed class EmbeddedHost : IAsyncDisposable
         // The host program owns Ctrl+C and SIGTERM: the default console lifetime would take them, stop this server and leave
         // the program running without it.
         builder.Services.Replace(ServiceDescriptor.Singleton<Microsoft.Extensions.Hosting.IHostLifetime, EmbeddedLifetime>());
-        builder.Services.Replace(ServiceDescriptor.Singleton(loggerFactory));
+        builder.Services.Replace(ServiceDescriptor.Singleton<ILoggerFactory>(new EmbeddedHostLoggerFactory(loggerFactory)));
         var certificate = LoadCertificate(options);
 
         // Kestrel's UnsafePreferInlineScheduling (socket continuations on the I/O thread) is off: it made broadcasts cheaper
@@ -103,9 +103,16 @@ internal sealed class EmbeddedHost : IAsyncDisposable
         {
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch
+        catch (Exception ex)
         {
             await app.DisposeAsync().ConfigureAwait(false);
+
+            // Kestrel wraps AddressInUseException in an IOException whose message and stack say little to a user.
+            if (ex is Microsoft.AspNetCore.Connections.AddressInUseException || ex.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
+            {
+                throw new VizHtmlPortInUseException(port, ex);
+            }
+
             throw;
         }
 
@@ -141,4 +148,24 @@ internal sealed class EmbeddedLifetime : Microsoft.Extensions.Hosting.IHostLifet
     public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}
+
+/// <summary>
+/// The program's logger factory without the generic host's own categories: the embedded host is VizHtml's detail, and its
+/// "Hosting failed to start" would print, with a stack trace, the failure <see cref="EmbeddedHost.StartAsync"/> already
+/// throws (a taken port became two stack traces and an abort).
+/// </summary>
+internal sealed class EmbeddedHostLoggerFactory(ILoggerFactory inner) : ILoggerFactory
+{
+    public ILogger CreateLogger(string categoryName) =>
+        categoryName.StartsWith("Microsoft.Extensions.Hosting", StringComparison.Ordinal)
+            ? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance
+            : inner.CreateLogger(categoryName);
+
+    public void AddProvider(ILoggerProvider provider) => inner.AddProvider(provider);
+
+    // The program (or VizHtmlServer) owns the inner factory.
+    public void Dispose()
+    {
+    }
 }

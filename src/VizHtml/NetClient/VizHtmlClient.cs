@@ -66,6 +66,7 @@ public sealed class VizHtmlClient : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly MessageHandlers<VizClientMessageEvent> _messages;
     private readonly HandlerList<Func<VizClientConnectionEvent, ValueTask>> _connectionHandlers = new();
+    private readonly HandlerList<Func<VizClientState, ValueTask>> _stateHandlers = new();
     private readonly Lock _gate = new();
     private readonly Queue<(long Seq, byte[] Payload, long Timestamp)> _pending = new();
     private readonly CancellationTokenSource _stop = new();
@@ -79,6 +80,8 @@ public sealed class VizHtmlClient : IAsyncDisposable
     private long _lastInbound;
     private TimeSpan _heartbeat = TimeSpan.FromSeconds(15);
     private volatile bool _welcomed;
+    private volatile VizClientState _state;
+    private volatile string? _lastFailure;
 
     /// <summary>Creates a client for a server; call <see cref="StartAsync"/> to connect.</summary>
     /// <param name="server">The server's base URL (<c>http://host:8080/</c>) or its socket URL (<c>ws://host:8080/vizhtml/socket</c>).</param>
@@ -87,6 +90,11 @@ public sealed class VizHtmlClient : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(server);
         _options = options ?? new VizHtmlClientOptions();
+        if (_options.ConnectTimeout <= TimeSpan.Zero && _options.ConnectTimeout != Timeout.InfiniteTimeSpan)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), _options.ConnectTimeout, $"{nameof(VizHtmlClientOptions.ConnectTimeout)} must be positive or Timeout.InfiniteTimeSpan.");
+        }
+
         _serializer = new Protocol.EnvelopeSerializer(_options.JsonSerializerOptions ?? new JsonSerializerOptions(JsonSerializerDefaults.Web));
         // The key is in the socket's URL: what is logged names the URL without it, and the rest (exception texts) is redacted.
         _logger = Security.RedactingLoggerFactory.For(_options.LoggerFactory ?? NullLoggerFactory.Instance, _options.AccessKey).CreateLogger("VizHtml.Client");
@@ -100,6 +108,9 @@ public sealed class VizHtmlClient : IAsyncDisposable
 
     /// <summary>Whether the client is connected and welcomed by the server now.</summary>
     public bool IsConnected => _welcomed;
+
+    /// <summary>Where the connection is now: <see cref="VizClientState.Closed"/> until <see cref="StartAsync"/>, then connecting, connected or reconnecting.</summary>
+    public VizClientState State => _state;
 
     /// <summary>The client id the server gave this session (the server's <see cref="VizClient.Id"/>).</summary>
     public string? Id { get; private set; }
@@ -133,10 +144,31 @@ public sealed class VizHtmlClient : IAsyncDisposable
     /// <returns>Dispose it to unsubscribe.</returns>
     public IDisposable OnConnectionChanged(Func<VizClientConnectionEvent, ValueTask> handler) => _connectionHandlers.Add(handler ?? throw new ArgumentNullException(nameof(handler)));
 
-    /// <summary>Connects and completes once the server has welcomed the client; after that the client keeps itself connected.</summary>
+    /// <summary>Calls <paramref name="handler"/> with the new <see cref="State"/> each time it changes.</summary>
+    /// <returns>Dispose it to unsubscribe.</returns>
+    public IDisposable OnStateChanged(Action<VizClientState> handler) => _stateHandlers.Add(Handlers.FromAction(handler));
+
+    /// <summary>Calls an asynchronous <paramref name="handler"/> with the new <see cref="State"/> each time it changes; the client waits for it.</summary>
+    /// <returns>Dispose it to unsubscribe.</returns>
+    public IDisposable OnStateChanged(Func<VizClientState, ValueTask> handler) => _stateHandlers.Add(handler ?? throw new ArgumentNullException(nameof(handler)));
+
+    /// <summary>
+    /// Connects and completes once the server has welcomed the client; after that the client keeps itself connected. Each
+    /// failed attempt is logged (warning) with the URL and the reason.
+    /// </summary>
     /// <exception cref="OperationCanceledException">When <paramref name="cancellationToken"/> fires before the first welcome.</exception>
+    /// <exception cref="VizHtmlConnectTimeoutException">
+    /// The server was not reached within <see cref="VizHtmlClientOptions.ConnectTimeout"/>; the client is then closed.
+    /// </exception>
+    /// <exception cref="InvalidOperationException">The client is closed (disposed, or its connect timeout passed).</exception>
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
+        if (_stop.IsCancellationRequested)
+        {
+            // Its session ended with the close; a fresh client says so plainly instead of waiting for a welcome that never comes.
+            throw new InvalidOperationException("This VizHtmlClient is closed (disposed, or its ConnectTimeout passed); create a new one to connect again.");
+        }
+
         var welcomed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var subscription = OnConnectionChanged(e =>
         {
@@ -146,7 +178,17 @@ public sealed class VizHtmlClient : IAsyncDisposable
             }
         });
         _run ??= Task.Run(() => RunAsync(_stop.Token), CancellationToken.None);
-        await welcomed.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await welcomed.Task.WaitAsync(_options.ConnectTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // Giving up closes the client: attempts that go on after the caller was told "no" would surprise it.
+            await _stop.CancelAsync().ConfigureAwait(false);
+            await _run.ConfigureAwait(false);
+            throw new VizHtmlConnectTimeoutException(_loggedUri, _options.ConnectTimeout, _lastFailure);
+        }
     }
 
     /// <summary>
@@ -193,14 +235,29 @@ public sealed class VizHtmlClient : IAsyncDisposable
 
     private async Task RunAsync(CancellationToken stop)
     {
+        try
+        {
+            await SetStateAsync(VizClientState.Connecting).ConfigureAwait(false);
+            await ConnectLoopAsync(stop).ConfigureAwait(false);
+        }
+        finally
+        {
+            await SetStateAsync(VizClientState.Closed).ConfigureAwait(false);
+        }
+    }
+
+    private async Task ConnectLoopAsync(CancellationToken stop)
+    {
         var attempt = 0;
         while (!stop.IsCancellationRequested)
         {
             using var socket = new ClientWebSocket();
             _options.ConfigureSocket?.Invoke(socket.Options);
+            var connected = false;
             try
             {
                 await socket.ConnectAsync(_socketUri, stop).ConfigureAwait(false);
+                connected = true;
                 attempt = 0;
                 await RunConnectionAsync(socket, stop).ConfigureAwait(false);
             }
@@ -211,12 +268,23 @@ public sealed class VizHtmlClient : IAsyncDisposable
             }
             catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or JsonException)
             {
-                _logger.LogDebug(ex, "Connection to {Uri} failed or was lost", _loggedUri);
+                if (connected)
+                {
+                    _logger.LogDebug(ex, "Connection to {Uri} was lost", _loggedUri);
+                }
+                else
+                {
+                    // The innermost message is the reason a person can act on ("Connection refused"), not "Unable to connect".
+                    var reason = ex.GetBaseException().Message;
+                    _lastFailure = _options.AccessKey is { } key ? new Security.KeyRedactor(key).Redact(reason) : reason;
+                    _logger.LogWarning("Could not connect to {Uri} (attempt {Attempt}): {Reason}", _loggedUri, attempt + 1, reason);
+                }
             }
 
             if (_welcomed)
             {
                 _welcomed = false;
+                await SetStateAsync(VizClientState.Reconnecting).ConfigureAwait(false);
                 await Raise(new VizClientConnectionEvent(connected: false, resumed: false, recovered: false)).ConfigureAwait(false);
             }
 
@@ -382,7 +450,24 @@ public sealed class VizHtmlClient : IAsyncDisposable
             _welcomed = true;
         }
 
-        return Raise(new VizClientConnectionEvent(connected: true, resumed, recovered));
+        return RaiseConnectedAsync(new VizClientConnectionEvent(connected: true, resumed, recovered));
+    }
+
+    private async ValueTask RaiseConnectedAsync(VizClientConnectionEvent e)
+    {
+        await SetStateAsync(VizClientState.Connected).ConfigureAwait(false);
+        await Raise(e).ConfigureAwait(false);
+    }
+
+    private ValueTask SetStateAsync(VizClientState state)
+    {
+        if (_state == state)
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        _state = state;
+        return Handlers.InvokeAll(_stateHandlers.Snapshot, state, "state change", _logger);
     }
 
     private void OnAck(long seq)

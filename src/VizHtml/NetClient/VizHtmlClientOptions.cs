@@ -23,6 +23,14 @@ public sealed class VizHtmlClientOptions
     /// <value>2 minutes.</value>
     public TimeSpan MaxPendingAge { get; set; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>
+    /// How long <see cref="VizHtmlClient.StartAsync"/> keeps trying to reach the server before it gives up with a
+    /// <see cref="VizHtmlConnectTimeoutException"/> and closes the client; <see cref="Timeout.InfiniteTimeSpan"/> to retry
+    /// until the server comes or the call is cancelled. Later reconnects are not limited by it.
+    /// </summary>
+    /// <value><see cref="Timeout.InfiniteTimeSpan"/>.</value>
+    public TimeSpan ConnectTimeout { get; set; } = Timeout.InfiniteTimeSpan;
+
     /// <summary>The server's access key, if it has one.</summary>
     /// <value><see langword="null"/>.</value>
     public string? AccessKey { get; set; }
@@ -31,7 +39,7 @@ public sealed class VizHtmlClientOptions
     /// <value><see cref="JsonSerializerDefaults.Web"/>.</value>
     public JsonSerializerOptions? JsonSerializerOptions { get; set; }
 
-    /// <summary>Where the client logs (handler exceptions, reconnects).</summary>
+    /// <summary>Where the client logs (handler exceptions, each failed connection attempt with its reason, reconnects).</summary>
     /// <value><see langword="null"/>: nowhere.</value>
     public ILoggerFactory? LoggerFactory { get; set; }
 
