@@ -452,7 +452,8 @@ internal sealed class HttpEndpoint
         if (exchange.ContentLength > maxBytes)
         {
             _logger.LogWarning("Refused a form of {Bytes} bytes from {Address}: over the limit of {Limit}", exchange.ContentLength, address, maxBytes);
-            return (null, VizResponse.Status(413, $"The form is larger than the limit of {maxBytes} bytes."));
+            // Its body is not read: the connection cannot carry another request, and the client must not try one on it.
+            return (null, VizResponse.Status(413, $"The form is larger than the limit of {maxBytes} bytes.").WithHeader("Connection", "close"));
         }
 
         // A chunked body does not say how large it is: it may be as large as the limit.
@@ -460,7 +461,9 @@ internal sealed class HttpEndpoint
         if (!_formBudget.TryAcquire(address, share, out var refusal))
         {
             _logger.LogWarning("Refused a form of {Bytes} bytes from {Address}: {Problem}", share, address, refusal.Message);
-            return (null, VizResponse.Status(refusal.StatusCode, refusal.Message).WithHeader("Retry-After", FormBudget.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture)));
+            return (null, VizResponse.Status(refusal.StatusCode, refusal.Message)
+                .WithHeader("Retry-After", FormBudget.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture))
+                .WithHeader("Connection", "close"));
         }
 
         var spool = _formSpool.CreateSpool();
@@ -476,7 +479,8 @@ internal sealed class HttpEndpoint
         catch (FormRejectedException ex)
         {
             _logger.LogWarning("Refused a form from {Address}: {Problem}", address, ex.Message);
-            return (null, exchange.Aborted.IsCancellationRequested ? null : VizResponse.Status(ex.StatusCode, ex.Message));
+            // Refused part-way through its body: the rest is not read, so this connection ends with the answer.
+            return (null, exchange.Aborted.IsCancellationRequested ? null : VizResponse.Status(ex.StatusCode, ex.Message).WithHeader("Connection", "close"));
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested && !exchange.Aborted.IsCancellationRequested)
         {
