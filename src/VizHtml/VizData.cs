@@ -38,7 +38,9 @@ public enum VizDataKind
 /// Read it the way that suits the code: <c>dynamic d = e.Data; int n = d.count;</c>, the indexer
 /// (<c>(int)e.Data["count"]</c>), typed getters (<c>e.Data.GetInt32("count")</c>), or binding to a type
 /// (<c>e.Data.As&lt;ButtonClick&gt;()</c>). Build one to send with an initializer
-/// (<c>new VizData { ["count"] = 3 }</c>) or <see cref="From(object?, JsonSerializerOptions?)"/>.
+/// (<c>new VizData { ["count"] = 3, ["pos"] = new[] { 1.5, 2.5 }, ["names"] = new List&lt;string&gt; { "a", "b" } }</c>:
+/// numbers, booleans and strings, and arrays and <see cref="List{T}"/>s of them or of <see cref="VizData"/>, convert
+/// implicitly) or <see cref="From(object?, JsonSerializerOptions?)"/>.
 /// Not thread-safe for writes; a received value is not shared with other handlers' threads.
 /// </remarks>
 [JsonConverter(typeof(VizDataJsonConverter))]
@@ -318,6 +320,42 @@ public sealed class VizData : DynamicObject, IEquatable<VizData>
     /// <summary>Wraps a string (<see langword="null"/> gives JSON null).</summary>
     public static implicit operator VizData(string? value) => new(value is null ? null : JsonValue.Create(value));
 
+    /// <summary>Wraps integers as a JSON array (<see langword="null"/> gives JSON null).</summary>
+    public static implicit operator VizData(int[]? values) => ArrayOf(values, static v => JsonValue.Create(v));
+
+    /// <summary>Wraps integers as a JSON array (<see langword="null"/> gives JSON null).</summary>
+    public static implicit operator VizData(long[]? values) => ArrayOf(values, static v => JsonValue.Create(v));
+
+    /// <summary>Wraps numbers as a JSON array (<see langword="null"/> gives JSON null).</summary>
+    public static implicit operator VizData(double[]? values) => ArrayOf(values, static v => JsonValue.Create(v));
+
+    /// <summary>Wraps booleans as a JSON array (<see langword="null"/> gives JSON null).</summary>
+    public static implicit operator VizData(bool[]? values) => ArrayOf(values, static v => JsonValue.Create(v));
+
+    /// <summary>Wraps strings as a JSON array; a <see langword="null"/> element is JSON null, as is a <see langword="null"/> array.</summary>
+    public static implicit operator VizData(string?[]? values) => ArrayOf(values, static v => v is null ? null : JsonValue.Create(v));
+
+    /// <summary>Wraps values as a JSON array (nested objects and arrays are copied); a <see langword="null"/> array is JSON null.</summary>
+    public static implicit operator VizData(VizData?[]? values) => ArrayOf(values, static v => v?._node?.DeepClone());
+
+    /// <summary>Wraps integers as a JSON array (<see langword="null"/> gives JSON null).</summary>
+    public static implicit operator VizData(List<int>? values) => ArrayOf(values, static v => JsonValue.Create(v));
+
+    /// <summary>Wraps integers as a JSON array (<see langword="null"/> gives JSON null).</summary>
+    public static implicit operator VizData(List<long>? values) => ArrayOf(values, static v => JsonValue.Create(v));
+
+    /// <summary>Wraps numbers as a JSON array (<see langword="null"/> gives JSON null).</summary>
+    public static implicit operator VizData(List<double>? values) => ArrayOf(values, static v => JsonValue.Create(v));
+
+    /// <summary>Wraps booleans as a JSON array (<see langword="null"/> gives JSON null).</summary>
+    public static implicit operator VizData(List<bool>? values) => ArrayOf(values, static v => JsonValue.Create(v));
+
+    /// <summary>Wraps strings as a JSON array; a <see langword="null"/> element is JSON null, as is a <see langword="null"/> list.</summary>
+    public static implicit operator VizData(List<string>? values) => ArrayOf<string?>(values, static v => v is null ? null : JsonValue.Create(v));
+
+    /// <summary>Wraps values as a JSON array (nested objects and arrays are copied); a <see langword="null"/> list is JSON null.</summary>
+    public static implicit operator VizData(List<VizData>? values) => ArrayOf<VizData?>(values, static v => v?._node?.DeepClone());
+
     /// <summary>Reads a number as an integer.</summary>
     public static explicit operator int(VizData value) => Require(value).GetInt32();
 
@@ -568,6 +606,24 @@ public sealed class VizData : DynamicObject, IEquatable<VizData>
 
     private JsonArray RequireArray() => _node as JsonArray
         ?? throw new InvalidOperationException($"The data is {Kind}, not an array.");
+
+    // C# has no user-defined conversion from an interface (IEnumerable<T>), so arrays and List<T> of each scalar get one
+    // each; anything else enumerable goes through From.
+    private static VizData ArrayOf<T>(IReadOnlyCollection<T>? values, Func<T, JsonNode?> element)
+    {
+        if (values is null)
+        {
+            return Null;
+        }
+
+        var array = new JsonArray();
+        foreach (var value in values)
+        {
+            array.Add(element(value));
+        }
+
+        return new VizData(array);
+    }
 
     private static VizData Require(VizData value) => value ?? throw new ArgumentNullException(nameof(value));
 

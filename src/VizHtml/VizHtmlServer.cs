@@ -493,6 +493,11 @@ public sealed class VizHtmlServer : IAsyncDisposable
     /// The handler runs where message handlers run (see <see cref="VizHtmlOptions.Dispatch"/>), so it may read program
     /// state without locks. A handler that does not answer within <see cref="VizHtmlOptions.RequestHandlerTimeout"/> gets
     /// the browser a 503; one that throws gets it a 500 (the exception is logged, never sent).
+    /// A form post to the page also raises <see cref="OnFormSubmit(Action{VizFormSubmitEvent})"/>, as in the original: the
+    /// handler runs first (with the form as <see cref="VizRequest.Form"/>) and the browser gets its answer; then, in the same
+    /// turn, the form-submit handlers get the same form, whether the handler answered, declined, threw or ran past its
+    /// timeout. A request skipped before its handler ran (the browser gone, or its timeout passed while it waited) raises
+    /// neither. The form's uploaded files stay readable until the form-submit handlers have finished.
     /// </remarks>
     /// <param name="name">The page name.</param>
     /// <param name="handler">The handler.</param>
@@ -515,6 +520,8 @@ public sealed class VizHtmlServer : IAsyncDisposable
 
     /// <summary>Calls <paramref name="handler"/> for every form submitted to a registered page or to <c>/vizhtml_form/</c>.</summary>
     /// <remarks>
+    /// A form posted to a page with a request handler (<see cref="RegisterHandler(string, Func{VizRequest, VizResponse?}, string?)"/>)
+    /// raises it too, after that handler has returned.
     /// A form's uploaded files past its first 64 KiB are kept in a temporary file, deleted once every form-submit handler has
     /// returned: read them in the handler (<see cref="VizFormFile.OpenRead"/>).
     /// </remarks>
@@ -523,6 +530,7 @@ public sealed class VizHtmlServer : IAsyncDisposable
 
     /// <summary>Calls an asynchronous <paramref name="handler"/> for every form submitted to a registered page or to <c>/vizhtml_form/</c>.</summary>
     /// <remarks>
+    /// A form posted to a page with a request handler raises it too, after that handler has returned.
     /// A form's uploaded files past its first 64 KiB are kept in a temporary file, deleted once every form-submit handler has
     /// completed: an <c>async</c> handler may read them across its awaits.
     /// </remarks>

@@ -39,9 +39,9 @@ public sealed class VizRequest
     public IReadOnlyDictionary<string, string> Headers { get; }
 
     /// <summary>
-    /// The form fields and files when the request is a form post; otherwise <see langword="null"/>. Files past the form's
-    /// first 64 KiB are in a temporary file until the handler has completed (when it declines, until the form-submit
-    /// handlers have): read them in the handler.
+    /// The form fields and files when the request is a form post; otherwise <see langword="null"/>. The same form then goes
+    /// to the form-submit handlers (<c>VizHtmlServer.OnFormSubmit</c>), which run after this handler has returned. Files past
+    /// the form's first 64 KiB are in a temporary file until those have finished: read them in a handler.
     /// </summary>
     public VizFormSubmitEvent? Form { get; }
 

@@ -139,4 +139,82 @@ public sealed class VizDataTests
         Assert.Equal("""{"data":{"a":[1,2]},"nothing":null}""", JsonSerializer.Serialize(payload));
         Assert.Equal(VizData.Parse("[1,{\"b\":2}]"), JsonSerializer.Deserialize<VizData>("[1,{\"b\":2}]"));
     }
+
+    [Fact]
+    public void ArraysAndListsOfScalarsConvertImplicitlyToJsonArrays()
+    {
+        // Before these conversions existed, this initializer did not compile (CS0029).
+        var d = new VizData
+        {
+            ["doubles"] = new[] { 1.5, -2.5 },
+            ["ints"] = new[] { 1, 2 },
+            ["longs"] = new[] { 9007199254740993L },
+            ["bools"] = new[] { true, false },
+            ["strings"] = new[] { "a", null },
+            ["doubleList"] = new List<double> { 0.25 },
+            ["intList"] = new List<int> { 3, 4 },
+            ["longList"] = new List<long> { -1L },
+            ["boolList"] = new List<bool> { true },
+            ["names"] = new List<string> { "a", "b" },
+            ["empty"] = Array.Empty<int>(),
+        };
+
+        Assert.Equal(
+            """{"doubles":[1.5,-2.5],"ints":[1,2],"longs":[9007199254740993],"bools":[true,false],"strings":["a",null],"doubleList":[0.25],"intList":[3,4],"longList":[-1],"boolList":[true],"names":["a","b"],"empty":[]}""",
+            d.ToJson());
+        Assert.All(d.Names, name => Assert.Equal(VizDataKind.Array, d[name].Kind));
+    }
+
+    [Fact]
+    public void ArraysBuiltInCodeReadBackLikeReceivedOnes()
+    {
+        var d = new VizData { ["pos"] = new[] { 1.5, 2.5 }, ["names"] = new List<string> { "a", "b" }, ["ids"] = new List<int> { 7, 8 } };
+        dynamic dyn = d;
+
+        Assert.Equal(1.5, (double)dyn.pos[0]);
+        Assert.Equal("b", (string)dyn.names[1]);
+        Assert.Equal(2, (int)dyn.names.Count);
+        Assert.Equal(8, (int)d["ids"][1]);
+        Assert.Equal([1.5, 2.5], d["pos"].As<double[]>());
+        Assert.Equal(["a", "b"], d.Get<List<string>>("names"));
+        Assert.Equal([7, 8], d["ids"].AsList().Select(v => v.GetInt32()));
+        Assert.Equal(VizData.Parse("""{"pos":[1.5,2.5],"names":["a","b"],"ids":[7,8]}"""), d);
+    }
+
+    [Fact]
+    public void ArraysOfBagsNestAndAreCopiedNotMoved()
+    {
+        var point = new VizData { ["x"] = 1 };
+        var d = new VizData { ["points"] = new[] { point, VizData.Null }, ["again"] = new List<VizData> { point } };
+
+        point["x"] = 99;
+
+        Assert.Equal("""{"points":[{"x":1},null],"again":[{"x":1}]}""", d.ToJson());
+        Assert.Equal(1, (int)d["points"][0]["x"]);
+    }
+
+    [Fact]
+    public void ANullArrayOrListIsJsonNull()
+    {
+        double[]? noArray = null;
+        List<string>? noList = null;
+        var d = new VizData { ["a"] = noArray, ["l"] = noList };
+
+        Assert.True(d["a"].IsNull);
+        Assert.True(d["l"].IsNull);
+        Assert.Equal("""{"a":null,"l":null}""", d.ToJson());
+    }
+
+    [Fact]
+    public void ArraysConvertWhereverAVizDataIsExpected()
+    {
+        VizData fromArray = new[] { 1, 2 };
+        VizData fromList = new List<string> { "x" };
+        var list = VizData.NewArray();
+        list.Add(new[] { 3, 4 });
+
+        Assert.Equal("[1,2]", fromArray.ToJson());
+        Assert.Equal("""["x"]""", fromList.ToJson());
+        Assert.Equal("[[3,4]]", list.ToJson());
+    }
 }

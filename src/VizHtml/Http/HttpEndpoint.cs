@@ -214,11 +214,14 @@ internal sealed class HttpEndpoint
 
     private async Task ServePageAsync(HttpExchange exchange, Page page, string rest)
     {
-        ReceivedForm? formAlreadyRead = null;
         var relative = rest.TrimStart('/');
+        var pageUrl = $"{exchange.PathBase}{_settings.Mount}/{page.Name}/";
+
+        // A form anywhere on the page (its own URL, or an HTML file below a folder page) goes back where it came from.
+        var back = $"{pageUrl}{(relative.Length == 0 ? string.Empty : Uri.EscapeDataString(relative).Replace("%2F", "/", StringComparison.Ordinal))}{exchange.QueryString}";
         if (page.Handler is { } handler)
         {
-            var (response, declinedForm) = await RunRequestHandlerAsync(exchange, page, handler, relative).ConfigureAwait(false);
+            var (response, formSubmitted) = await RunRequestHandlerAsync(exchange, page, handler, relative).ConfigureAwait(false);
             if (response is not null)
             {
                 await WriteResponseAsync(exchange, response).ConfigureAwait(false);
@@ -227,19 +230,20 @@ internal sealed class HttpEndpoint
 
             if (exchange.Aborted.IsCancellationRequested)
             {
-                declinedForm?.Dispose();
                 return;
             }
 
-            formAlreadyRead = declinedForm;
+            if (formSubmitted)
+            {
+                // Declined: the form-submit handlers have the form already; the browser gets what any page's form gets.
+                await AnswerFormAsync(exchange, redirectTo: back).ConfigureAwait(false);
+                return;
+            }
         }
 
-        var pageUrl = $"{exchange.PathBase}{_settings.Mount}/{page.Name}/";
         if (exchange.IsPost && exchange.HasFormContentType)
         {
-            // A form anywhere on the page (its own URL, or an HTML file below a folder page) goes back where it came from.
-            var back = $"{pageUrl}{(relative.Length == 0 ? string.Empty : Uri.EscapeDataString(relative).Replace("%2F", "/", StringComparison.Ordinal))}{exchange.QueryString}";
-            await SubmitFormAsync(exchange, page.Name, redirectTo: back, formAlreadyRead).ConfigureAwait(false);
+            await SubmitFormAsync(exchange, page.Name, redirectTo: back).ConfigureAwait(false);
             return;
         }
 
@@ -306,24 +310,20 @@ internal sealed class HttpEndpoint
             redirectTo = referer.PathAndQuery;
         }
 
-        await SubmitFormAsync(exchange, pageName, redirectTo, formAlreadyRead: null).ConfigureAwait(false);
+        await SubmitFormAsync(exchange, pageName, redirectTo).ConfigureAwait(false);
     }
 
-    private async Task SubmitFormAsync(HttpExchange exchange, string? pageName, string? redirectTo, ReceivedForm? formAlreadyRead)
+    private async Task SubmitFormAsync(HttpExchange exchange, string? pageName, string? redirectTo)
     {
-        var received = formAlreadyRead;
+        var (received, refusal) = await ReceiveFormAsync(exchange).ConfigureAwait(false);
         if (received is null)
         {
-            (received, var refusal) = await ReceiveFormAsync(exchange).ConfigureAwait(false);
-            if (received is null)
+            if (refusal is not null)
             {
-                if (refusal is not null)
-                {
-                    await WriteResponseAsync(exchange, refusal).ConfigureAwait(false);
-                }
-
-                return;
+                await WriteResponseAsync(exchange, refusal).ConfigureAwait(false);
             }
+
+            return;
         }
 
         var form = new VizFormSubmitEvent(pageName, received.Address, received.Content.Fields, received.Content.Files);
@@ -339,6 +339,12 @@ internal sealed class HttpEndpoint
                 received.Dispose();
             }
         });
+        await AnswerFormAsync(exchange, redirectTo).ConfigureAwait(false);
+    }
+
+    /// <summary>What the browser gets for a submitted form: the configured confirmation, back to its page, or the default confirmation.</summary>
+    private async Task AnswerFormAsync(HttpExchange exchange, string? redirectTo)
+    {
         if (_settings.FormSubmittedHtml is { } confirmation)
         {
             await WriteAsync(exchange, 200, "text/html; charset=utf-8", confirmation).ConfigureAwait(false);
@@ -356,10 +362,11 @@ internal sealed class HttpEndpoint
     }
 
     /// <summary>
-    /// Runs a page's custom handler on the dispatcher. Returns the handler's answer, or declines with the form it read
-    /// (so a declined post still becomes a form submit without reading the body twice).
+    /// Runs a page's custom handler on the dispatcher and, for a form post, the form-submit handlers right after it in the
+    /// same turn (as the original raises the form-submit event for a post to a handler page too). Returns the handler's
+    /// answer, or none and whether the form went to the form-submit handlers (so a declined post is answered as a submit).
     /// </summary>
-    private async Task<(VizResponse? Response, ReceivedForm? Form)> RunRequestHandlerAsync(HttpExchange exchange, Page page, Func<VizRequest, ValueTask<VizResponse?>> handler, string path)
+    private async Task<(VizResponse? Response, bool FormSubmitted)> RunRequestHandlerAsync(HttpExchange exchange, Page page, Func<VizRequest, ValueTask<VizResponse?>> handler, string path)
     {
         var address = FormatAddress(exchange.RemoteAddress);
         ReceivedForm? received = null;
@@ -368,7 +375,7 @@ internal sealed class HttpEndpoint
             (received, var refusal) = await ReceiveFormAsync(exchange).ConfigureAwait(false);
             if (received is null)
             {
-                return (refusal, null);
+                return (refusal, false);
             }
         }
 
@@ -382,61 +389,60 @@ internal sealed class HttpEndpoint
         var answer = new TaskCompletionSource<VizResponse?>(TaskCreationOptions.RunContinuationsAsynchronously);
         _dispatcher.Post(async () =>
         {
-            // The browser may have been answered 503 already: a request whose turn comes too late is skipped.
-            if (token.IsCancellationRequested)
-            {
-                answer.TrySetCanceled(token);
-                return;
-            }
-
+            // The form's temporary file and its share of the budget are held until the page's handler and then every
+            // form-submit handler have finished, async ones included; a request skipped unrun lets them go at once.
             try
             {
-                answer.TrySetResult(await handler(request).ConfigureAwait(false));
-            }
+                // The browser may have been answered 503 already: a request whose turn comes too late is skipped, form and all.
+                if (token.IsCancellationRequested)
+                {
+                    answer.TrySetCanceled(token);
+                    return;
+                }
+
+                try
+                {
+                    answer.TrySetResult(await handler(request).ConfigureAwait(false));
+                }
 #pragma warning disable CA1031 // User code boundary: a failing handler answers 500 and the server carries on.
-            catch (Exception ex)
+                catch (Exception ex)
 #pragma warning restore CA1031
+                {
+                    answer.TrySetException(ex);
+                }
+
+                // After the answer is set, so the browser's response does not wait for the form-submit handlers.
+                if (form is not null)
+                {
+                    await _router.DeliverAsync(form).ConfigureAwait(false);
+                }
+            }
+            finally
             {
-                answer.TrySetException(ex);
+                received?.Dispose();
             }
         });
 
         try
         {
             var response = await answer.Task.WaitAsync(token).ConfigureAwait(false);
-            if (response is null && received is not null)
-            {
-                // Declined: the form goes on to become a form submit, whose handlers release it.
-                var declined = received;
-                received = null;
-                return (null, declined);
-            }
-
-            return (response, null);
+            return (response, form is not null);
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested)
         {
             _logger.LogWarning("The handler of page {Page} did not answer {Method} {Path} within {Timeout}", page.Name, request.Method, path, _settings.RequestHandlerTimeout);
-            return (VizResponse.Status(503, "The page's handler did not answer in time."), null);
+            return (VizResponse.Status(503, "The page's handler did not answer in time."), false);
         }
         catch (OperationCanceledException)
         {
-            return (null, null);
+            return (null, false);
         }
 #pragma warning disable CA1031 // As above.
         catch (Exception ex)
 #pragma warning restore CA1031
         {
             _logger.LogError(ex, "The handler of page {Page} threw on {Method} {Path}", page.Name, request.Method, path);
-            return (VizResponse.Status(500, "The page's handler failed."), null);
-        }
-        finally
-        {
-            // Past its timeout, or with the browser gone, the handler may still be reading the form's files: they go when it is done.
-            if (received is not null)
-            {
-                _ = answer.Task.ContinueWith(static (_, form) => ((ReceivedForm)form!).Dispose(), received, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-            }
+            return (VizResponse.Status(500, "The page's handler failed."), false);
         }
     }
 

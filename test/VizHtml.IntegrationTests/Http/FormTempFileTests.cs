@@ -183,6 +183,29 @@ public sealed class FormTempFileTests
         await WaitUntilNothingIsHeldAsync(test);
     }
 
+    [Theory, OnBothHosts]
+    public async Task AFormARequestHandlerAnswersKeepsItsFileForTheFormSubmitHandlersAfterItAndThenLosesIt(TestHost host)
+    {
+        await using var test = await TestServer.StartAsync(host);
+        test.Server.RegisterHandler("upload", request => VizResponse.Text(request.Form!.Files[0].IsSpooled ? "answered, on disk" : "in memory"));
+        var intact = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        test.Server.OnFormSubmit(async e =>
+        {
+            await Task.Yield();
+            await using var stream = e.Files[0].OpenRead();
+            intact.SetResult(SpooledCount(test) == 1 && await PatternStream.MatchesAsync(stream, FileBytes, seed: 11));
+        });
+        using var http = TestHttp.Client(test);
+
+        using (var response = await http.PostAsync(Upload, FormUploads.PatternForm(FileBytes, seed: 11)))
+        {
+            Assert.Equal("answered, on disk", await TestHttp.BodyAsync(response));
+        }
+
+        Assert.True(await intact.Task.WaitAsync(TestServer.Timeout), "the form-submit handler did not read the upload intact from its temporary file");
+        await WaitUntilNothingIsHeldAsync(test);
+    }
+
     [Fact]
     public async Task AFormARequestHandlerDeclinesKeepsItsFileForTheFormSubmitHandlersAndThenLosesIt()
     {

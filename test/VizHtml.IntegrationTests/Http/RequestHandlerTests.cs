@@ -244,28 +244,74 @@ public sealed class RequestHandlerTests
         Assert.Equal(new byte[] { 9, 8, 7 }, Assert.Single(seen.Form.Files).Content.ToArray());
     }
 
+    [Theory, OnBothHosts]
+    public async Task FormPostToAHandlerPageRaisesTheFormSubmitEventWithItsFieldsAfterTheHandlerAnswered(TestHost host)
+    {
+        // The original's custom-handler sample shows posted messages from its onFormSubmit handler.
+        await using var test = await TestServer.StartAsync(host);
+        var order = new EventLog<string>();
+        var requests = new EventLog<VizRequest>();
+        test.Server.RegisterHandler("h", async r =>
+        {
+            order.Add("handler saw " + r.Form?["message"]);
+            requests.Add(r);
+            await Task.Yield();
+            order.Add("handler answered");
+            return VizResponse.Text("handled");
+        });
+        var forms = new EventLog<VizFormSubmitEvent>();
+        test.Server.OnFormSubmit(e =>
+        {
+            order.Add("form submit saw " + e["message"]);
+            forms.Add(e);
+        });
+        using var http = TestHttp.Client(test);
+
+        using var response = await http.PostAsync(new Uri("/vizhtml/h/", UriKind.Relative), new FormUrlEncodedContent([new("message", "hello there"), new("n", "1"), new("n", "2")]));
+
+        Assert.Equal((HttpStatusCode.OK, "handled"), (response.StatusCode, await TestHttp.BodyAsync(response)));
+        Assert.Equal(["handler saw hello there", "handler answered", "form submit saw hello there"], await order.WaitForCountAsync(3));
+        var form = Assert.Single(forms.Items);
+        Assert.Same(Assert.Single(requests.Items).Form, form);
+        Assert.Equal("h", form.Page);
+        Assert.Equal("127.0.0.1", form.Address);
+        Assert.Equal(["1", "2"], form.GetValues("n"));
+        dynamic d = form;
+        Assert.Equal("hello there", (string)d.message);
+    }
+
     [Fact]
-    public async Task HandlerAnsweringAPostDoesNotRaiseAFormEvent()
+    public async Task AGetToAHandlerPageRaisesNoFormSubmitEvent()
     {
         await using var test = await TestServer.StartAsync();
-        test.Server.RegisterHandler("h", r => r.Form is null ? null : VizResponse.Text("handled"));
+        test.Server.RegisterHandler("h", _ => VizResponse.Text("handled"));
         test.Server.RegisterHtml("marker", "<p>marker</p>");
         var forms = new EventLog<VizFormSubmitEvent>();
         test.Server.OnFormSubmit(forms.Add);
         using var http = TestHttp.Client(test);
 
-        using (var handled = await http.PostAsync(new Uri("/vizhtml/h/", UriKind.Relative), new FormUrlEncodedContent([new("x", "1")])))
-        {
-            Assert.Equal((HttpStatusCode.OK, "handled"), (handled.StatusCode, await TestHttp.BodyAsync(handled)));
-        }
-
+        Assert.Equal((HttpStatusCode.OK, "handled"), await TestHttp.GetTextAsync(http, "/vizhtml/h/?x=1"));
         using (var marker = await http.PostAsync(new Uri("/vizhtml/marker/", UriKind.Relative), new FormUrlEncodedContent([new("x", "2")])))
         {
             Assert.Equal(HttpStatusCode.SeeOther, marker.StatusCode);
         }
 
-        // Events keep their order: had the handled post raised one, it would come first.
+        // Events keep their order: had the GET raised one, it would come first.
         Assert.Equal("marker", Assert.Single(await forms.WaitForCountAsync(1)).Page);
+    }
+
+    [Fact]
+    public async Task AFormPostWhoseHandlerThrowsGets500AndStillRaisesTheFormSubmitEvent()
+    {
+        await using var test = await TestServer.StartAsync();
+        test.Server.RegisterHandler("h", VizResponse? (_) => throw new InvalidOperationException("the handler failed"));
+        var waited = test.Server.WaitFormSubmitAsync("h");
+        using var http = TestHttp.Client(test);
+
+        using var response = await http.PostAsync(new Uri("/vizhtml/h/", UriKind.Relative), new FormUrlEncodedContent([new("message", "kept")]));
+
+        Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
+        Assert.Equal("kept", (await waited.WaitAsync(TestServer.Timeout))["message"]);
     }
 
     [Fact]
