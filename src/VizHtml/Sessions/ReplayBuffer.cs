@@ -104,8 +104,6 @@ internal sealed class ReplayBudget(long maxBytes)
 
     public long Bytes => Interlocked.Read(ref _bytes);
 
-    public long MaxBytes => maxBytes;
-
     /// <summary>Whether the replay buffers hold more than the bound: the clients away longest are forgotten first.</summary>
     public bool Exceeded => Interlocked.Read(ref _bytes) > maxBytes;
 

@@ -119,13 +119,7 @@ internal sealed partial class SessionHub
         var wakes = WakeList.Rent();
         foreach (var client in view)
         {
-            var delivered = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
-            if (!client.Session.SendBroadcast(OutboundMessage.Event(payload, delivery, eventName, delivered), position, Wake.Into(wakes)))
-            {
-                delivered.TrySetResult(false);
-            }
-
-            deliveries.Add(delivered.Task.WaitAsync(cancellationToken));
+            deliveries.Add(SendAndTrack(client.Session, eventName, payload, delivery, Wake.Into(wakes), cancellationToken, position));
         }
 
         wakes.WakeFromThreadPool();
@@ -150,11 +144,15 @@ internal sealed partial class SessionHub
         }
     }
 
-    /// <summary>Queues an event and returns a task that completes when it has been written (true) or never will be (false).</summary>
-    public static Task<bool> SendAndTrack(Session session, string eventName, ReadOnlyMemory<byte> payload, VizDelivery delivery, Wake wake, CancellationToken cancellationToken)
+    /// <summary>
+    /// Queues an event and returns a task that completes when it has been written (true) or never will be (false): sent to
+    /// this client alone, or (with <paramref name="broadcastPosition"/>) as a broadcast the log keeps at that position.
+    /// </summary>
+    public static Task<bool> SendAndTrack(Session session, string eventName, ReadOnlyMemory<byte> payload, VizDelivery delivery, Wake wake, CancellationToken cancellationToken, long? broadcastPosition = null)
     {
         var delivered = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
-        if (!session.Send(OutboundMessage.Event(payload, delivery, eventName, delivered), wake))
+        var message = OutboundMessage.Event(payload, delivery, eventName, delivered);
+        if (!(broadcastPosition is { } position ? session.SendBroadcast(message, position, wake) : session.Send(message, wake)))
         {
             delivered.TrySetResult(false);
         }

@@ -54,7 +54,7 @@ public sealed class FormMemoryTests(ITestOutputHelper output)
         await checkedFiles.WaitForCountAsync(1);
         var heapBaseline = HeapAfterFullCollection();
         var baseline = ResidentBytes();
-        PeakResident.Reset();
+        ProcessMemory.ResetPeakResident();
 
         var responses = await Task.WhenAll(Enumerable.Range(0, Uploads).Select(async seed =>
         {
@@ -63,7 +63,7 @@ public sealed class FormMemoryTests(ITestOutputHelper output)
             return response.StatusCode;
         }));
         var handled = await checkedFiles.WaitForCountAsync(1 + Uploads, UploadTimeout);
-        var peak = PeakResident.Bytes();
+        var peak = ProcessMemory.PeakResidentBytes();
 
         // The budget and the files are given back just after the last handler returns.
         await TestServer.WaitUntilAsync(() => test.Server.FormBudget.Total == 0);

@@ -247,24 +247,3 @@ internal sealed class RawUpload : IDisposable
         _received.Dispose();
     }
 }
-
-/// <summary>The process's resident set at its highest since <see cref="Reset"/> (Linux <c>VmHWM</c>, reset through <c>/proc/self/clear_refs</c>).</summary>
-internal static class PeakResident
-{
-    /// <summary>Makes the high-water mark the current resident set.</summary>
-    public static void Reset() => File.WriteAllText("/proc/self/clear_refs", "5");
-
-    public static long Bytes()
-    {
-        foreach (var line in File.ReadLines("/proc/self/status"))
-        {
-            if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
-            {
-                var kb = line["VmHWM:".Length..].Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries)[0];
-                return long.Parse(kb, CultureInfo.InvariantCulture) * 1024;
-            }
-        }
-
-        throw new InvalidOperationException("/proc/self/status has no VmHWM line");
-    }
-}

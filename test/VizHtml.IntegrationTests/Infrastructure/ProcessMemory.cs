@@ -14,19 +14,27 @@ public static class ProcessMemory
 {
     public const long MiB = 1024 * 1024;
 
-    /// <summary>Resident set size in bytes, from <c>/proc/self/status</c>.</summary>
-    public static long ResidentBytes()
+    /// <summary>Resident set size in bytes (<c>VmRSS</c> in <c>/proc/self/status</c>).</summary>
+    public static long ResidentBytes() => StatusBytes("VmRSS:");
+
+    /// <summary>The resident set at its highest since <see cref="ResetPeakResident"/> or the start (<c>VmHWM</c>): no peak is missed between samples.</summary>
+    public static long PeakResidentBytes() => StatusBytes("VmHWM:");
+
+    /// <summary>Makes the high-water mark the current resident set (through <c>/proc/self/clear_refs</c>).</summary>
+    public static void ResetPeakResident() => File.WriteAllText("/proc/self/clear_refs", "5");
+
+    private static long StatusBytes(string field)
     {
         foreach (var line in File.ReadLines("/proc/self/status"))
         {
-            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+            if (line.StartsWith(field, StringComparison.Ordinal))
             {
-                var kb = line["VmRSS:".Length..].Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries)[0];
+                var kb = line[field.Length..].Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries)[0];
                 return long.Parse(kb, System.Globalization.CultureInfo.InvariantCulture) * 1024;
             }
         }
 
-        throw new InvalidOperationException("/proc/self/status has no VmRSS line");
+        throw new InvalidOperationException($"/proc/self/status has no {field} line");
     }
 
     /// <summary>A full blocking collection with the large-object heap compacted, then the managed heap's size in bytes.</summary>
