@@ -16,6 +16,10 @@ public sealed class VizHtmlOptions
     /// <value>8080, as the original.</value>
     public int Port { get; set; } = 8080;
 
+    /// <summary>Which web server the program's own VizHtml server runs (ignored by <c>MapVizHtml</c>, which uses the app's).</summary>
+    /// <value><see cref="VizHtmlHost.Automatic"/>: Kestrel on .NET 10, the standalone server where VizHtml runs without ASP.NET Core.</value>
+    public VizHtmlHost Host { get; set; }
+
     /// <summary>The local address to listen on.</summary>
     /// <value><see langword="null"/>: every interface (IPv4 and IPv6), so a tablet on the LAN can connect. <see cref="IPAddress.Loopback"/> is the loopback-only switch: only this machine can connect.</value>
     public IPAddress? BindAddress { get; set; }

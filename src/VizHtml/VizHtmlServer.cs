@@ -7,6 +7,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using VizHtml.Events;
 using VizHtml.Hosting;
+using VizHtml.Hosting.Standalone;
 using VizHtml.Http;
 using VizHtml.Protocol;
 using VizHtml.Sessions;
@@ -44,7 +45,7 @@ public sealed class VizHtmlServer : IAsyncDisposable
 
     // False when an ASP.NET Core app hosts VizHtml (MapVizHtml): the app's own Kestrel serves it.
     private readonly bool _embedded;
-    private EmbeddedHost? _host;
+    private IServerHost? _host;
     private Func<(string Scheme, int Port)>? _appAddress;
     private string _mount = Prefix;
     private CancellationTokenSource? _maintenanceStop;
@@ -53,7 +54,7 @@ public sealed class VizHtmlServer : IAsyncDisposable
     private bool _disposed;
 
     /// <summary>The running Kestrel host, for tests.</summary>
-    internal EmbeddedHost? Host => _host;
+    internal EmbeddedHost? Host => _host as EmbeddedHost;
 
     /// <summary>Creates a server; it listens once <see cref="StartAsync"/> is called.</summary>
     /// <param name="options">Settings; <see langword="null"/> for the defaults. Copied: later changes have no effect.</param>
@@ -175,7 +176,10 @@ public sealed class VizHtmlServer : IAsyncDisposable
 
             if (_embedded)
             {
-                _host = await EmbeddedHost.StartAsync(_options, _port, _loggerFactory, CreateEndpoint(Prefix, (_, page) => GetServerUrl(page)), _connectionLimits, cancellationToken).ConfigureAwait(false);
+                var endpoint = CreateEndpoint(Prefix, (_, page) => GetServerUrl(page));
+                _host = _options.Host == VizHtmlHost.Standalone
+                    ? await StandaloneHost.StartAsync(_options, _port, _loggerFactory, endpoint, _connectionLimits, cancellationToken).ConfigureAwait(false)
+                    : await EmbeddedHost.StartAsync(_options, _port, _loggerFactory, endpoint, _connectionLimits, cancellationToken).ConfigureAwait(false);
 
                 // A restart keeps the port the system chose, so open pages find the server again.
                 _port = _host.Port;

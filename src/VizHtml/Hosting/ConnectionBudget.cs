@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+
 namespace VizHtml.Hosting;
 
 /// <summary>
@@ -60,6 +62,17 @@ internal readonly record struct ConnectionBudget(int Sockets, int OtherConnectio
         }
 
         return new ConnectionBudget(sockets, other, backlog, fileLimit, openFiles);
+    }
+
+    /// <summary>Tells the program when the file limit holds VizHtml below <see cref="VizHtmlOptions.MaxConnections"/>.</summary>
+    public static void WarnIfLow(ConnectionBudget budget, VizHtmlOptions options, ILogger logger)
+    {
+        if (budget.Sockets < options.MaxConnections)
+        {
+            logger.LogWarning(
+                "This process may open {FileLimit} files and has {OpenFiles} open: VizHtml takes at most {Sockets} sockets (MaxConnections is {MaxConnections}) and {OtherConnections} other connections. Raise the limit (ulimit -n) for more.",
+                budget.FileLimit, budget.OpenFiles, budget.Sockets, options.MaxConnections, budget.OtherConnections);
+        }
     }
 
     /// <summary>The soft limit on open files and how many are open (Linux's /proc/self); nulls where that is not known or unlimited.</summary>

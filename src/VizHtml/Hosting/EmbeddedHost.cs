@@ -1,5 +1,4 @@
 using System.Net;
-using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -13,7 +12,7 @@ using VizHtml.Http;
 namespace VizHtml.Hosting;
 
 /// <summary>The Kestrel server VizHtml runs when the program has none of its own: no configuration files, no HTTPS defaults.</summary>
-internal sealed class EmbeddedHost : IAsyncDisposable
+internal sealed class EmbeddedHost : IServerHost
 {
     private readonly WebApplication _app;
 
@@ -35,12 +34,7 @@ internal sealed class EmbeddedHost : IAsyncDisposable
         // Connections are refused before the process runs out of file descriptors (ConnectionBudget says why that matters).
         var budget = ConnectionBudget.ForThisProcess(options);
         limits.MaxTotal = budget.Sockets;
-        if (budget.Sockets < options.MaxConnections)
-        {
-            loggerFactory.CreateLogger("VizHtml").LogWarning(
-                "This process may open {FileLimit} files and has {OpenFiles} open: VizHtml takes at most {Sockets} sockets (MaxConnections is {MaxConnections}) and {OtherConnections} other connections. Raise the limit (ulimit -n) for more.",
-                budget.FileLimit, budget.OpenFiles, budget.Sockets, options.MaxConnections, budget.OtherConnections);
-        }
+        ConnectionBudget.WarnIfLow(budget, options, loggerFactory.CreateLogger("VizHtml"));
 
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "VizHtml", ContentRootPath = AppContext.BaseDirectory });
         builder.Services.AddLogging();
@@ -49,7 +43,7 @@ internal sealed class EmbeddedHost : IAsyncDisposable
         // the program running without it.
         builder.Services.Replace(ServiceDescriptor.Singleton<Microsoft.Extensions.Hosting.IHostLifetime, EmbeddedLifetime>());
         builder.Services.Replace(ServiceDescriptor.Singleton<ILoggerFactory>(new EmbeddedHostLoggerFactory(loggerFactory)));
-        var certificate = LoadCertificate(options);
+        var certificate = Certificates.Load(options);
 
         // Kestrel's UnsafePreferInlineScheduling (socket continuations on the I/O thread) is off: it made broadcasts cheaper
         // but handler latency and fairness worse (docs/benchmarks-architecture.md). VIZHTML_INLINE_SCHEDULING=1 turns it on
@@ -123,19 +117,6 @@ internal sealed class EmbeddedHost : IAsyncDisposable
 
     /// <summary>Kestrel's socket transport option, off unless <c>VIZHTML_INLINE_SCHEDULING=1</c>.</summary>
     internal static bool PreferInlineScheduling { get; } = Environment.GetEnvironmentVariable("VIZHTML_INLINE_SCHEDULING") == "1";
-
-    private static X509Certificate2? LoadCertificate(VizHtmlOptions options)
-    {
-        if (options.Certificate is not null || options.CertificatePath is not { } path)
-        {
-            return options.Certificate;
-        }
-
-        var extension = Path.GetExtension(path).ToUpperInvariant();
-        return extension is ".PFX" or ".P12"
-            ? X509CertificateLoader.LoadPkcs12FromFile(path, options.CertificatePassword)
-            : X509Certificate2.CreateFromPemFile(path, options.CertificateKeyPath);
-    }
 
     public async Task StopAsync(CancellationToken cancellationToken) => await _app.StopAsync(cancellationToken).ConfigureAwait(false);
 

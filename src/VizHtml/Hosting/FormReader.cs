@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Text;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -15,8 +14,6 @@ namespace VizHtml.Hosting;
 /// </summary>
 internal static class FormReader
 {
-    private const int MaxFields = 2048;
-
     public static async Task<FormContent> ReadAsync(HttpContext context, long maxBytes, FormSpool spool, CancellationToken cancellationToken)
     {
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodySize)
@@ -56,7 +53,7 @@ internal static class FormReader
             throw new FormRejectedException(StatusCodes.Status400BadRequest, "The form is malformed.", ex);
         }
 
-        return new FormContent(fields.ToDictionary(f => f.Key, f => (IReadOnlyList<string>)f.Value.ToArray(), StringComparer.Ordinal), files);
+        return FormParts.ToContent(fields, files);
     }
 
     private static async Task ReadUrlEncodedAsync(HttpContext context, long maxBytes, Dictionary<string, List<string>> fields, CancellationToken cancellationToken)
@@ -64,14 +61,14 @@ internal static class FormReader
         var limits = new FormOptions
         {
             ValueLengthLimit = (int)Math.Min(maxBytes, int.MaxValue),
-            ValueCountLimit = MaxFields,
+            ValueCountLimit = FormParts.MaxFields,
             BufferBodyLengthLimit = maxBytes,
         };
         context.Features.Set<IFormFeature>(new FormFeature(context.Request, limits));
         var form = await context.Request.ReadFormAsync(cancellationToken).ConfigureAwait(false);
         foreach (var (name, values) in form)
         {
-            Add(fields, name, values.Select(v => v ?? string.Empty));
+            FormParts.Add(fields, name, values.Select(v => v ?? string.Empty));
         }
     }
 
@@ -93,9 +90,9 @@ internal static class FormReader
         var memoryLeft = FormSpoolFolder.MemoryThreshold;
         while (await reader.ReadNextSectionAsync(cancellationToken).ConfigureAwait(false) is { } section)
         {
-            if (++parts > MaxFields)
+            if (++parts > FormParts.MaxFields)
             {
-                throw new InvalidDataException($"The form has more than {MaxFields} fields.");
+                throw new InvalidDataException($"The form has more than {FormParts.MaxFields} fields.");
             }
 
             if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition)
@@ -107,8 +104,8 @@ internal static class FormReader
             var name = HeaderUtilities.RemoveQuotes(disposition.Name).Value ?? string.Empty;
             if (disposition.FileName.HasValue || disposition.FileNameStar.HasValue)
             {
-                var fileName = BaseName(HeaderUtilities.RemoveQuotes(disposition.FileNameStar.HasValue ? disposition.FileNameStar : disposition.FileName).Value);
-                var file = await ReadFileAsync(section, name, fileName, memoryLeft, maxBytes, spool, cancellationToken).ConfigureAwait(false);
+                var fileName = FormParts.BaseName(HeaderUtilities.RemoveQuotes(disposition.FileNameStar.HasValue ? disposition.FileNameStar : disposition.FileName).Value);
+                var file = await FormParts.ReadFileAsync(section.Body, name, fileName, section.ContentType, memoryLeft, maxBytes, spool, cancellationToken).ConfigureAwait(false);
 
                 // A file input left empty sends a part with no file name and no bytes: no file was chosen.
                 if (fileName.Length > 0 || file.Length > 0)
@@ -119,60 +116,8 @@ internal static class FormReader
             }
             else
             {
-                Add(fields, name, [Encoding.UTF8.GetString(await ReadTextAsync(section, maxBytes, cancellationToken).ConfigureAwait(false))]);
+                FormParts.Add(fields, name, [Encoding.UTF8.GetString(await FormParts.ReadTextAsync(section.Body, maxBytes, cancellationToken).ConfigureAwait(false))]);
             }
         }
     }
-
-    /// <summary>
-    /// A file part: in memory when it ends before <paramref name="memoryLeft"/> bytes (what the form may still hold in
-    /// memory; a part of exactly that size goes to disk, as telling it from a longer one would take a read more), otherwise
-    /// in the form's spool, those first bytes included. One pooled buffer of <see cref="FormSpoolFolder.MemoryThreshold"/>
-    /// bytes serves both.
-    /// </summary>
-    private static async Task<VizFormFile> ReadFileAsync(MultipartSection section, string field, string fileName, int memoryLeft, long maxBytes, FormSpool spool, CancellationToken cancellationToken)
-    {
-        var contentType = section.ContentType ?? "application/octet-stream";
-        var buffer = ArrayPool<byte>.Shared.Rent(FormSpoolFolder.MemoryThreshold);
-        try
-        {
-            // At least one byte, so that with no memory left an empty part still reads as empty.
-            var wanted = Math.Max(memoryLeft, 1);
-            var filled = await section.Body.ReadAtLeastAsync(buffer.AsMemory(0, wanted), wanted, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
-            if (filled < wanted)
-            {
-                return filled > maxBytes
-                    ? throw new InvalidDataException("A form part is larger than the limit.")
-                    : new VizFormFile(field, fileName, contentType, buffer.AsSpan(0, filled).ToArray());
-            }
-
-            var (offset, length) = await spool.AppendAsync(buffer.AsMemory(0, FormSpoolFolder.MemoryThreshold), filled, section.Body, maxBytes, cancellationToken).ConfigureAwait(false);
-            return new VizFormFile(field, fileName, contentType, spool, offset, length);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
-    }
-
-    private static async Task<byte[]> ReadTextAsync(MultipartSection section, long maxBytes, CancellationToken cancellationToken)
-    {
-        using var buffer = new MemoryStream();
-        await section.Body.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
-        return buffer.Length > maxBytes ? throw new InvalidDataException("A form part is larger than the limit.") : buffer.ToArray();
-    }
-
-    private static void Add(Dictionary<string, List<string>> fields, string name, IEnumerable<string> values)
-    {
-        if (!fields.TryGetValue(name, out var list))
-        {
-            fields[name] = list = [];
-        }
-
-        list.AddRange(values);
-    }
-
-    // Old browsers sent "C:\fakepath\photo.jpg"; keep only the last segment whatever the separator.
-    private static string BaseName(string? fileName) =>
-        string.IsNullOrEmpty(fileName) ? string.Empty : fileName[(fileName.LastIndexOfAny(['/', '\\']) + 1)..];
 }

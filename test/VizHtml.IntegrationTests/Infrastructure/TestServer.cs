@@ -24,6 +24,9 @@ public enum TestHost
 
     /// <summary><c>AddVizHtml</c> and <c>MapVizHtml()</c> in a <see cref="WebApplication"/>: the app's Kestrel and pipeline.</summary>
     Mapped,
+
+    /// <summary><c>new VizHtmlServer(options)</c> with <see cref="VizHtmlHost.Standalone"/>: VizHtml's own HTTP/1.1 server, as under Unity and Mono.</summary>
+    Standalone,
 }
 
 /// <summary>
@@ -91,7 +94,7 @@ public sealed class TestServer : IAsyncDisposable
             return await StartMappedAsync(Configure).WaitAsync(Timeout);
         }
 
-        var options = new VizHtmlOptions();
+        var options = new VizHtmlOptions { Host = host == TestHost.Standalone ? VizHtmlHost.Standalone : VizHtmlHost.Automatic };
         Configure(options);
         var server = new VizHtmlServer(options);
         await server.StartAsync().WaitAsync(Timeout);

@@ -40,7 +40,8 @@ public sealed class KeyRedactionInBrowserTests(BrowserFixture browser) : IClassF
         }
 
         var lines = capture.Lines.ToArray();
-        Assert.Contains(lines, l => l.StartsWith("Microsoft.AspNetCore.Hosting.Diagnostics", StringComparison.Ordinal) && l.Contains("/vizhtml/socket?v=2&key=", StringComparison.Ordinal));
+        var requestLog = host == TestHost.Standalone ? "VizHtml.Http" : "Microsoft.AspNetCore.Hosting.Diagnostics";
+        Assert.Contains(lines, l => l.StartsWith(requestLog, StringComparison.Ordinal) && l.Contains("/vizhtml/socket?v=2&key=", StringComparison.Ordinal));
         KeyRedactionTests.AssertNoSpellingIn(lines, KeyRedactionTests.EveryCharacter);
     }
 }

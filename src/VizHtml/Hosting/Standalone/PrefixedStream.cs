@@ -1,0 +1,91 @@
+namespace VizHtml.Hosting.Standalone;
+
+/// <summary>
+/// A stream that reads <paramref name="prefix"/> first and then <paramref name="inner"/>, and writes to
+/// <paramref name="inner"/>: the bytes a client sent right behind its upgrade request belong to the WebSocket.
+/// </summary>
+internal sealed class PrefixedStream(byte[] prefix, Stream inner) : Stream
+{
+    private int _offset;
+
+    public override bool CanRead => true;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => true;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position
+    {
+        get => throw new NotSupportedException();
+        set => throw new NotSupportedException();
+    }
+
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+    public override int Read(Span<byte> buffer)
+    {
+        if (TakePrefix(buffer) is var taken and > 0)
+        {
+            return taken;
+        }
+
+        return inner.Read(buffer);
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        if (TakePrefix(buffer.Span) is var taken and > 0)
+        {
+            return new ValueTask<int>(taken);
+        }
+
+        return inner.ReadAsync(buffer, cancellationToken);
+    }
+
+    private int TakePrefix(Span<byte> buffer)
+    {
+        var left = prefix.Length - _offset;
+        if (left <= 0 || buffer.IsEmpty)
+        {
+            return 0;
+        }
+
+        var count = Math.Min(left, buffer.Length);
+        prefix.AsSpan(_offset, count).CopyTo(buffer);
+        _offset += count;
+        return count;
+    }
+
+    public override void Write(byte[] buffer, int offset, int count) => inner.Write(buffer, offset, count);
+
+    public override void Write(ReadOnlySpan<byte> buffer) => inner.Write(buffer);
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        inner.WriteAsync(buffer, offset, count, cancellationToken);
+
+    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) =>
+        inner.WriteAsync(buffer, cancellationToken);
+
+    public override void Flush() => inner.Flush();
+
+    public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            inner.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+}
