@@ -7,6 +7,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using VizHtml.Events;
 using VizHtml.Hosting;
+using VizHtml.Hosting.Kestrel;
 using VizHtml.Hosting.Standalone;
 using VizHtml.Http;
 using VizHtml.Protocol;

@@ -6,7 +6,7 @@ namespace VizHtml.Http;
 
 /// <summary>
 /// One HTTP request and its answer, as a host hands it to <see cref="HttpEndpoint"/>: the seam between VizHtml's
-/// host-neutral HTTP code and a web server. The Kestrel adapter (<c>Hosting/KestrelExchange.cs</c>) fills it from an
+/// host-neutral HTTP code and a web server. The Kestrel adapter (<c>Hosting/Kestrel/KestrelExchange.cs</c>) fills it from an
 /// ASP.NET Core <c>HttpContext</c>; a host without ASP.NET Core fills it from its own parser.
 /// </summary>
 internal abstract class HttpExchange

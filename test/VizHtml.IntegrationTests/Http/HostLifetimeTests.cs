@@ -1,4 +1,5 @@
 using VizHtml.Hosting;
+using VizHtml.Hosting.Kestrel;
 using VizHtml.IntegrationTests.Infrastructure;
 
 namespace VizHtml.IntegrationTests.Http;

@@ -1,6 +1,7 @@
 using System.Text;
 using Microsoft.AspNetCore.Http;
 using VizHtml.Hosting;
+using VizHtml.Hosting.Kestrel;
 using VizHtml.Http;
 
 namespace VizHtml.Tests.Hosting;

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using VizHtml;
 using VizHtml.Hosting;
+using VizHtml.Hosting.Kestrel;
 using VizHtml.Http;
 
 namespace Microsoft.AspNetCore.Builder;

@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Net.Http.Headers;
 using VizHtml.Http;
 
-namespace VizHtml.Hosting;
+namespace VizHtml.Hosting.Kestrel;
 
 /// <summary>
 /// Reads a form post (urlencoded or multipart) with ASP.NET Core's parsers, within the size limit: the Kestrel side of

@@ -8,7 +8,7 @@ using Microsoft.AspNetCore.StaticFiles;
 using Microsoft.Net.Http.Headers;
 using VizHtml.Http;
 
-namespace VizHtml.Hosting;
+namespace VizHtml.Hosting.Kestrel;
 
 /// <summary>The Kestrel (ASP.NET Core) side of the HTTP seam: an <see cref="HttpContext"/> seen as an <see cref="HttpExchange"/>.</summary>
 internal sealed class KestrelExchange(HttpContext context) : HttpExchange

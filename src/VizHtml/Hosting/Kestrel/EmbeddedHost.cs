@@ -9,7 +9,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using VizHtml.Http;
 
-namespace VizHtml.Hosting;
+namespace VizHtml.Hosting.Kestrel;
 
 /// <summary>The Kestrel server VizHtml runs when the program has none of its own: no configuration files, no HTTPS defaults.</summary>
 internal sealed class EmbeddedHost : IServerHost
