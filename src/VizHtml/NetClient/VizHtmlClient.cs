@@ -28,11 +28,13 @@ public sealed class VizClientMessageEvent
 /// <summary>A change in a <see cref="VizHtmlClient"/>'s connection.</summary>
 public sealed class VizClientConnectionEvent
 {
-    internal VizClientConnectionEvent(bool connected, bool resumed, bool recovered)
+    internal VizClientConnectionEvent(bool connected, bool resumed, bool recovered, bool restarted = false, int dropped = 0)
     {
         Connected = connected;
         Resumed = resumed;
         Recovered = recovered;
+        Restarted = restarted;
+        Dropped = dropped;
     }
 
     /// <summary><see langword="true"/> for a (re)connect, <see langword="false"/> for a lost connection.</summary>
@@ -43,6 +45,16 @@ public sealed class VizClientConnectionEvent
 
     /// <summary>For a connect: whether nothing was lost in either direction. When <see langword="false"/> after a resume, resync the state.</summary>
     public bool Recovered { get; }
+
+    /// <summary>For a reconnect: whether the server is a new run (it restarted: its welcome has another <c>epoch</c> than the last one). Nothing of the old session is left; resync the state.</summary>
+    public bool Restarted { get; }
+
+    /// <summary>
+    /// For a reconnect to a <see cref="Restarted"/> server: how many sends made, or not yet acknowledged, before the restart were
+    /// dropped instead of delivered to the new run (0 with <see cref="VizHtmlClientOptions.KeepPendingAcrossRestart"/>). Send
+    /// again what still matters.
+    /// </summary>
+    public int Dropped { get; }
 }
 
 /// <summary>
