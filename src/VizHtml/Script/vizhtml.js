@@ -87,6 +87,7 @@
       protocol: opts.protocol === 1 ? 1 : 2,
       maxMessages: Math.floor(num(oq.maxMessages, 'offlineQueue.maxMessages', 1000, 1)),
       maxAgeMs: num(oq.maxAgeMs, 'offlineQueue.maxAgeMs', 120000, 0),
+      keepAcrossRestart: oq.keepAcrossRestart === true,
     };
   }
 
@@ -109,6 +110,7 @@
       this.token = null;
       this.clientId = null;
       this.recovered = null;
+      this.serverEpoch = null;
       this.lastSeq = 0;
       this.unacked = 0;
       this.ackTimer = null;
@@ -262,6 +264,7 @@
       const recovered = d.recovered === true;
       const sentSeq = isCount(d.sentSeq) ? d.sentSeq : 0;
       let resync = null;
+      let dropped = 0;
       this.recovered = this.resuming ? recovered : null;
       this.unacked = 0;
       this.clearAckTimer();
@@ -270,7 +273,13 @@
       } else {
         this.lastSeq = sentSeq;
         if (this.resuming) resync = d.resumed === true ? 'gap' : 'restarted';
+        // A new run: input queued for the old one is stale.
+        if (resync === 'restarted' && d.epoch !== this.serverEpoch && !this.config.keepAcrossRestart) {
+          dropped = this.outbox.splice(0).length;
+          if (dropped) warn(`dropped the ${dropped} unacknowledged event(s): the server restarted`);
+        }
       }
+      this.serverEpoch = d.epoch;
       this.acknowledged(isCount(d.lastSeq) ? d.lastSeq : 0);
       this.trimOutbox(true);
       this.enterOpen();
@@ -278,7 +287,7 @@
       for (const queued of this.outbox) ws.send(queued.text);
       const epoch = this.epoch;
       this.dispatch('open', { event: 'open' });
-      if (resync && this.epoch === epoch && this.ws === ws) this.dispatch('resync', { event: 'resync', reason: resync });
+      if (resync && this.epoch === epoch && this.ws === ws) this.dispatch('resync', { event: 'resync', reason: resync, dropped });
     }
 
     acknowledged(seq) {
