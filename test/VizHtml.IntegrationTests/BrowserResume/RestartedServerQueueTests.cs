@@ -31,7 +31,7 @@ public sealed class RestartedServerQueueTests(BrowserFixture browser) : IClassFi
         Assert.Equal([4], await clicks.WaitForAsync(items => items.Contains(4)));
         Assert.Equal(["open", "close", "open", "resync:restarted"], await ResumePage.ConnectionEventsAsync(page));
         Assert.Equal(3, await ResumePage.EvalAsync<int>(page, "window.connection.find(e => e.event === 'resync').dropped"));
-        Assert.Contains(warnings, w => w.Contains("dropped 3", StringComparison.Ordinal) && w.Contains("restarted", StringComparison.Ordinal));
+        Assert.Contains(warnings, w => w.Contains("dropped the 3 ", StringComparison.Ordinal) && w.Contains("restarted", StringComparison.Ordinal));
     }
 
     [Fact]
