@@ -186,6 +186,8 @@ public sealed class VizHtmlServer : IAsyncDisposable
                 _port = _host.Port;
             }
 
+            // A restart is a new run: clients drop what they queued for the last one (unless told to keep it).
+            _hub.StartNewEpoch();
             _hub.Accepting = true;
             _maintenanceStop = new CancellationTokenSource();
             _maintenance = _hub.RunMaintenanceAsync(_maintenanceStop.Token);

@@ -28,11 +28,13 @@ public sealed class VizClientMessageEvent
 /// <summary>A change in a <see cref="VizHtmlClient"/>'s connection.</summary>
 public sealed class VizClientConnectionEvent
 {
-    internal VizClientConnectionEvent(bool connected, bool resumed, bool recovered)
+    internal VizClientConnectionEvent(bool connected, bool resumed, bool recovered, bool restarted = false, int dropped = 0)
     {
         Connected = connected;
         Resumed = resumed;
         Recovered = recovered;
+        Restarted = restarted;
+        Dropped = dropped;
     }
 
     /// <summary><see langword="true"/> for a (re)connect, <see langword="false"/> for a lost connection.</summary>
@@ -43,6 +45,16 @@ public sealed class VizClientConnectionEvent
 
     /// <summary>For a connect: whether nothing was lost in either direction. When <see langword="false"/> after a resume, resync the state.</summary>
     public bool Recovered { get; }
+
+    /// <summary>For a reconnect: whether the server is a new run (it restarted: its welcome has another <c>epoch</c> than the last one). Nothing of the old session is left; resync the state.</summary>
+    public bool Restarted { get; }
+
+    /// <summary>
+    /// For a reconnect to a <see cref="Restarted"/> server: how many sends made, or not yet acknowledged, before the restart were
+    /// dropped instead of delivered to the new run (0 with <see cref="VizHtmlClientOptions.KeepPendingAcrossRestart"/>). Send
+    /// again what still matters.
+    /// </summary>
+    public int Dropped { get; }
 }
 
 /// <summary>
@@ -73,6 +85,7 @@ public sealed class VizHtmlClient : IAsyncDisposable
     private Channel<byte[]>? _outbox;
     private Task? _run;
     private string? _token;
+    private string? _epoch;
     private long _lastReceived;
     private long _lastAcked;
     private long _ackedAt;
@@ -421,8 +434,21 @@ public sealed class VizHtmlClient : IAsyncDisposable
     {
         var resumed = welcome["resumed"]!.GetValue<bool>();
         var recovered = welcome["recovered"]!.GetValue<bool>();
+        var epoch = welcome["epoch"]?.GetValue<string>();
+
+        // Another epoch is another run of the server program: what was meant for the old one is stale input there. A session
+        // the same run forgot (expired, or evicted to stay within its limits) is not a restart, and keeps its sends.
+        var restarted = !resumed && _epoch is not null && epoch is not null && !string.Equals(epoch, _epoch, StringComparison.Ordinal);
+        var dropped = 0;
         lock (_gate)
         {
+            _epoch = epoch ?? _epoch;
+            if (restarted && !_options.KeepPendingAcrossRestart)
+            {
+                dropped = _pending.Count;
+                _pending.Clear();
+            }
+
             _token = welcome["token"]!.GetValue<string>();
             Id = welcome["id"]!.GetValue<string>();
             _heartbeat = TimeSpan.FromMilliseconds(welcome["heartbeatMs"]!.GetValue<long>());
@@ -450,7 +476,12 @@ public sealed class VizHtmlClient : IAsyncDisposable
             _welcomed = true;
         }
 
-        return RaiseConnectedAsync(new VizClientConnectionEvent(connected: true, resumed, recovered));
+        if (dropped > 0)
+        {
+            _logger.LogWarning("The server restarted: {Count} sends made before it were dropped, not delivered to the new run (KeepPendingAcrossRestart is off)", dropped);
+        }
+
+        return RaiseConnectedAsync(new VizClientConnectionEvent(connected: true, resumed, recovered, restarted, dropped));
     }
 
     private async ValueTask RaiseConnectedAsync(VizClientConnectionEvent e)

@@ -24,6 +24,15 @@ public sealed class VizHtmlClientOptions
     public TimeSpan MaxPendingAge { get; set; } = TimeSpan.FromMinutes(2);
 
     /// <summary>
+    /// Whether sends made (or not yet acknowledged) before the server restarted go to the new run: a welcome with another
+    /// <c>epoch</c> than the last one. By default they are stale input for a program that started over, so they are dropped and
+    /// counted in <see cref="VizClientConnectionEvent.Dropped"/>. A session lost while the server ran on (expired, or
+    /// forgotten to stay within its limits) keeps them either way.
+    /// </summary>
+    /// <value><see langword="false"/>: dropped.</value>
+    public bool KeepPendingAcrossRestart { get; set; }
+
+    /// <summary>
     /// How long <see cref="VizHtmlClient.StartAsync"/> keeps trying to reach the server before it gives up with a
     /// <see cref="VizHtmlConnectTimeoutException"/> and closes the client; <see cref="Timeout.InfiniteTimeSpan"/> to retry
     /// until the server comes or the call is cancelled. Later reconnects are not limited by it.

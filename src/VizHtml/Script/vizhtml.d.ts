@@ -39,6 +39,13 @@ declare namespace viz {
         maxMessages?: number;
         /** Events sent longer ago than this are dropped when the connection comes back ('overflow'). Default 120000. */
         maxAgeMs?: number;
+        /**
+         * Whether events queued, or sent and not yet acknowledged, before the server restarted (a new run: its welcome
+         * has another epoch) are still sent to it. Default false: they are stale input for a program that started over,
+         * so they are dropped and counted in the 'resync' event's `dropped`. A session the same run forgot (expired, or
+         * evicted to stay within the server's limits) keeps them either way.
+         */
+        keepAcrossRestart?: boolean;
     }
 
     interface WebSocketOptions {
@@ -92,6 +99,11 @@ declare namespace viz {
     interface ResyncEvent {
         event: 'resync';
         reason: 'gap' | 'restarted';
+        /**
+         * How many events the page had queued or sent unacknowledged that were dropped, not delivered, because the server
+         * is a new run (another epoch); send again what still matters. 0 otherwise, and with `offlineQueue.keepAcrossRestart`.
+         */
+        dropped: number;
     }
 
     /** The offline queue dropped its `dropped` oldest events (full, or too old when the connection came back). */

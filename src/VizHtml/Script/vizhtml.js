@@ -19,12 +19,11 @@
   const bad = (why, m, raw) => warn(`ignoring frame ${why}:`, cut(raw || JSON.stringify(m)));
   const isCount = (v) => Number.isSafeInteger(v) && v >= 0;
   const describe = (v) => (v === null ? 'null' : typeof v === 'string' ? JSON.stringify(v) : typeof v);
-  const later = (fn) => (typeof queueMicrotask === 'function' ? queueMicrotask(fn) : Promise.resolve().then(fn));
+  const later = (fn) => Promise.resolve().then(fn);
 
   function encode(name, data, seq) {
-    const value = data === undefined ? null : data;
     try {
-      return JSON.stringify(seq ? { event: name, data: value, seq } : { event: name, data: value });
+      return JSON.stringify({ event: name, data: data === undefined ? null : data, seq: seq || undefined });
     } catch (err) {
       throw new TypeError(`viz.WebSocket.send: data for event "${name}" cannot be encoded as JSON (${err instanceof Error ? err.message : err})`);
     }
@@ -88,6 +87,7 @@
       protocol: opts.protocol === 1 ? 1 : 2,
       maxMessages: Math.floor(num(oq.maxMessages, 'offlineQueue.maxMessages', 1000, 1)),
       maxAgeMs: num(oq.maxAgeMs, 'offlineQueue.maxAgeMs', 120000, 0),
+      keepAcrossRestart: oq.keepAcrossRestart === true,
     };
   }
 
@@ -110,6 +110,7 @@
       this.token = null;
       this.clientId = null;
       this.recovered = null;
+      this.serverEpoch = null;
       this.lastSeq = 0;
       this.unacked = 0;
       this.ackTimer = null;
@@ -128,23 +129,19 @@
 
     subscribe(name, fn) {
       const reg = { fn };
-      this.handlers.set(name, [...(this.handlers.get(name) || []), reg]);
-      let active = true;
+      const all = this.handlers;
+      all.set(name, [...(all.get(name) || []), reg]);
       return () => {
-        if (!active) return;
-        active = false;
-        const list = (this.handlers.get(name) || []).filter((r) => r !== reg);
-        if (list.length) this.handlers.set(name, list);
-        else this.handlers.delete(name);
+        const list = (all.get(name) || []).filter((r) => r !== reg);
+        if (list.length) all.set(name, list);
+        else all.delete(name);
       };
     }
 
     dispatch(name, e) {
-      const list = this.handlers.get(name);
-      if (!list) return;
-      for (let i = 0; i < list.length; i++) {
+      for (const reg of this.handlers.get(name) || []) {
         try {
-          list[i].fn.call(this.owner, e);
+          reg.fn.call(this.owner, e);
         } catch (err) {
           console.error(`vizhtml: a handler for "${name}" threw:`, err);
         }
@@ -220,7 +217,7 @@
       }
       if (!v2 || !Array.isArray(msg)) this.handle(ws, msg, raw);
       // Stop if a handler closed the socket.
-      else for (let i = 0; i < msg.length && this.ws === ws; i++) this.handle(ws, msg[i], null);
+      else for (const one of msg) if (this.ws === ws) this.handle(ws, one, null);
       // At most one ack per frame.
       if (!v2 || this.ws !== ws) return;
       if (this.unacked) this.noteHandled();
@@ -236,17 +233,10 @@
       let seq = m.seq;
       if (seq === undefined) seq = 0;
       else if (!isCount(seq) || !seq) return bad('whose "seq" is not a positive integer', m, raw);
-      switch (event) {
-        case '$welcome':
-          return this.handleWelcome(ws, data);
-        case '$ack':
-          if (data && isCount(data.seq)) this.acknowledged(data.seq);
-          return;
-        case '$heartbeat':
-          return;
-        case '$error':
-          return this.deliver(event, data);
-      }
+      if (event === '$welcome') return this.handleWelcome(ws, data);
+      if (event === '$ack') return data && isCount(data.seq) && this.acknowledged(data.seq);
+      if (event === '$heartbeat') return;
+      if (event === '$error') return this.deliver(event, data);
       if (!this.welcomed) return warn(`ignoring "${event}" that arrived before $welcome`);
       if (!seq) return this.deliver(event, data); // latest/volatile: unnumbered
       if (seq <= this.lastSeq) return; // replayed twice
@@ -274,6 +264,7 @@
       const recovered = d.recovered === true;
       const sentSeq = isCount(d.sentSeq) ? d.sentSeq : 0;
       let resync = null;
+      let dropped = 0;
       this.recovered = this.resuming ? recovered : null;
       this.unacked = 0;
       this.clearAckTimer();
@@ -282,7 +273,13 @@
       } else {
         this.lastSeq = sentSeq;
         if (this.resuming) resync = d.resumed === true ? 'gap' : 'restarted';
+        // A new run: input queued for the old one is stale.
+        if (resync === 'restarted' && d.epoch !== this.serverEpoch && !this.config.keepAcrossRestart) {
+          dropped = this.outbox.splice(0).length;
+          if (dropped) warn(`dropped the ${dropped} unacknowledged event(s): the server restarted`);
+        }
       }
+      this.serverEpoch = d.epoch;
       this.acknowledged(isCount(d.lastSeq) ? d.lastSeq : 0);
       this.trimOutbox(true);
       this.enterOpen();
@@ -290,13 +287,13 @@
       for (const queued of this.outbox) ws.send(queued.text);
       const epoch = this.epoch;
       this.dispatch('open', { event: 'open' });
-      if (resync && this.epoch === epoch && this.ws === ws) this.dispatch('resync', { event: 'resync', reason: resync });
+      if (resync && this.epoch === epoch && this.ws === ws) this.dispatch('resync', { event: 'resync', reason: resync, dropped });
     }
 
     acknowledged(seq) {
       let n = 0;
       while (n < this.outbox.length && this.outbox[n].seq <= seq) n++;
-      if (n) this.outbox.splice(0, n);
+      this.outbox.splice(0, n);
     }
 
     noteHandled() {
@@ -353,7 +350,6 @@
 
     stopSilenceWatch() {
       clearInterval(this.silenceTimer);
-      this.silenceTimer = null;
     }
 
     silenceLimit() {
@@ -388,11 +384,8 @@
     scheduleAttempt() {
       this.clearTimer();
       const { initialDelayMs, maxDelayMs, factor } = this.config;
-      const delayMs = Math.min(maxDelayMs, initialDelayMs * Math.pow(factor, this.attempt++)) * (0.5 + Math.random() * 0.5);
-      this.timer = setTimeout(() => {
-        this.timer = null;
-        this.attemptNow();
-      }, delayMs);
+      const delayMs = Math.min(maxDelayMs, initialDelayMs * factor ** this.attempt++) * (0.5 + Math.random() * 0.5);
+      this.timer = setTimeout(() => this.attemptNow(), delayMs);
     }
 
     attemptNow() {
@@ -401,21 +394,18 @@
         this.openSocket();
       } catch (err) {
         warn('reconnect attempt could not start:', err);
-        this.ws = null;
         this.scheduleAttempt();
       }
     }
 
     clearTimer() {
       clearTimeout(this.timer);
-      this.timer = null;
     }
 
     // Timers sleep with tablets: retry at once.
     onWake(ev) {
       if (this.state !== 'reconnecting' || this.ws) return;
-      const doc = root.document;
-      if (ev.type === 'visibilitychange' && (!doc || doc.visibilityState !== 'visible')) return;
+      if (ev.type === 'visibilitychange' && root.document.visibilityState !== 'visible') return;
       this.clearTimer();
       this.attemptNow();
     }
@@ -435,11 +425,11 @@
       if (name[0] === '$') {
         throw new TypeError(`viz.WebSocket.send: event names starting with "$" are reserved for the protocol, got ${JSON.stringify(name)}`);
       }
-      if (options !== undefined && options !== null && typeof options !== 'object') {
+      if (options != null && typeof options !== 'object') {
         throw new TypeError(`viz.WebSocket.send: options must be an object, got ${describe(options)}`);
       }
       const ws = this.ws;
-      const connected = this.state === 'open' && !!ws && ws.readyState === OPEN;
+      const connected = this.state === 'open' && ws && ws.readyState === OPEN;
       if (!this.v2 || (options && options.volatile === true) || this.ended) {
         const text = encode(name, data);
         if (connected) {
@@ -497,7 +487,7 @@
   // The public API, named as in the original toolkit.
   class VizWebSocket {
     constructor(url, options) {
-      if (url !== undefined && url !== null && typeof url !== 'string') {
+      if (url != null && typeof url !== 'string') {
         throw new TypeError(`viz.WebSocket: url must be a string, got ${describe(url)}`);
       }
       const config = readOptions(options);
@@ -528,7 +518,7 @@
 
   function Data(obj) {
     if (!(this instanceof Data)) return new Data(obj);
-    if (obj === undefined || obj === null) return;
+    if (obj == null) return;
     if (typeof obj !== 'object' || Array.isArray(obj)) {
       throw new TypeError(`viz.Data: expected a plain object, got ${Array.isArray(obj) ? 'an array' : describe(obj)}`);
     }

@@ -31,6 +31,7 @@ internal sealed partial class SessionHub
     // every broadcast reaches a version 2 client either on its connection or through the log, never both or neither.
     private readonly Lock _membership = new();
     private volatile bool _accepting;
+    private volatile string _epoch = NewId();
     private TaskCompletionSource _disconnected = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public SessionHub(VizHtmlOptions options, EnvelopeSerializer serializer, Dispatcher dispatcher, EventRouter router, ISessionStore store, ILogger logger)
@@ -66,8 +67,14 @@ internal sealed partial class SessionHub
         set => _accepting = value;
     }
 
-    /// <summary>Identifies this server's life: a page that resumes after a restart is told nothing could be recovered.</summary>
-    public string Epoch { get; } = NewId();
+    /// <summary>
+    /// Identifies this server's run, new on every start (<see cref="StartNewEpoch"/>): a client that finds another epoch knows
+    /// the program started over, and drops what it queued for the old run.
+    /// </summary>
+    public string Epoch => _epoch;
+
+    /// <summary>Begins a new run: called on every start, after a stop has ended every session of the last one.</summary>
+    public void StartNewEpoch() => _epoch = NewId();
 
     public VizDelivery DeliveryOf(string eventName) =>
         _deliveryByEvent.IsEmpty || !_deliveryByEvent.TryGetValue(eventName, out var delivery) ? VizDelivery.Reliable : delivery;
