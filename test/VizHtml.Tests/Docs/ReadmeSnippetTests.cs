@@ -77,6 +77,15 @@ public sealed class ReadmeSnippetTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void EveryCodeBlockInTheReadmeNamesALanguageTheseTestsKnow()
+    {
+        // A block marked ```cs, ```c# or nothing would slip past both checks unseen; shell commands are not checked.
+        var known = new HashSet<string>(StringComparer.Ordinal) { "csharp", "html", "js", "javascript", "sh" };
+        var unknown = Readme.Blocks().Where(b => !known.Contains(b.Language)).Select(b => $"README.md line {b.FirstLine - 1}: ```{b.Language}").ToList();
+        Assert.True(unknown.Count == 0, $"Blocks in a language these tests do not know ({string.Join(", ", known)}):\n" + string.Join('\n', unknown));
+    }
+
+    [Fact]
     public void TheCSharpCheckRejectsABlockThatUsesUndeclaredNames()
     {
         // The "Use it" block as it stood before the README was checked: undeclared running, x, y, z, and a "...".
@@ -350,7 +359,7 @@ public sealed class ReadmeSnippetTests(ITestOutputHelper output)
             var lines = File.ReadAllLines(Path.Combine(Root, "README.md"));
             for (var i = 0; i < lines.Length; i++)
             {
-                var fence = Regex.Match(lines[i], @"^(`{3,})\s*([\w-]*)");
+                var fence = Regex.Match(lines[i], @"^(`{3,})\s*(\S*)");
                 if (!fence.Success)
                 {
                     continue;
