@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds VizHtml and runs every test (unit, socket integration, Chromium browser tests).
-# Installs what the tests need on a fresh Debian machine, then prints "N passed, N failed, N skipped".
+# Installs what the tests need on a fresh Debian machine (Chromium, Node.js and the pinned TypeScript), then prints
+# "N passed, N failed, N skipped".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,6 +16,19 @@ if [ ! -x /usr/bin/chromium ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq chromium >/dev/null
+fi
+
+# The README's page scripts are type-checked (test/VizHtml.Tests/Docs/ReadmeSnippetTests.cs) by TypeScript, pinned in
+# test/readme-typecheck and run by Node. npm ci again only when the lock file changed since the last install.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  echo "Installing Node.js and npm (Debian packages) for the README type check..."
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq nodejs npm >/dev/null
+fi
+typecheck=test/readme-typecheck
+if [ ! -f "$typecheck/node_modules/.package-lock.json" ] || [ "$typecheck/package-lock.json" -nt "$typecheck/node_modules/.package-lock.json" ]; then
+  npm ci --prefix "$typecheck" --no-audit --no-fund --loglevel=error
 fi
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
