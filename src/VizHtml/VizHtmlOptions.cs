@@ -244,6 +244,16 @@ public sealed class VizHtmlOptions
     /// <value><see langword="null"/>.</value>
     public string? FormSubmittedHtml { get; set; }
 
+    /// <summary>
+    /// Whether the server serves its built-in jQuery (a pinned jQuery 3.x release, MIT licence) as <c>jquery.js</c>, as the
+    /// original does: at <c>&lt;mount&gt;/jquery.js</c> and beside every page (<c>&lt;mount&gt;/&lt;page&gt;/jquery.js</c>, and in
+    /// a page's subfolders), so pages that load it by relative URL (<c>&lt;script src="jquery.js"&gt;</c>) work unchanged.
+    /// A <c>jquery.js</c> in a page's own directory is served instead of the built-in one either way, as for <c>vizhtml.js</c>;
+    /// switched off, a page without one gets 404 for it.
+    /// </summary>
+    /// <value><see langword="true"/>.</value>
+    public bool ServeJQuery { get; set; } = true;
+
     /// <summary>How long a custom request handler may take before the browser gets 503.</summary>
     /// <value>10 seconds.</value>
     public TimeSpan RequestHandlerTimeout { get; set; } = TimeSpan.FromSeconds(10);

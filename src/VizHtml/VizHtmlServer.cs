@@ -305,7 +305,7 @@ public sealed class VizHtmlServer : IAsyncDisposable
             _formSpool,
             _dispatcher,
             _router,
-            new HttpSettings(mount, _options.MaxFormBytes, _options.FormUploadTimeout, _options.FormSubmittedHtml, _options.RequestHandlerTimeout, _options.TimeProvider, pageUrl, _options.SocketSendBufferBytes),
+            new HttpSettings(mount, _options.MaxFormBytes, _options.FormUploadTimeout, _options.FormSubmittedHtml, _options.RequestHandlerTimeout, _options.TimeProvider, pageUrl, _options.SocketSendBufferBytes, _options.ServeJQuery),
             (socket, address, v2, user, aborted) => _hub.RunSocketAsync(socket, new SocketPeer(address, v2, user), aborted),
             () => _hub.Accepting,
             _logger);

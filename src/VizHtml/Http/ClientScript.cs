@@ -4,7 +4,7 @@ using System.Text;
 
 namespace VizHtml.Http;
 
-/// <summary>The embedded browser script and its validator, loaded once per process.</summary>
+/// <summary>An embedded browser file (<c>vizhtml.js</c>, its declarations, the built-in jQuery) and its validator, loaded once per process.</summary>
 internal sealed class ClientScript
 {
     /// <summary>The line of <c>vizhtml.js</c> that says where the socket is; the server writes its own mount path there.</summary>
@@ -12,6 +12,7 @@ internal sealed class ClientScript
 
     private static readonly Lazy<ClientScript> Js = new(() => Load("VizHtml.Client.vizhtml.js", "text/javascript; charset=utf-8"));
     private static readonly Lazy<ClientScript> TypeScript = new(() => Load("VizHtml.Client.vizhtml.d.ts", "application/typescript; charset=utf-8"));
+    private static readonly Lazy<ClientScript> JQueryScript = new(() => Load("VizHtml.Client.jquery.js", "text/javascript; charset=utf-8"));
     private static readonly ConcurrentDictionary<string, ClientScript> ByMount = new(StringComparer.Ordinal);
 
     private ClientScript(byte[] content, string contentType)
@@ -27,6 +28,9 @@ internal sealed class ClientScript
     public static ClientScript Script => Js.Value;
 
     public static ClientScript Declarations => TypeScript.Value;
+
+    /// <summary>The pinned jQuery release the build embeds (JQuery.targets), the same under every mount.</summary>
+    public static ClientScript JQuery => JQueryScript.Value;
 
     public byte[] Content { get; }
 
@@ -58,7 +62,7 @@ internal sealed class ClientScript
         using var copy = new MemoryStream();
         stream.CopyTo(copy);
         var content = copy.ToArray();
-        if (resourceName.EndsWith(".js", StringComparison.Ordinal) && !Encoding.UTF8.GetString(content).Contains(MountLine, StringComparison.Ordinal))
+        if (resourceName == "VizHtml.Client.vizhtml.js" && !Encoding.UTF8.GetString(content).Contains(MountLine, StringComparison.Ordinal))
         {
             throw new InvalidOperationException($"vizhtml.js has lost its line \"{MountLine}\", which the server rewrites for other mount paths.");
         }

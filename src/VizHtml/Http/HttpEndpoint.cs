@@ -20,17 +20,19 @@ internal sealed record HttpSettings(
     TimeSpan RequestHandlerTimeout,
     TimeProvider TimeProvider,
     Func<HttpExchange, string, Uri> PageUrl,
-    int SocketSendBufferBytes = 0);
+    int SocketSendBufferBytes = 0,
+    bool ServeJQuery = true);
 
 /// <summary>
 /// Everything VizHtml answers over HTTP, host-neutral: the socket endpoint (admission, then the hand-off to the sessions),
-/// the browser script, the page index, pages, their resources, form posts (to a page or to <c>&lt;mount&gt;_form/</c>) and
+/// the browser script and the built-in jQuery, the page index, pages, their resources, form posts (to a page or to <c>&lt;mount&gt;_form/</c>) and
 /// custom request handlers. A host turns its requests into <see cref="HttpExchange"/>s and calls <see cref="HandleAsync"/>.
 /// </summary>
 internal sealed class HttpEndpoint
 {
     private const string ScriptName = "vizhtml.js";
     private const string DeclarationsName = "vizhtml.d.ts";
+    private const string JQueryName = "jquery.js";
     private static readonly byte[] DefaultConfirmation = Encoding.UTF8.GetBytes("""
         <!DOCTYPE html><html><head><meta charset="utf-8"><title>Form received</title></head>
         <body><p>Thank you: the form was received.</p><p><a href="javascript:history.back()">Back</a></p></body></html>
@@ -121,10 +123,15 @@ internal sealed class HttpEndpoint
         {
             await MethodNotAllowedAsync(exchange).ConfigureAwait(false);
         }
-        else if (below == ScriptName || below.EndsWith("/" + ScriptName, StringComparison.Ordinal))
+        else if (IsNamed(below, ScriptName))
         {
             // The script resolves from any URL under the mount, registered page or not.
             await ServeScriptAsync(exchange, ClientScript.ForMount(exchange.PathBase + mount)).ConfigureAwait(false);
+        }
+        else if (_settings.ServeJQuery && IsNamed(below, JQueryName))
+        {
+            // Pages written for the original load jQuery beside vizhtml.js, by relative URL, and it resolves the same way.
+            await ServeScriptAsync(exchange, ClientScript.JQuery).ConfigureAwait(false);
         }
         else if (below == DeclarationsName)
         {
@@ -274,10 +281,15 @@ internal sealed class HttpEndpoint
         {
             await Resources.ServeFileAsync(exchange, file, contentType: null).ConfigureAwait(false);
         }
-        else if (relative == ScriptName || relative.EndsWith("/" + ScriptName, StringComparison.Ordinal))
+        else if (IsNamed(relative, ScriptName))
         {
             // HTML in a subfolder of a folder page finds the script too, unless the page ships its own.
             await ServeScriptAsync(exchange, ClientScript.ForMount(exchange.PathBase + _settings.Mount)).ConfigureAwait(false);
+        }
+        else if (_settings.ServeJQuery && IsNamed(relative, JQueryName))
+        {
+            // As vizhtml.js: a page that ships its own jquery.js (another version, a plugin bundle) has it served above.
+            await ServeScriptAsync(exchange, ClientScript.JQuery).ConfigureAwait(false);
         }
         else
         {
@@ -547,6 +559,10 @@ internal sealed class HttpEndpoint
 
         await exchange.RespondAsync(response.StatusCode, response.Body is null ? null : response.ContentType, response.Body).ConfigureAwait(false);
     }
+
+    /// <summary>Whether <paramref name="path"/> (below the mount or a page) names <paramref name="fileName"/>, in any folder.</summary>
+    private static bool IsNamed(string path, string fileName) =>
+        path == fileName || path.EndsWith("/" + fileName, StringComparison.Ordinal);
 
     private static async Task ServeScriptAsync(HttpExchange exchange, ClientScript script)
     {

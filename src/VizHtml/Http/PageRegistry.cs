@@ -56,7 +56,7 @@ internal sealed class PageRegistry
             }
         }
 
-        if (trimmed is "socket" or "vizhtml.js" or "vizhtml.d.ts")
+        if (trimmed is "socket" or "vizhtml.js" or "vizhtml.d.ts" or "jquery.js")
         {
             throw new ArgumentException($"Page name '{name}' is reserved by VizHtml.", nameof(name));
         }

@@ -12,7 +12,7 @@ public static class VizHtmlEndpointRouteBuilderExtensions
 {
     /// <summary>
     /// Serves VizHtml under <paramref name="pattern"/> (below the app's path base): pages at <c>&lt;pattern&gt;/&lt;name&gt;/</c>,
-    /// the index at <c>&lt;pattern&gt;/</c>, <c>vizhtml.js</c>, the socket at <c>&lt;pattern&gt;/socket</c> and form posts at
+    /// the index at <c>&lt;pattern&gt;/</c>, <c>vizhtml.js</c> and <c>jquery.js</c>, the socket at <c>&lt;pattern&gt;/socket</c> and form posts at
     /// <c>&lt;pattern&gt;_form/</c>. Call <c>services.AddVizHtml()</c> first.
     /// </summary>
     /// <param name="endpoints">The app (or a route group).</param>
