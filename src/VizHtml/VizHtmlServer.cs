@@ -7,7 +7,9 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using VizHtml.Events;
 using VizHtml.Hosting;
+#if NET
 using VizHtml.Hosting.Kestrel;
+#endif
 using VizHtml.Hosting.Standalone;
 using VizHtml.Http;
 using VizHtml.Protocol;
@@ -54,8 +56,10 @@ public sealed class VizHtmlServer : IAsyncDisposable
     private int _port;
     private bool _disposed;
 
+#if NET
     /// <summary>The running Kestrel host, for tests.</summary>
     internal EmbeddedHost? Host => _host as EmbeddedHost;
+#endif
 
     /// <summary>Creates a server; it listens once <see cref="StartAsync"/> is called.</summary>
     /// <param name="options">Settings; <see langword="null"/> for the defaults. Copied: later changes have no effect.</param>
@@ -177,10 +181,7 @@ public sealed class VizHtmlServer : IAsyncDisposable
 
             if (_embedded)
             {
-                var endpoint = CreateEndpoint(Prefix, (_, page) => GetServerUrl(page));
-                _host = _options.Host == VizHtmlHost.Standalone
-                    ? await StandaloneHost.StartAsync(_options, _port, _loggerFactory, endpoint, _connectionLimits, cancellationToken).ConfigureAwait(false)
-                    : await EmbeddedHost.StartAsync(_options, _port, _loggerFactory, endpoint, _connectionLimits, cancellationToken).ConfigureAwait(false);
+                _host = await StartHostAsync(CreateEndpoint(Prefix, (_, page) => GetServerUrl(page)), cancellationToken).ConfigureAwait(false);
 
                 // A restart keeps the port the system chose, so open pages find the server again.
                 _port = _host.Port;
@@ -200,6 +201,23 @@ public sealed class VizHtmlServer : IAsyncDisposable
         {
             _lifecycle.Release();
         }
+    }
+
+    /// <summary>The web server <see cref="VizHtmlOptions.Host"/> names: Kestrel where this build has it, else the standalone one.</summary>
+    private async Task<IServerHost> StartHostAsync(HttpEndpoint endpoint, CancellationToken cancellationToken)
+    {
+#if NET
+        if (_options.Host != VizHtmlHost.Standalone)
+        {
+            return await EmbeddedHost.StartAsync(_options, _port, _loggerFactory, endpoint, _connectionLimits, cancellationToken).ConfigureAwait(false);
+        }
+#else
+        if (_options.Host == VizHtmlHost.Kestrel)
+        {
+            throw new PlatformNotSupportedException("VizHtmlOptions.Host is Kestrel, but this build of VizHtml (.NET Standard) has no Kestrel: use VizHtmlHost.Automatic or Standalone, or the .NET 10 build.");
+        }
+#endif
+        return await StandaloneHost.StartAsync(_options, _port, _loggerFactory, endpoint, _connectionLimits, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -229,7 +247,7 @@ public sealed class VizHtmlServer : IAsyncDisposable
 
             // A stop ends every session: after a restart nothing can be resumed (the page is told recovered: false).
             _hub.CloseAll();
-            using var grace = new CancellationTokenSource(_options.ShutdownTimeout, _options.TimeProvider);
+            using var grace = _options.TimeProvider.CreateCancellationTokenSource(_options.ShutdownTimeout);
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(grace.Token, cancellationToken);
             if (_host is { } host)
             {
@@ -593,8 +611,8 @@ public sealed class VizHtmlServer : IAsyncDisposable
     {
         var url = GetLocalUrl(page).ToString();
         var start = OperatingSystem.IsWindows() ? new ProcessStartInfo(url) { UseShellExecute = true }
-            : OperatingSystem.IsMacOS() ? new ProcessStartInfo("open", [url])
-            : new ProcessStartInfo("xdg-open", [url]);
+            : OperatingSystem.IsMacOS() ? new ProcessStartInfo("open", QuoteArgument(url))
+            : new ProcessStartInfo("xdg-open", QuoteArgument(url));
         start.RedirectStandardError = !OperatingSystem.IsWindows();
         try
         {
@@ -648,6 +666,9 @@ public sealed class VizHtmlServer : IAsyncDisposable
             return null;
         }
     }
+
+    // The URL VizHtml built: escaped, so it holds no quote or space.
+    private static string QuoteArgument(string url) => "\"" + url + "\"";
 
     private static VizHtmlOptions DefaultOptionsFromEnvironment()
     {

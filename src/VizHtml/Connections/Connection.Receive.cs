@@ -225,7 +225,7 @@ internal sealed partial class Connection
     /// </summary>
     private async Task AwaitPeerCloseAsync()
     {
-        using var timeout = new CancellationTokenSource(_options.CloseTimeout, _options.TimeProvider);
+        using var timeout = _options.TimeProvider.CreateCancellationTokenSource(_options.CloseTimeout);
         var scratch = ArrayPool<byte>.Shared.Rent(1024);
         try
         {

@@ -172,7 +172,9 @@ internal sealed partial class Connection
     /// <see cref="WriteChunkBytes"/> goes in fragments of that size, each its own write: the send timeout measures a lack
     /// of progress, so a slow reader taking a large message in pieces is not mistaken for a stalled one.
     /// </summary>
+#if NET
     [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
+#endif
     private async ValueTask FlushAsync(OutboundBatch batch, CancellationToken sendToken)
     {
         if (batch.Count == 0)

@@ -35,8 +35,8 @@ internal sealed partial class Connection
         _reader = reader;
         _logger = logger;
         _queue = new OutboundQueue(options.MaxQueuedMessages, options.MaxQueuedBytes);
-        _abort = new CancellationTokenSource(Timeout.InfiniteTimeSpan, options.TimeProvider);
-        _writeTimeout = new CancellationTokenSource(Timeout.InfiniteTimeSpan, options.TimeProvider);
+        _abort = options.TimeProvider.CreateCancellationTokenSource(Timeout.InfiniteTimeSpan);
+        _writeTimeout = options.TimeProvider.CreateCancellationTokenSource(Timeout.InfiniteTimeSpan);
         _rate = new RateLimiter(options.MaxMessagesPerSecond, options.TimeProvider);
         _assembly = options.Assembly ?? MessageAssemblyLimits.Unlimited;
         _lastWrite = options.TimeProvider.GetTimestamp();
@@ -152,7 +152,7 @@ internal sealed partial class Connection
     private async Task FinishAsync(Task writing)
     {
         // The read loop is over; give the write loop (and the close handshake) a bounded time, then abort.
-        using var timeout = new CancellationTokenSource(_options.CloseTimeout, _options.TimeProvider);
+        using var timeout = _options.TimeProvider.CreateCancellationTokenSource(_options.CloseTimeout);
         var orderly = false;
         try
         {
@@ -188,7 +188,7 @@ internal sealed partial class Connection
             return;
         }
 
-        using var timeout = new CancellationTokenSource(_options.CloseTimeout, _options.TimeProvider);
+        using var timeout = _options.TimeProvider.CreateCancellationTokenSource(_options.CloseTimeout);
         try
         {
             await _socket.CloseOutputAsync(status, description, timeout.Token).ConfigureAwait(false);

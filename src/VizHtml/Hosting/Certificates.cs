@@ -14,8 +14,14 @@ internal static class Certificates
         }
 
         var extension = Path.GetExtension(path).ToUpperInvariant();
+#if NET
         return extension is ".PFX" or ".P12"
             ? X509CertificateLoader.LoadPkcs12FromFile(path, options.CertificatePassword)
             : X509Certificate2.CreateFromPemFile(path, options.CertificateKeyPath);
+#else
+        return extension is ".PFX" or ".P12"
+            ? new X509Certificate2(path, options.CertificatePassword)
+            : throw new NotSupportedException($"{path}: PEM certificates need the .NET 10 build of VizHtml; on .NET Standard give a .pfx or .p12 file (openssl pkcs12 -export).");
+#endif
     }
 }

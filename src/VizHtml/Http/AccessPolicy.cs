@@ -94,7 +94,7 @@ internal sealed class AccessPolicy
             return true;
         }
 
-        if (query is { Count: > 0 } && Matches(string.Join(',', query)))
+        if (query is { Count: > 0 } && Matches(string.Join(",", query)))
         {
             fromQuery = true;
             return true;

@@ -1,5 +1,3 @@
-using Microsoft.Win32.SafeHandles;
-
 namespace VizHtml.Http;
 
 /// <summary>
@@ -36,16 +34,12 @@ internal sealed class FormSpoolFolder
     /// <summary>A spool for one form; it creates its file only when a file part outgrows the memory threshold.</summary>
     public FormSpool CreateSpool() => new(this);
 
-    internal SafeFileHandle CreateFile(FormSpool spool)
+    internal SpoolFile CreateFile(FormSpool spool)
     {
         lock (_gate)
         {
             _path ??= Directory.CreateTempSubdirectory("vizhtml-forms-").FullName;
-
-            // DeleteOnClose: the file goes when its handle is closed, also when a form handed to a waiter is collected.
-            // FileShare.Delete lets DeleteAll remove the folder on Windows while a kept form still reads its file.
-            var file = File.OpenHandle(System.IO.Path.Combine(_path, System.IO.Path.GetRandomFileName()), FileMode.CreateNew, FileAccess.ReadWrite,
-                FileShare.Delete, FileOptions.DeleteOnClose | FileOptions.Asynchronous);
+            var file = SpoolFile.Create(System.IO.Path.Combine(_path, System.IO.Path.GetRandomFileName()));
             _open.Add(spool);
             return file;
         }
@@ -100,7 +94,7 @@ internal sealed class FormSpoolFolder
 internal sealed class FormSpool : IDisposable
 {
     private readonly FormSpoolFolder _folder;
-    private SafeFileHandle? _file;
+    private SpoolFile? _file;
     private long _length;
     private volatile bool _kept;
     private volatile bool _disposed;
@@ -127,7 +121,7 @@ internal sealed class FormSpool : IDisposable
                 throw new InvalidDataException("A form part is larger than the limit.");
             }
 
-            await RandomAccess.WriteAsync(_file, buffer[..read], _length, cancellationToken).ConfigureAwait(false);
+            await _file.WriteAsync(buffer[..read], _length, cancellationToken).ConfigureAwait(false);
             _length += read;
         }
 
@@ -135,10 +129,10 @@ internal sealed class FormSpool : IDisposable
     }
 
     /// <summary>Reads bytes at <paramref name="offset"/>; several readers may read at once.</summary>
-    public int Read(long offset, Span<byte> buffer) => RandomAccess.Read(OpenFile(), buffer, offset);
+    public int Read(long offset, Span<byte> buffer) => OpenFile().Read(buffer, offset);
 
     public ValueTask<int> ReadAsync(long offset, Memory<byte> buffer, CancellationToken cancellationToken) =>
-        RandomAccess.ReadAsync(OpenFile(), buffer, offset, cancellationToken);
+        OpenFile().ReadAsync(buffer, offset, cancellationToken);
 
     /// <summary>
     /// Keeps the file past <see cref="Dispose"/>: a form handed to <c>WaitFormSubmitAsync</c> is read after the handlers have
@@ -164,11 +158,10 @@ internal sealed class FormSpool : IDisposable
         _disposed = true;
         _folder.Forget(this);
 
-        // A read under way keeps the handle (SafeHandle counts its users): the file is closed, and deleted, after it.
         _file?.Dispose();
     }
 
-    private SafeFileHandle OpenFile() =>
+    private SpoolFile OpenFile() =>
         !_disposed && _file is { } file ? file : throw new ObjectDisposedException(nameof(FormSpool), "The uploaded file was kept in a temporary file, deleted when the form-submit handlers finished; read it in a handler.");
 }
 
@@ -191,9 +184,13 @@ internal sealed class FormSpoolStream(FormSpool spool, long offset, long length)
         set => _position = value >= 0 ? value : throw new ArgumentOutOfRangeException(nameof(value));
     }
 
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+    public override int Read(byte[] buffer, int offset, int count) => ReadCore(buffer.AsSpan(offset, count));
 
-    public override int Read(Span<byte> buffer)
+#if NET
+    public override int Read(Span<byte> buffer) => ReadCore(buffer);
+#endif
+
+    private int ReadCore(Span<byte> buffer)
     {
         var wanted = Remaining(buffer.Length);
         if (wanted == 0)
@@ -207,9 +204,13 @@ internal sealed class FormSpoolStream(FormSpool spool, long offset, long length)
     }
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+        ReadCoreAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
-    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+#if NET
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => ReadCoreAsync(buffer, cancellationToken);
+#endif
+
+    private async ValueTask<int> ReadCoreAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         var wanted = Remaining(buffer.Length);
         if (wanted == 0)

@@ -393,7 +393,7 @@ internal sealed class HttpEndpoint
 
         // The handler's time starts once the form is in: a large upload does not eat into it.
         var time = _settings.TimeProvider;
-        using var timeout = new CancellationTokenSource(_settings.RequestHandlerTimeout, time);
+        using var timeout = time.CreateCancellationTokenSource(_settings.RequestHandlerTimeout);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, exchange.Aborted);
         var token = linked.Token;
         var form = received is null ? null : new VizFormSubmitEvent(page.Name, address, received.Content.Fields, received.Content.Files);
@@ -486,7 +486,7 @@ internal sealed class HttpEndpoint
 
         var spool = _formSpool.CreateSpool();
         var received = false;
-        using var deadline = new CancellationTokenSource(_settings.FormUploadTimeout, _settings.TimeProvider);
+        using var deadline = _settings.TimeProvider.CreateCancellationTokenSource(_settings.FormUploadTimeout);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, exchange.Aborted);
         try
         {

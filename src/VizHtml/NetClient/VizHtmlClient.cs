@@ -566,7 +566,7 @@ public sealed class VizHtmlClient : IAsyncDisposable
     }
 
     private static Task SendRawAsync(ClientWebSocket socket, JsonObject message, CancellationToken cancellationToken) =>
-        socket.SendAsync(JsonSerializer.SerializeToUtf8Bytes(message), WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+        socket.SendAsync(new ArraySegment<byte>(JsonSerializer.SerializeToUtf8Bytes(message)), WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
 
     private static async Task CloseQuietlyAsync(ClientWebSocket socket)
     {

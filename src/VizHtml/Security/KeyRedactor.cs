@@ -133,9 +133,10 @@ internal sealed class KeyRedactor
             // The character's own UTF-8 bytes.
             var length = char.IsHighSurrogate(c) && p + 1 < text.Length && char.IsLowSurrogate(text[p + 1]) ? 2 : 1;
             Span<byte> utf8 = stackalloc byte[4];
-            if (Rune.DecodeFromUtf16(text.AsSpan(p, length), out var rune, out _) == OperationStatus.Done
-                && rune.TryEncodeToUtf8(utf8, out var written)
-                && _secret.AsSpan(j).StartsWith(utf8[..written]))
+            // A lone surrogate encodes to nothing a key can hold (UTF-8 has no surrogates).
+            var whole = length == 2 || !char.IsSurrogate(c);
+            var written = whole ? Encoding.UTF8.GetBytes(text.AsSpan(p, length), utf8) : 0;
+            if (written > 0 && _secret.AsSpan(j).StartsWith(utf8[..written]))
             {
                 ways[count++] = (p + length, j + written);
             }

@@ -83,7 +83,11 @@ internal sealed class HttpConnection : IDisposable
                 Arm(_settings.HeadersTimeout);
                 var tls = new SslStream(_stream, leaveInnerStreamOpen: false);
                 _stream = tls;
+#if NET
                 await tls.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificate = certificate }, _aborted.Token).ConfigureAwait(false);
+#else
+                await tls.AuthenticateAsServerAsync(certificate, clientCertificateRequired: false, System.Security.Authentication.SslProtocols.None, checkCertificateRevocation: false).ConfigureAwait(false);
+#endif
             }
 
             while (!_stopping)
@@ -312,12 +316,18 @@ internal sealed class HttpConnection : IDisposable
         _start = _end = 0;
         _leftOtherConnections();
         Stream stream = early.Length == 0 ? _stream : new PrefixedStream(early, _stream);
+#if NET
         return WebSocket.CreateFromStream(stream, new WebSocketCreationOptions
         {
             IsServer = true,
             KeepAliveInterval = _settings.KeepAliveInterval,
             KeepAliveTimeout = _settings.KeepAliveTimeout == TimeSpan.Zero ? Timeout.InfiniteTimeSpan : _settings.KeepAliveTimeout,
         });
+#else
+        // The runtime's WebSocket as .NET Standard 2.0 runtimes have it (Mono, Unity, .NET 8): its keep-alive sends
+        // unanswered pongs, so a peer that vanished is found by VizHtml's own heartbeat and send timeout instead.
+        return WebSocketCompat.CreateServer(stream, _settings.KeepAliveInterval);
+#endif
     }
 
     /// <summary>The host is stopping: an idle connection closes now, a busy one after its response.</summary>
@@ -391,7 +401,7 @@ internal sealed class HttpConnection : IDisposable
             }
             else
             {
-                text.Append(System.Globalization.CultureInfo.InvariantCulture, $"\\x{b:X2}");
+                text.Append("\\x").Append(b.ToString("X2", System.Globalization.CultureInfo.InvariantCulture));
             }
         }
 

@@ -22,8 +22,17 @@ internal sealed class PrefixedStream(byte[] prefix, Stream inner) : Stream
         set => throw new NotSupportedException();
     }
 
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+    public override int Read(byte[] buffer, int offset, int count)
+    {
+        if (TakePrefix(buffer.AsSpan(offset, count)) is var taken and > 0)
+        {
+            return taken;
+        }
 
+        return inner.Read(buffer, offset, count);
+    }
+
+#if NET
     public override int Read(Span<byte> buffer)
     {
         if (TakePrefix(buffer) is var taken and > 0)
@@ -33,10 +42,19 @@ internal sealed class PrefixedStream(byte[] prefix, Stream inner) : Stream
 
         return inner.Read(buffer);
     }
+#endif
 
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+    {
+        if (TakePrefix(buffer.AsSpan(offset, count)) is var taken and > 0)
+        {
+            return Task.FromResult(taken);
+        }
 
+        return inner.ReadAsync(buffer, offset, count, cancellationToken);
+    }
+
+#if NET
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         if (TakePrefix(buffer.Span) is var taken and > 0)
@@ -46,6 +64,7 @@ internal sealed class PrefixedStream(byte[] prefix, Stream inner) : Stream
 
         return inner.ReadAsync(buffer, cancellationToken);
     }
+#endif
 
     private int TakePrefix(Span<byte> buffer)
     {
@@ -63,13 +82,17 @@ internal sealed class PrefixedStream(byte[] prefix, Stream inner) : Stream
 
     public override void Write(byte[] buffer, int offset, int count) => inner.Write(buffer, offset, count);
 
+#if NET
     public override void Write(ReadOnlySpan<byte> buffer) => inner.Write(buffer);
+#endif
 
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         inner.WriteAsync(buffer, offset, count, cancellationToken);
 
+#if NET
     public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) =>
         inner.WriteAsync(buffer, cancellationToken);
+#endif
 
     public override void Flush() => inner.Flush();
 

@@ -415,7 +415,7 @@ internal sealed class RequestHead
             }
         }
 
-        return "/" + string.Join('/', output);
+        return "/" + string.Join("/", output);
     }
 
     // tchar (RFC 9110 5.6.2): letters, digits and !#$%&'*+-.^_`|~
