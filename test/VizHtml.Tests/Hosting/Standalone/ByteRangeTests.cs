@@ -13,6 +13,7 @@ public sealed class ByteRangeTests
     [InlineData("bytes=0-100", 10, 0, 9)]
     [InlineData("bytes=9-9", 10, 9, 9)]
     [InlineData("Bytes= 2 - 3 ", 10, 2, 3)]
+    [InlineData("bytes=-99999999999999999999", 10, 0, 9)]
     public void ASingleSatisfiableRangeGivesItsFirstAndLastByte(string header, long length, long start, long end)
     {
         Assert.True(ByteRange.TryParse(header, length, out var first, out var last, out var satisfiable));
@@ -45,7 +46,6 @@ public sealed class ByteRangeTests
     [InlineData("bytes=1-2-3")]
     [InlineData("bytes=99999999999999999999-")]
     [InlineData("bytes=0-99999999999999999999")]
-    [InlineData("bytes=-99999999999999999999")]
     public void AnythingElseIsIgnoredAndTheWholeFileIsSent(string header)
     {
         Assert.False(ByteRange.TryParse(header, 10, out _, out _, out var satisfiable));
