@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing of VizHtml with SharpFuzz and AFL++ (see fuzz/README.md). Not part of scripts/test.sh.
 #
-#   fuzz/run.sh [seconds] [target...]     seconds per target (default 60); targets: envelope vizdata replay (default all)
+#   fuzz/run.sh [seconds] [target...]     seconds per target (default 60); targets: envelope vizdata replay requesthead
+#                                         multipart (default all)
 #
 # Installs afl++ (Debian) and the sharpfuzz tool (local manifest fuzz/dotnet-tools.json), publishes the harness into
 # fuzz/build/, instruments VizHtml.dll and the JSON parts of System.Text.Json.dll, runs afl-fuzz on each target in
@@ -15,7 +16,7 @@ root="$(dirname "$here")"
 seconds="${1:-60}"
 if [ "$#" -gt 0 ]; then shift; fi
 targets=("$@")
-if [ "${#targets[@]}" -eq 0 ]; then targets=(envelope vizdata replay); fi
+if [ "${#targets[@]}" -eq 0 ]; then targets=(envelope vizdata replay requesthead multipart); fi
 case "$seconds" in '' | *[!0-9]*) echo "error: seconds must be a whole number (was '$seconds')" >&2; exit 2 ;; esac
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
@@ -80,12 +81,15 @@ stat_of() { sed -n "s/^$2 *: *//p" "$1/default/fuzzer_stats" 2>/dev/null | head 
 new_total=0
 summary=()
 for target in "${targets[@]}"; do
-  case "$target" in envelope | vizdata | replay) ;; *) echo "error: unknown target '$target'" >&2; exit 2 ;; esac
+  case "$target" in envelope | vizdata | replay | requesthead | multipart) ;; *) echo "error: unknown target '$target'" >&2; exit 2 ;; esac
   findings="$here/findings/$target"
   rm -rf "$findings"
   mkdir -p "$findings"
   dict=()
-  if [ "$target" != replay ]; then dict=(-x "$here/dict/json.dict"); fi
+  case "$target" in
+    envelope | vizdata) dict=(-x "$here/dict/json.dict") ;;
+    requesthead | multipart) dict=(-x "$here/dict/http.dict") ;;
+  esac
 
   echo
   echo "=== $target: afl-fuzz for ${seconds} s (log: fuzz/findings/$target.log) ==="

@@ -106,4 +106,111 @@ internal static class Internals
 
         public IEnumerable<(long Seq, ReadOnlyMemory<byte> Payload)> After(long lastSeq) => _after(lastSeq);
     }
+
+    /// <summary>What <c>VizHtml.Hosting.Standalone.RequestHead.Parse</c> returned: the request, or the refusal.</summary>
+    internal readonly record struct ParsedHead(Head? Head, Refusal? Refusal);
+
+    internal readonly record struct Head(string Method, string Path, string Query, bool IsHttp11, long ContentLength, bool HasContentLength, string? Host);
+
+    internal readonly record struct Refusal(int Status, string Reason);
+
+    /// <summary>Calls <c>VizHtml.Hosting.Standalone.RequestHead.Parse(ReadOnlySpan&lt;byte&gt;, out HttpRefusal)</c>.</summary>
+    internal static class RequestHead
+    {
+        private static readonly Type HeadType = RequireType("VizHtml.Hosting.Standalone.RequestHead");
+        private static readonly Type RefusalType = RequireType("VizHtml.Hosting.Standalone.HttpRefusal");
+        private static readonly MethodInfo ParseMethod = HeadType.GetMethod("Parse", BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic)
+            ?? throw new InvalidOperationException("RequestHead has no Parse; the harness is out of date.");
+        private static readonly PropertyInfo MethodProperty = RequireProperty(HeadType, "Method");
+        private static readonly PropertyInfo PathProperty = RequireProperty(HeadType, "Path");
+        private static readonly PropertyInfo QueryProperty = RequireProperty(HeadType, "QueryString");
+        private static readonly PropertyInfo IsHttp11Property = RequireProperty(HeadType, "IsHttp11");
+        private static readonly PropertyInfo ContentLengthProperty = RequireProperty(HeadType, "ContentLength");
+        private static readonly PropertyInfo HasContentLengthProperty = RequireProperty(HeadType, "HasContentLength");
+        private static readonly MethodInfo HeaderMethod = RequireMethod(HeadType, "Header", typeof(string));
+        private static readonly PropertyInfo StatusProperty = RequireProperty(RefusalType, "StatusCode");
+        private static readonly PropertyInfo ReasonProperty = RequireProperty(RefusalType, "Reason");
+
+        public static readonly int MaxHeadBytes = (int)HeadType.GetField("MaxHeadBytes")!.GetRawConstantValue()!;
+
+        // Parse takes a span, which reflection cannot pass: a small dynamic method makes the call.
+        private static readonly Func<byte[], (object? Head, object Refusal)> Invoke = BuildInvoke();
+
+        public static ParsedHead Parse(byte[] bytes)
+        {
+            var (head, refusal) = Invoke(bytes);
+            if (head is null)
+            {
+                return new ParsedHead(null, new Refusal((int)StatusProperty.GetValue(refusal)!, (string)ReasonProperty.GetValue(refusal)!));
+            }
+
+            return new ParsedHead(
+                new Head(
+                    (string)MethodProperty.GetValue(head)!,
+                    (string)PathProperty.GetValue(head)!,
+                    (string)QueryProperty.GetValue(head)!,
+                    (bool)IsHttp11Property.GetValue(head)!,
+                    (long)ContentLengthProperty.GetValue(head)!,
+                    (bool)HasContentLengthProperty.GetValue(head)!,
+                    (string?)HeaderMethod.Invoke(head, BindingFlags.DoNotWrapExceptions, null, ["Host"], null)),
+                null);
+        }
+
+        private static Func<byte[], (object? Head, object Refusal)> BuildInvoke()
+        {
+            // Expression trees cannot hold a ReadOnlySpan either; a DynamicMethod can.
+            var method = new System.Reflection.Emit.DynamicMethod("ParseHead", typeof(object), [typeof(byte[]), typeof(object[])], typeof(Internals).Module, skipVisibility: true);
+            var il = method.GetILGenerator();
+            var refusal = il.DeclareLocal(RefusalType);
+            il.Emit(System.Reflection.Emit.OpCodes.Ldarg_0);
+            il.Emit(System.Reflection.Emit.OpCodes.Call, typeof(ReadOnlySpan<byte>).GetMethod("op_Implicit", [typeof(byte[])])!);
+            il.Emit(System.Reflection.Emit.OpCodes.Ldloca_S, refusal);
+            il.Emit(System.Reflection.Emit.OpCodes.Call, ParseMethod);
+            il.Emit(System.Reflection.Emit.OpCodes.Ldarg_1);
+            il.Emit(System.Reflection.Emit.OpCodes.Ldc_I4_0);
+            il.Emit(System.Reflection.Emit.OpCodes.Ldloc, refusal);
+            il.Emit(System.Reflection.Emit.OpCodes.Box, RefusalType);
+            il.Emit(System.Reflection.Emit.OpCodes.Stelem_Ref);
+            il.Emit(System.Reflection.Emit.OpCodes.Ret);
+            var call = (Func<byte[], object[], object?>)method.CreateDelegate(typeof(Func<byte[], object[], object?>));
+            return bytes =>
+            {
+                var slot = new object[1];
+                var head = call(bytes, slot);
+                return (head, slot[0]);
+            };
+        }
+    }
+
+    /// <summary>A form the multipart reader returned: field names and values, and each file's field and file name.</summary>
+    internal sealed record Form(IReadOnlyList<(string Name, IReadOnlyList<string> Values)> Fields, IReadOnlyList<(string? Field, string? FileName)> Files);
+
+    /// <summary>Calls <c>MultipartFormReader.ReadAsync</c> on a MemoryStream, with one spool folder for the whole run.</summary>
+    internal static class MultipartReader
+    {
+        private static readonly Type ReaderType = RequireType("VizHtml.Hosting.Standalone.MultipartFormReader");
+        private static readonly Type FolderType = RequireType("VizHtml.Http.FormSpoolFolder");
+        private static readonly Type SpoolType = RequireType("VizHtml.Http.FormSpool");
+        private static readonly MethodInfo ReadMethod = ReaderType.GetMethod("ReadAsync", BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic)
+            ?? throw new InvalidOperationException("MultipartFormReader has no ReadAsync; the harness is out of date.");
+        private static readonly object Spool = RequireMethod(FolderType, "CreateSpool").Invoke(Activator.CreateInstance(FolderType, nonPublic: true), null)!;
+
+        public static Form Read(byte[] body, string boundary, long maxBytes)
+        {
+            var task = (Task)ReadMethod.Invoke(null, BindingFlags.DoNotWrapExceptions, null, [new MemoryStream(body), boundary, maxBytes, Spool, CancellationToken.None], null)!;
+            if (Task.WhenAny(task, Task.Delay(TimeSpan.FromSeconds(10))).GetAwaiter().GetResult() != task)
+            {
+                throw new TimeoutException("MultipartFormReader.ReadAsync did not finish on an in-memory body.");
+            }
+
+            // Unwrapped: the reader's own exception reaches the target.
+            task.GetAwaiter().GetResult();
+            var content = task.GetType().GetProperty("Result")!.GetValue(task)!;
+            var fields = (IReadOnlyDictionary<string, IReadOnlyList<string>>)content.GetType().GetProperty("Fields")!.GetValue(content)!;
+            var files = (System.Collections.IEnumerable)content.GetType().GetProperty("Files")!.GetValue(content)!;
+            return new Form(
+                [.. fields.Select(f => (f.Key, f.Value))],
+                [.. files.Cast<VizFormFile>().Select(f => ((string?)f.FieldName, (string?)f.FileName))]);
+        }
+    }
 }

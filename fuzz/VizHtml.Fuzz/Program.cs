@@ -15,7 +15,8 @@ internal static class Program
                VizHtml.Fuzz <target> --run PATH...    run each file (or each file of each folder) once and print
                                                       PASS or FAIL<TAB>signature<TAB>path<TAB>message; exit 1 on any FAIL
                VizHtml.Fuzz --info                    print where VizHtml.dll and System.Text.Json.dll load from
-        targets: envelope (EnvelopeReader.Read), vizdata (VizData public API), replay (ReplayBuffer vs a model)
+        targets: envelope (EnvelopeReader.Read), vizdata (VizData public API), replay (ReplayBuffer vs a model),
+                 requesthead (the standalone host's RequestHead.Parse), multipart (its MultipartFormReader)
         """;
 
     public static int Main(string[] args)
@@ -73,6 +74,8 @@ internal static class Program
         "envelope" => EnvelopeTarget.Run,
         "vizdata" => VizDataTarget.Run,
         "replay" => ReplayTarget.Run,
+        "requesthead" => RequestHeadTarget.Run,
+        "multipart" => MultipartTarget.Run,
         _ => null,
     };
 

@@ -141,13 +141,15 @@ internal sealed class HttpConnection : IDisposable
     /// <summary>Reads the next request's head within the headers deadline; null when the peer closed, or after a refusal was sent.</summary>
     private async Task<RequestHead?> ReadHeadAsync()
     {
+        // Armed before waiting for the background read: it waits for the next request's first bytes, which an idle
+        // kept-alive connection may never send.
+        Arm(_settings.HeadersTimeout);
         if (_watch is { } watch)
         {
             _watch = null;
             await watch.ConfigureAwait(false);
         }
 
-        Arm(_settings.HeadersTimeout);
         var scanned = 0;
         while (true)
         {
@@ -262,7 +264,9 @@ internal sealed class HttpConnection : IDisposable
     {
         try
         {
-            if (_end - _start >= RequestHead.MaxHeadBytes)
+            // Bytes of the next request are here already (pipelined): the peer is there, and a read now could wait for
+            // bytes it will never send, holding up that request.
+            if (_end > _start)
             {
                 return;
             }

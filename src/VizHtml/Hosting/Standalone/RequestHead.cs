@@ -215,7 +215,8 @@ internal sealed class RequestHead
         }
         else if (!version.SequenceEqual("HTTP/1.0"u8))
         {
-            refusal = version.StartsWith("HTTP/"u8)
+            // 505 for a well-formed version (HTTP/d.d) this host does not speak; anything else is a malformed line.
+            refusal = version.Length == 8 && version.StartsWith("HTTP/"u8) && char.IsAsciiDigit((char)version[5]) && version[6] == '.' && char.IsAsciiDigit((char)version[7])
                 ? new HttpRefusal(505, "Only HTTP/1.1 and HTTP/1.0 are supported.")
                 : new HttpRefusal(400, "The request line is malformed.");
             return false;
@@ -296,14 +297,16 @@ internal sealed class RequestHead
         if (!target.StartsWith('/'))
         {
             // Absolute form (RFC 9112 3.2.2): the authority replaces the Host header.
-            if (!Uri.TryCreate(target, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || method == "CONNECT")
+            if (!Uri.TryCreate(target, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || method == "CONNECT"
+                || !target.AsSpan(uri.Scheme.Length).StartsWith("://", StringComparison.Ordinal))
             {
                 return false;
             }
 
+            // The path starts at the first '/' or '?' after the authority; without one it is "/".
             headers["Host"] = uri.Authority;
-            var afterAuthority = target.IndexOf('/', uri.Scheme.Length + 3);
-            rawPath = afterAuthority < 0 ? "/" : target[afterAuthority..];
+            var afterAuthority = target.IndexOfAny(['/', '?'], uri.Scheme.Length + 3);
+            rawPath = afterAuthority < 0 ? "/" : target[afterAuthority] == '?' ? "/" + target[afterAuthority..] : target[afterAuthority..];
         }
 
         var question = rawPath.IndexOf('?', StringComparison.Ordinal);

@@ -457,9 +457,20 @@ internal static class ByteRange
         if (first.Length == 0)
         {
             // A suffix: the last n bytes.
-            if (!long.TryParse(last, NumberStyles.None, CultureInfo.InvariantCulture, out var suffix) || suffix == 0)
+            // A suffix longer than the file (even past long.MaxValue) is the whole file; only "-0" is unsatisfiable.
+            if (last.Length == 0 || !last.All(char.IsAsciiDigit))
             {
-                satisfiable = suffix != 0 || last.Length == 0;
+                return false;
+            }
+
+            if (!long.TryParse(last, NumberStyles.None, CultureInfo.InvariantCulture, out var suffix))
+            {
+                suffix = long.MaxValue;
+            }
+
+            if (suffix == 0)
+            {
+                satisfiable = false;
                 return false;
             }
 
