@@ -146,8 +146,15 @@ internal sealed class HttpConnection : IDisposable
         Arm(_settings.HeadersTimeout);
         if (_watch is { } watch)
         {
+            // Waiting for the next request with nothing of it buffered: idle, so a stopping host closes it at once.
+            if (!MarkIdle(_end == _start))
+            {
+                return null;
+            }
+
             _watch = null;
             await watch.ConfigureAwait(false);
+            MarkIdle(false);
         }
 
         var scanned = 0;
@@ -181,26 +188,29 @@ internal sealed class HttpConnection : IDisposable
                 return null;
             }
 
-            lock (_gate)
+            if (!MarkIdle(available.Length == 0))
             {
-                _idle = available.Length == 0;
-                if (_idle && _stopping)
-                {
-                    return null;
-                }
+                return null;
             }
 
             var read = await ReadMoreAsync(RequestHead.MaxHeadBytes).ConfigureAwait(false);
-            lock (_gate)
-            {
-                _idle = false;
-            }
+            MarkIdle(false);
 
             if (read == 0)
             {
                 // A peer that closes between requests is done; one that closes mid-head gets nothing either.
                 return null;
             }
+        }
+    }
+
+    /// <summary>Records whether the connection waits between requests; false when it is idle and the host is stopping (then it closes).</summary>
+    private bool MarkIdle(bool idle)
+    {
+        lock (_gate)
+        {
+            _idle = idle;
+            return !(idle && _stopping);
         }
     }
 

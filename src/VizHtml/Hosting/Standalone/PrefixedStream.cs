@@ -24,56 +24,36 @@ internal sealed class PrefixedStream(byte[] prefix, Stream inner) : Stream
 
     public override int Read(byte[] buffer, int offset, int count)
     {
-        if (TakePrefix(buffer.AsSpan(offset, count)) is var taken and > 0)
-        {
-            return taken;
-        }
-
-        return inner.Read(buffer, offset, count);
+        return HasPrefix ? TakePrefix(buffer.AsSpan(offset, count)) : inner.Read(buffer, offset, count);
     }
 
 #if NET
     public override int Read(Span<byte> buffer)
     {
-        if (TakePrefix(buffer) is var taken and > 0)
-        {
-            return taken;
-        }
-
-        return inner.Read(buffer);
+        return HasPrefix ? TakePrefix(buffer) : inner.Read(buffer);
     }
 #endif
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
     {
-        if (TakePrefix(buffer.AsSpan(offset, count)) is var taken and > 0)
-        {
-            return Task.FromResult(taken);
-        }
-
-        return inner.ReadAsync(buffer, offset, count, cancellationToken);
+        return HasPrefix ? Task.FromResult(TakePrefix(buffer.AsSpan(offset, count))) : inner.ReadAsync(buffer, offset, count, cancellationToken);
     }
 
 #if NET
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        if (TakePrefix(buffer.Span) is var taken and > 0)
-        {
-            return new ValueTask<int>(taken);
-        }
-
-        return inner.ReadAsync(buffer, cancellationToken);
+        return HasPrefix ? new ValueTask<int>(TakePrefix(buffer.Span)) : inner.ReadAsync(buffer, cancellationToken);
     }
 #endif
+
+    // While prefix bytes are left, every read is served from them; a zero-byte read (the WebSocket's wait for data while
+    // idle) then completes at once with 0, as it does on a socket that has data, instead of waiting on the socket for
+    // bytes the client has already sent.
+    private bool HasPrefix => _offset < prefix.Length;
 
     private int TakePrefix(Span<byte> buffer)
     {
         var left = prefix.Length - _offset;
-        if (left <= 0 || buffer.IsEmpty)
-        {
-            return 0;
-        }
-
         var count = Math.Min(left, buffer.Length);
         prefix.AsSpan(_offset, count).CopyTo(buffer);
         _offset += count;
