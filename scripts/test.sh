@@ -19,6 +19,14 @@ if [ ! -x /usr/bin/chromium ]; then
 fi
 
 # The README's page scripts are type-checked (test/VizHtml.Tests/Docs/ReadmeSnippetTests.cs) by TypeScript, pinned in
+# The standalone host is also tested under Debian's Mono, the runtime Unity players use (test/VizHtml.MonoHost).
+if [ ! -x /usr/bin/mono ]; then
+  echo "Installing Mono (Debian package) for the standalone host's tests..."
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq mono-devel >/dev/null
+fi
+
 # test/readme-typecheck and run by Node. npm ci again only when the lock file changed since the last install.
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   echo "Installing Node.js and npm (Debian packages) for the README type check..."
