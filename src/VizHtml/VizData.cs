@@ -46,7 +46,14 @@ public enum VizDataKind
 [JsonConverter(typeof(VizDataJsonConverter))]
 public sealed class VizData : DynamicObject, IEquatable<VizData>
 {
-    private static readonly JsonSerializerOptions DefaultBindingOptions = new(JsonSerializerDefaults.Web);
+    // Numbers, strings and booleans (the Get* methods) bind through source-generated metadata, so they need no reflection
+    // (IL2CPP, trimmed apps); other types through reflection, where the application has it.
+    private static readonly JsonSerializerOptions DefaultBindingOptions = new(JsonSerializerDefaults.Web)
+    {
+        TypeInfoResolver = JsonSerializer.IsReflectionEnabledByDefault
+            ? System.Text.Json.Serialization.Metadata.JsonTypeInfoResolver.Combine(VizDataValues.Default, new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver())
+            : VizDataValues.Default,
+    };
 
     private readonly JsonNode? _node;
 
@@ -650,4 +657,22 @@ internal sealed class VizDataJsonConverter : JsonConverter<VizData>
             value.Node.WriteTo(writer, options);
         }
     }
+}
+
+/// <summary>Serializer metadata for the values <see cref="VizData"/>'s getters read, made at build time (no reflection).</summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
+[JsonSerializable(typeof(int))]
+[JsonSerializable(typeof(long))]
+[JsonSerializable(typeof(double))]
+[JsonSerializable(typeof(float))]
+[JsonSerializable(typeof(decimal))]
+[JsonSerializable(typeof(bool))]
+[JsonSerializable(typeof(string))]
+[JsonSerializable(typeof(int[]))]
+[JsonSerializable(typeof(long[]))]
+[JsonSerializable(typeof(double[]))]
+[JsonSerializable(typeof(bool[]))]
+[JsonSerializable(typeof(string[]))]
+internal sealed partial class VizDataValues : JsonSerializerContext
+{
 }

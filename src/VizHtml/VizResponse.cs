@@ -42,7 +42,7 @@ public sealed class VizResponse
 
     /// <summary>A value written as JSON (camelCase property names, as events are).</summary>
     public static VizResponse Json(object? value, int statusCode = 200) =>
-        new(statusCode, "application/json; charset=utf-8", JsonSerializer.SerializeToUtf8Bytes(value, value?.GetType() ?? typeof(object), JsonDefaults), null);
+        new(statusCode, "application/json; charset=utf-8", value is VizData or System.Text.Json.Nodes.JsonNode ? JsonBytes(value) : JsonSerializer.SerializeToUtf8Bytes(value, value?.GetType() ?? typeof(object), JsonDefaults), null);
 
     /// <summary>A file from disk; the content type defaults to the one its extension implies.</summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
@@ -81,4 +81,16 @@ public sealed class VizResponse
     }
 
     private static JsonSerializerOptions JsonDefaults { get; } = new(JsonSerializerDefaults.Web);
+
+    // VizData and JSON trees are written directly, without the serializer's reflection.
+    private static byte[] JsonBytes(object value)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            Protocol.JsonText.Write(writer, value, JsonDefaults);
+        }
+
+        return buffer.ToArray();
+    }
 }

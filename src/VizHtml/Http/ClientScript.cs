@@ -50,7 +50,7 @@ internal sealed class ClientScript
         return ByMount.GetOrAdd(mount, static m =>
         {
             var text = Encoding.UTF8.GetString(Script.Content);
-            var line = $"const MOUNT = {System.Text.Json.JsonSerializer.Serialize(m)};";
+            var line = $"const MOUNT = {System.Text.Json.Nodes.JsonValue.Create(m).ToJsonString()};";
             return new ClientScript(Encoding.UTF8.GetBytes(text.Replace(MountLine, line, StringComparison.Ordinal)), Script.ContentType);
         });
     }

@@ -6,6 +6,7 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using VizHtml.Events;
+using VizHtml.Protocol;
 
 namespace VizHtml;
 
@@ -566,7 +567,7 @@ public sealed class VizHtmlClient : IAsyncDisposable
     }
 
     private static Task SendRawAsync(ClientWebSocket socket, JsonObject message, CancellationToken cancellationToken) =>
-        socket.SendAsync(new ArraySegment<byte>(JsonSerializer.SerializeToUtf8Bytes(message)), WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+        socket.SendAsync(new ArraySegment<byte>(JsonText.ToUtf8Bytes(message)), WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
 
     private static async Task CloseQuietlyAsync(ClientWebSocket socket)
     {

@@ -42,7 +42,7 @@ internal sealed class EnvelopeSerializer
             }
             else
             {
-                JsonSerializer.Serialize(writer, data, data.GetType(), _options);
+                JsonText.Write(writer, data, _options);
             }
 
             if (seq > 0)

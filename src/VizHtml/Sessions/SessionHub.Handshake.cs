@@ -86,7 +86,7 @@ internal sealed partial class SessionHub
     private OutboundMessage Welcome(Session session, bool resumed, bool recovered, bool batch)
     {
         var (lastReceived, lastSent) = session.Numbers();
-        var payload = JsonSerializer.SerializeToUtf8Bytes(new JsonObject
+        var payload = JsonText.ToUtf8Bytes(new JsonObject
         {
             ["event"] = Envelope.WelcomeEvent,
             ["data"] = new JsonObject
