@@ -4,7 +4,8 @@ using Xunit.Abstractions;
 namespace VizHtml.IntegrationTests.Conformance;
 
 /// <summary>RFC 6455 section 5.5 (Autobahn category 2 "pings/pongs" and the control-frame cases of category 5).</summary>
-public sealed class ControlFrameTests(EchoServerFixture server, ITestOutputHelper output) : IClassFixture<EchoServerFixture>
+public abstract class ControlFrameTests<TServer>(TServer server, ITestOutputHelper output) : IClassFixture<TServer>
+    where TServer : EchoServerFixture
 {
     /// <summary>Section 5.5.2-5.5.3: a pong answers a ping with "identical Application data".</summary>
     [Theory]
@@ -141,3 +142,9 @@ public sealed class ControlFrameTests(EchoServerFixture server, ITestOutputHelpe
         Assert.Equal(indexes.Order().Distinct(), indexes);
     }
 }
+
+public sealed class ControlFrameTestsOnKestrel(KestrelEchoServer server, ITestOutputHelper output) : ControlFrameTests<KestrelEchoServer>(server, output);
+
+public sealed class ControlFrameTestsOnStandalone(StandaloneEchoServer server, ITestOutputHelper output) : ControlFrameTests<StandaloneEchoServer>(server, output);
+
+public sealed class ControlFrameTestsOnMono(MonoEchoServer server, ITestOutputHelper output) : ControlFrameTests<MonoEchoServer>(server, output);

@@ -1,27 +1,40 @@
 using System.Text;
 using VizHtml.IntegrationTests.Infrastructure;
+using VizHtml.IntegrationTests.Mono;
 
 namespace VizHtml.IntegrationTests.Conformance;
 
-/// <summary>
-/// One real VizHtml server per test class, with the handler every case relies on:
-/// <c>server.OnMessage("echo", e => e.Client.Send("echo", e.Data))</c>.
-/// </summary>
-public class EchoServerFixture : IAsyncLifetime
+/// <summary>The servers the conformance suite runs against; each test class has one concrete subclass per host.</summary>
+public enum EchoHost
 {
-    private readonly Action<VizHtmlOptions>? _configure;
-    private TestServer? _server;
+    /// <summary>VizHtml's embedded Kestrel, in this process (.NET 10).</summary>
+    Kestrel,
 
-    public EchoServerFixture()
-        : this(null)
-    {
-    }
+    /// <summary>VizHtml's own HTTP/1.1 server (<see cref="VizHtmlHost.Standalone"/>), in this process (.NET 10).</summary>
+    Standalone,
 
-    protected EchoServerFixture(Action<VizHtmlOptions>? configure) => _configure = configure;
+    /// <summary>The standalone host of VizHtml's .NET Standard build under Debian's Mono: test/VizHtml.MonoHost's <c>echo</c> scenario.</summary>
+    Mono,
+}
 
-    public TestServer Test => _server ?? throw new InvalidOperationException("The fixture has not started.");
+/// <summary>
+/// One real VizHtml echo server per test class, with the handler every case relies on:
+/// <c>server.OnMessage("echo", e => e.Client.Send("echo", e.Data))</c>. The test classes are generic over it and see only
+/// its port, <see cref="ConnectAsync"/> and <see cref="AssertStillServesAsync"/>, so the same cases run on every host.
+/// </summary>
+public abstract class EchoServerFixture : IAsyncLifetime
+{
+    /// <summary>The <see cref="VizHtmlOptions.MaxMessageBytes"/> of the limited servers (<c>Limited*EchoServer</c>).</summary>
+    public const int LimitedMaxMessageBytes = 64 * 1024;
 
-    internal Task<WsWire> ConnectAsync() => WsWire.ConnectAsync(Test.Server.Port);
+    // A failing client here never answers the server's close; do not wait long for it.
+    private protected static readonly TimeSpan CloseTimeout = TimeSpan.FromMilliseconds(300);
+
+    public abstract EchoHost Host { get; }
+
+    public abstract int Port { get; }
+
+    internal Task<WsWire> ConnectAsync() => WsWire.ConnectAsync(Port);
 
     /// <summary>Requirement 8 of the suite: after any failed connection a fresh one is served normally.</summary>
     internal async Task AssertStillServesAsync()
@@ -34,18 +47,33 @@ public class EchoServerFixture : IAsyncLifetime
         await ws.ExpectCloseAsync(1000);
     }
 
-    public async Task InitializeAsync()
+    public abstract Task InitializeAsync();
+
+    public abstract Task DisposeAsync();
+
+    public override string ToString() => $"{Host} echo server on port {Port}";
+}
+
+/// <summary>The echo server in this process, on <see cref="TestServer"/>'s embedded or standalone host.</summary>
+public abstract class InProcessEchoServer(TestHost host, int? maxMessageBytes) : EchoServerFixture
+{
+    private TestServer? _server;
+
+    public override EchoHost Host => host == TestHost.Standalone ? EchoHost.Standalone : EchoHost.Kestrel;
+
+    public override int Port => (_server ?? throw new InvalidOperationException("The fixture has not started.")).Port;
+
+    public override async Task InitializeAsync()
     {
-        _server = await TestServer.StartAsync(o =>
+        _server = await TestServer.StartAsync(host, o =>
         {
-            // A failing client here never answers the server's close; do not wait long for it.
-            o.CloseTimeout = TimeSpan.FromMilliseconds(300);
-            _configure?.Invoke(o);
+            o.CloseTimeout = CloseTimeout;
+            o.MaxMessageBytes = maxMessageBytes ?? o.MaxMessageBytes;
         });
         _server.Server.OnMessage("echo", e => e.Client.Send("echo", e.Data));
     }
 
-    public async Task DisposeAsync()
+    public override async Task DisposeAsync()
     {
         if (_server is not null)
         {
@@ -54,16 +82,45 @@ public class EchoServerFixture : IAsyncLifetime
     }
 }
 
-/// <summary>The echo server with <see cref="VizHtmlOptions.MaxMessageBytes"/> lowered to 64 KiB.</summary>
-public sealed class LimitedEchoServerFixture : EchoServerFixture
+/// <summary>The echo server in a Mono process (test/VizHtml.MonoHost's <c>echo</c> scenario, the same handler).</summary>
+public abstract class MonoProcessEchoServer(int? maxMessageBytes) : EchoServerFixture
 {
-    public const int MaxMessageBytes = 64 * 1024;
+    private MonoProcess? _mono;
 
-    public LimitedEchoServerFixture()
-        : base(o => o.MaxMessageBytes = MaxMessageBytes)
+    public override EchoHost Host => EchoHost.Mono;
+
+    public override int Port => (_mono ?? throw new InvalidOperationException("The fixture has not started.")).Port;
+
+    public override async Task InitializeAsync()
     {
+        string[] settings = maxMessageBytes is { } max
+            ? [FormattableString.Invariant($"closeTimeoutMs={CloseTimeout.TotalMilliseconds}"), FormattableString.Invariant($"maxMessageBytes={max}")]
+            : [FormattableString.Invariant($"closeTimeoutMs={CloseTimeout.TotalMilliseconds}")];
+        _mono = await MonoProcess.StartAsync("echo", settings);
+    }
+
+    public override async Task DisposeAsync()
+    {
+        if (_mono is not null)
+        {
+            Assert.False(_mono.HasExited, "The Mono echo server ended during the tests: " + _mono.Errors);
+            await _mono.DisposeAsync();
+        }
     }
 }
+
+public sealed class KestrelEchoServer() : InProcessEchoServer(TestHost.Embedded, null);
+
+public sealed class StandaloneEchoServer() : InProcessEchoServer(TestHost.Standalone, null);
+
+public sealed class MonoEchoServer() : MonoProcessEchoServer(null);
+
+/// <summary>The echo servers with <see cref="VizHtmlOptions.MaxMessageBytes"/> lowered to <see cref="EchoServerFixture.LimitedMaxMessageBytes"/>.</summary>
+public sealed class LimitedKestrelEchoServer() : InProcessEchoServer(TestHost.Embedded, LimitedMaxMessageBytes);
+
+public sealed class LimitedStandaloneEchoServer() : InProcessEchoServer(TestHost.Standalone, LimitedMaxMessageBytes);
+
+public sealed class LimitedMonoEchoServer() : MonoProcessEchoServer(LimitedMaxMessageBytes);
 
 /// <summary>Builds the echo envelope <c>{"event":"echo","data":"..."}</c> as raw UTF-8, byte-exact.</summary>
 internal static class Envelope

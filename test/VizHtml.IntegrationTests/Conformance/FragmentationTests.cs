@@ -1,35 +1,25 @@
 namespace VizHtml.IntegrationTests.Conformance;
 
 /// <summary>RFC 6455 section 5.4 (Autobahn category 5 "fragmentation") and VizHtml's text-only rule.</summary>
-public sealed class FragmentationTests(EchoServerFixture server) : IClassFixture<EchoServerFixture>
+public abstract class FragmentationTests<TServer>(TServer server) : IClassFixture<TServer>
+    where TServer : EchoServerFixture
 {
-    private const string Data = "fragmented message: 0123456789 abcdefghijklmnopqrstuvwxyz";
-
-    public static TheoryData<string, int[]> Splits() => new()
-    {
-        { "2 fragments", [20] },
-        { "10 fragments", [8, 8, 8, 8, 8, 8, 8, 8, 8] },
-        { "1-byte fragments", Enumerable.Repeat(1, Envelope.Echo(Data).Length).ToArray() },
-        { "empty first and last fragments", [0, Envelope.Echo(Data).Length, 0] },
-        { "empty fragments between", [5, 0, 0, 10, 0] },
-    };
-
     /// <summary>
     /// A fragmented message is one message: it is delivered once, with its fragments joined in order. A sentinel
     /// echo right after it proves nothing was delivered twice or left over.
     /// </summary>
     [Theory]
-    [MemberData(nameof(Splits))]
+    [MemberData(nameof(FragmentationCases.Splits), MemberType = typeof(FragmentationCases))]
     public async Task FragmentedTextMessageIsDeliveredOnce(string name, int[] sizes)
     {
         Assert.NotEmpty(name);
         using var ws = await server.ConnectAsync();
 
         await ws.SendAsync(FrameWriter.Concat(
-            FrameWriter.Fragmented(Opcode.Text, Envelope.Echo(Data), sizes),
+            FrameWriter.Fragmented(Opcode.Text, Envelope.Echo(FragmentationCases.Data), sizes),
             FrameWriter.Frame(Opcode.Text, Envelope.Echo("sentinel"))));
 
-        await ws.ExpectEchoAsync(Data);
+        await ws.ExpectEchoAsync(FragmentationCases.Data);
         await ws.ExpectEchoAsync("sentinel");
     }
 
@@ -89,21 +79,12 @@ public sealed class FragmentationTests(EchoServerFixture server) : IClassFixture
         await server.AssertStillServesAsync();
     }
 
-    public static TheoryData<string, byte[]> BinaryMessages() => new()
-    {
-        { "one frame", FrameWriter.Frame(Opcode.Binary, Envelope.Echo("binary")) },
-        { "fragmented", FrameWriter.Fragmented(Opcode.Binary, Envelope.Echo("binary"), [5, 5]) },
-        { "large", FrameWriter.Frame(Opcode.Binary, new byte[100_000]) },
-        { "empty", FrameWriter.Frame(Opcode.Binary, []) },
-        { "empty fragments", FrameWriter.Fragmented(Opcode.Binary, [], [0, 0]) },
-    };
-
     /// <summary>
     /// VizHtml's documented behaviour (docs/protocol.md "Errors"): a binary message is closed with 1003. A text echo
     /// follows the binary message; it must never be answered, because the connection ends at the binary message.
     /// </summary>
     [Theory]
-    [MemberData(nameof(BinaryMessages))]
+    [MemberData(nameof(FragmentationCases.BinaryMessages), MemberType = typeof(FragmentationCases))]
     public async Task BinaryMessageIsClosedWith1003(string name, byte[] frames)
     {
         Assert.NotEmpty(name);
@@ -115,3 +96,34 @@ public sealed class FragmentationTests(EchoServerFixture server) : IClassFixture
         await server.AssertStillServesAsync();
     }
 }
+
+/// <summary>The theory data of <see cref="FragmentationTests{TServer}"/> (static members stay out of the generic class).</summary>
+public static class FragmentationCases
+{
+    /// <summary>The message every fragmentation case splits.</summary>
+    public const string Data = "fragmented message: 0123456789 abcdefghijklmnopqrstuvwxyz";
+
+    public static TheoryData<string, int[]> Splits() => new()
+    {
+        { "2 fragments", [20] },
+        { "10 fragments", [8, 8, 8, 8, 8, 8, 8, 8, 8] },
+        { "1-byte fragments", Enumerable.Repeat(1, Envelope.Echo(FragmentationCases.Data).Length).ToArray() },
+        { "empty first and last fragments", [0, Envelope.Echo(FragmentationCases.Data).Length, 0] },
+        { "empty fragments between", [5, 0, 0, 10, 0] },
+    };
+
+    public static TheoryData<string, byte[]> BinaryMessages() => new()
+    {
+        { "one frame", FrameWriter.Frame(Opcode.Binary, Envelope.Echo("binary")) },
+        { "fragmented", FrameWriter.Fragmented(Opcode.Binary, Envelope.Echo("binary"), [5, 5]) },
+        { "large", FrameWriter.Frame(Opcode.Binary, new byte[100_000]) },
+        { "empty", FrameWriter.Frame(Opcode.Binary, []) },
+        { "empty fragments", FrameWriter.Fragmented(Opcode.Binary, [], [0, 0]) },
+    };
+}
+
+public sealed class FragmentationTestsOnKestrel(KestrelEchoServer server) : FragmentationTests<KestrelEchoServer>(server);
+
+public sealed class FragmentationTestsOnStandalone(StandaloneEchoServer server) : FragmentationTests<StandaloneEchoServer>(server);
+
+public sealed class FragmentationTestsOnMono(MonoEchoServer server) : FragmentationTests<MonoEchoServer>(server);

@@ -4,7 +4,8 @@ using Xunit.Abstractions;
 namespace VizHtml.IntegrationTests.Conformance;
 
 /// <summary>RFC 6455 section 5.1-5.3 (Autobahn categories 1 "framing" and 9 "limits/performance", sizes only).</summary>
-public sealed class FramingTests(EchoServerFixture server, ITestOutputHelper output) : IClassFixture<EchoServerFixture>
+public abstract class FramingTests<TServer>(TServer server, ITestOutputHelper output) : IClassFixture<TServer>
+    where TServer : EchoServerFixture
 {
     /// <summary>Each size sits on a boundary of the 7-, 16- and 64-bit length forms (section 5.2).</summary>
     [Theory]
@@ -146,3 +147,9 @@ public sealed class FramingTests(EchoServerFixture server, ITestOutputHelper out
         }
     }
 }
+
+public sealed class FramingTestsOnKestrel(KestrelEchoServer server, ITestOutputHelper output) : FramingTests<KestrelEchoServer>(server, output);
+
+public sealed class FramingTestsOnStandalone(StandaloneEchoServer server, ITestOutputHelper output) : FramingTests<StandaloneEchoServer>(server, output);
+
+public sealed class FramingTestsOnMono(MonoEchoServer server, ITestOutputHelper output) : FramingTests<MonoEchoServer>(server, output);

@@ -5,21 +5,14 @@ namespace VizHtml.IntegrationTests.Conformance;
 /// 1009 "message too big"). docs/protocol.md: larger than <c>MaxMessageBytes</c>, counted across fragments → 1009.
 /// The server here has MaxMessageBytes = 64 KiB.
 /// </summary>
-public sealed class LimitTests(LimitedEchoServerFixture server) : IClassFixture<LimitedEchoServerFixture>
+public abstract class LimitTests<TServer>(TServer server) : IClassFixture<TServer>
+    where TServer : EchoServerFixture
 {
-    private const int Max = LimitedEchoServerFixture.MaxMessageBytes;
-
-    public static TheoryData<string, int[]> AtTheLimit() => new()
-    {
-        { "one frame", [] },
-        { "1 KiB fragments", Enumerable.Repeat(1024, Max / 1024).ToArray() },
-        { "uneven fragments", [1, 4095, 4096, 30000, 27344] },
-        { "the full message, then an empty final fragment", [Max, 0] },
-    };
+    private const int Max = EchoServerFixture.LimitedMaxMessageBytes;
 
     /// <summary>A message of exactly MaxMessageBytes is not "larger than" the limit: it is delivered.</summary>
     [Theory]
-    [MemberData(nameof(AtTheLimit))]
+    [MemberData(nameof(LimitCases.AtTheLimit), MemberType = typeof(LimitCases))]
     public async Task MessageOfExactlyMaxMessageBytesIsDelivered(string name, int[] sizes)
     {
         Assert.NotEmpty(name);
@@ -31,21 +24,12 @@ public sealed class LimitTests(LimitedEchoServerFixture server) : IClassFixture<
         await ws.ExpectEchoAsync(Envelope.PaddingFor(Max));
     }
 
-    public static TheoryData<string, int, int> OverTheLimit() => new()
-    {
-        { "one byte over, one frame", Max + 1, 0 },
-        { "one byte over, 1 KiB fragments", Max + 1, 1024 },
-        { "one byte over, 1-byte final fragment", Max + 1, Max },
-        { "1 MiB, one frame", 1 << 20, 0 },
-        { "1 MiB, 4 KiB fragments", 1 << 20, 4096 },
-    };
-
     /// <summary>
     /// Over the limit → close 1009, whether in one frame or in many fragments. The client keeps sending in the
     /// background (the server may stop reading and reset), so the test only awaits the close.
     /// </summary>
     [Theory]
-    [MemberData(nameof(OverTheLimit))]
+    [MemberData(nameof(LimitCases.OverTheLimit), MemberType = typeof(LimitCases))]
     public async Task MessageLargerThanMaxMessageBytesIsClosedWith1009(string name, int length, int fragmentSize)
     {
         Assert.NotEmpty(name);
@@ -92,3 +76,32 @@ public sealed class LimitTests(LimitedEchoServerFixture server) : IClassFixture<
         }
     }
 }
+
+/// <summary>The theory data of <see cref="LimitTests{TServer}"/> (static members stay out of the generic class).</summary>
+public static class LimitCases
+{
+    private const int Max = EchoServerFixture.LimitedMaxMessageBytes;
+
+    public static TheoryData<string, int[]> AtTheLimit() => new()
+    {
+        { "one frame", [] },
+        { "1 KiB fragments", Enumerable.Repeat(1024, Max / 1024).ToArray() },
+        { "uneven fragments", [1, 4095, 4096, 30000, 27344] },
+        { "the full message, then an empty final fragment", [Max, 0] },
+    };
+
+    public static TheoryData<string, int, int> OverTheLimit() => new()
+    {
+        { "one byte over, one frame", Max + 1, 0 },
+        { "one byte over, 1 KiB fragments", Max + 1, 1024 },
+        { "one byte over, 1-byte final fragment", Max + 1, Max },
+        { "1 MiB, one frame", 1 << 20, 0 },
+        { "1 MiB, 4 KiB fragments", 1 << 20, 4096 },
+    };
+}
+
+public sealed class LimitTestsOnKestrel(LimitedKestrelEchoServer server) : LimitTests<LimitedKestrelEchoServer>(server);
+
+public sealed class LimitTestsOnStandalone(LimitedStandaloneEchoServer server) : LimitTests<LimitedStandaloneEchoServer>(server);
+
+public sealed class LimitTestsOnMono(LimitedMonoEchoServer server) : LimitTests<LimitedMonoEchoServer>(server);

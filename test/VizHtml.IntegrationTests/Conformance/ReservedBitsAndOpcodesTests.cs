@@ -1,7 +1,8 @@
 namespace VizHtml.IntegrationTests.Conformance;
 
 /// <summary>RFC 6455 section 5.2 (Autobahn categories 3 "reserved bits" and 4 "opcodes").</summary>
-public sealed class ReservedBitsAndOpcodesTests(EchoServerFixture server) : IClassFixture<EchoServerFixture>
+public abstract class ReservedBitsAndOpcodesTests<TServer>(TServer server) : IClassFixture<TServer>
+    where TServer : EchoServerFixture
 {
     /// <summary>
     /// "RSV1, RSV2, RSV3: MUST be 0 unless an extension is negotiated ... If a nonzero value is received and none of
@@ -51,24 +52,12 @@ public sealed class ReservedBitsAndOpcodesTests(EchoServerFixture server) : ICla
         await server.AssertStillServesAsync();
     }
 
-    public static TheoryData<byte, int> ReservedOpcodes()
-    {
-        var data = new TheoryData<byte, int>();
-        foreach (var opcode in new byte[] { 3, 4, 5, 6, 7, 11, 12, 13, 14, 15 })
-        {
-            data.Add(opcode, 0);
-            data.Add(opcode, 8);
-        }
-
-        return data;
-    }
-
     /// <summary>
     /// Section 5.2: "If an unknown opcode is received, the receiving endpoint MUST _Fail the WebSocket Connection_."
     /// A valid message goes first and must still be answered; then the reserved frame fails the connection.
     /// </summary>
     [Theory]
-    [MemberData(nameof(ReservedOpcodes))]
+    [MemberData(nameof(ReservedBitsAndOpcodesCases.ReservedOpcodes), MemberType = typeof(ReservedBitsAndOpcodesCases))]
     public async Task ReservedOpcodeFailsWith1002(byte opcode, int payloadLength)
     {
         using var ws = await server.ConnectAsync();
@@ -81,3 +70,25 @@ public sealed class ReservedBitsAndOpcodesTests(EchoServerFixture server) : ICla
         await server.AssertStillServesAsync();
     }
 }
+
+/// <summary>The theory data of <see cref="ReservedBitsAndOpcodesTests{TServer}"/> (static members stay out of the generic class).</summary>
+public static class ReservedBitsAndOpcodesCases
+{
+    public static TheoryData<byte, int> ReservedOpcodes()
+    {
+        var data = new TheoryData<byte, int>();
+        foreach (var opcode in new byte[] { 3, 4, 5, 6, 7, 11, 12, 13, 14, 15 })
+        {
+            data.Add(opcode, 0);
+            data.Add(opcode, 8);
+        }
+
+        return data;
+    }
+}
+
+public sealed class ReservedBitsAndOpcodesTestsOnKestrel(KestrelEchoServer server) : ReservedBitsAndOpcodesTests<KestrelEchoServer>(server);
+
+public sealed class ReservedBitsAndOpcodesTestsOnStandalone(StandaloneEchoServer server) : ReservedBitsAndOpcodesTests<StandaloneEchoServer>(server);
+
+public sealed class ReservedBitsAndOpcodesTestsOnMono(MonoEchoServer server) : ReservedBitsAndOpcodesTests<MonoEchoServer>(server);

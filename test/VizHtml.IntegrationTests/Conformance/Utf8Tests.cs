@@ -6,7 +6,8 @@ namespace VizHtml.IntegrationTests.Conformance;
 /// RFC 6455 section 5.6 and 8.1 (Autobahn category 6 "UTF-8 handling"): a text message is UTF-8 (RFC 3629), and an
 /// endpoint that finds otherwise "MUST _Fail the WebSocket Connection_" with 1007 (section 7.4.1).
 /// </summary>
-public sealed class Utf8Tests(EchoServerFixture server) : IClassFixture<EchoServerFixture>
+public abstract class Utf8Tests<TServer>(TServer server) : IClassFixture<TServer>
+    where TServer : EchoServerFixture
 {
     /// <summary>Valid characters of each encoded length, and the boundaries of each length class.</summary>
     [Theory]
@@ -98,34 +99,21 @@ public sealed class Utf8Tests(EchoServerFixture server) : IClassFixture<EchoServ
         await server.AssertStillServesAsync();
     }
 
-    private const string SplitData = "€😀ß";
-
-    public static TheoryData<int> SplitOffsets()
-    {
-        var data = new TheoryData<int>();
-        for (var offset = 1; offset < Encoding.UTF8.GetByteCount(SplitData); offset++)
-        {
-            data.Add(offset);
-        }
-
-        return data;
-    }
-
     /// <summary>
     /// Section 5.6 validates the message, not each frame: a code point split between two fragments is valid
     /// (Autobahn 6.2.2-6.2.4). The split falls at every byte offset of <c>"€😀ß"</c>.
     /// </summary>
     [Theory]
-    [MemberData(nameof(SplitOffsets))]
+    [MemberData(nameof(Utf8Cases.SplitOffsets), MemberType = typeof(Utf8Cases))]
     public async Task CodePointSplitAcrossFragmentsIsAccepted(int offsetInData)
     {
         using var ws = await server.ConnectAsync();
-        var message = Envelope.Echo(SplitData);
+        var message = Envelope.Echo(Utf8Cases.SplitData);
         var prefix = Envelope.Raw([]).Length - 2;
 
         await ws.SendAsync(FrameWriter.Fragmented(Opcode.Text, message, [prefix + offsetInData]));
 
-        await ws.ExpectEchoAsync(SplitData);
+        await ws.ExpectEchoAsync(Utf8Cases.SplitData);
     }
 
     /// <summary>Every byte of multi-byte text in its own fragment (Autobahn 6.2.4).</summary>
@@ -171,3 +159,27 @@ public sealed class Utf8Tests(EchoServerFixture server) : IClassFixture<EchoServ
         await server.AssertStillServesAsync();
     }
 }
+
+/// <summary>The theory data of <see cref="Utf8Tests{TServer}"/> (static members stay out of the generic class).</summary>
+public static class Utf8Cases
+{
+    /// <summary>The text split at every byte offset.</summary>
+    public const string SplitData = "€😀ß";
+
+    public static TheoryData<int> SplitOffsets()
+    {
+        var data = new TheoryData<int>();
+        for (var offset = 1; offset < Encoding.UTF8.GetByteCount(Utf8Cases.SplitData); offset++)
+        {
+            data.Add(offset);
+        }
+
+        return data;
+    }
+}
+
+public sealed class Utf8TestsOnKestrel(KestrelEchoServer server) : Utf8Tests<KestrelEchoServer>(server);
+
+public sealed class Utf8TestsOnStandalone(StandaloneEchoServer server) : Utf8Tests<StandaloneEchoServer>(server);
+
+public sealed class Utf8TestsOnMono(MonoEchoServer server) : Utf8Tests<MonoEchoServer>(server);

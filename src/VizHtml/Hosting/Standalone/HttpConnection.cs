@@ -340,7 +340,8 @@ internal sealed class HttpConnection : IDisposable
 #else
         // The runtime's WebSocket as .NET Standard 2.0 runtimes have it (Mono, Unity, .NET 8): its keep-alive sends
         // unanswered pongs, so a peer that vanished is found by VizHtml's own heartbeat and send timeout instead.
-        return WebSocketCompat.CreateServer(stream, _settings.KeepAliveInterval);
+        // Its frame checks miss unmasked frames and a 64-bit length with the top bit set; the guard has them fail with 1002.
+        return WebSocketCompat.CreateServer(new ClientFrameGuardStream(stream), _settings.KeepAliveInterval);
 #endif
     }
 
