@@ -12,7 +12,7 @@ public sealed class WebSocketExamplePageTests(BrowserFixture browser) : IClassFi
     private static readonly PageWaitForFunctionOptions Poll = new() { PollingInterval = 25 };
 
     [Theory]
-    [OnBothHosts]
+    [OnEveryHost]
     public async Task SamplePageConnectsShowsTheClockAndReportsThreeClicksInOrderFromLoopback(TestHost host)
     {
         var serverLog = new ServerLog();
@@ -95,7 +95,7 @@ public sealed class WebSocketExamplePageTests(BrowserFixture browser) : IClassFi
     }
 
     [Theory]
-    [OnBothHosts]
+    [OnEveryHost]
     public async Task SamplePageShowsTheOutageAndReconnectsByItselfWhenTheServerRestartsOnTheSamePort(TestHost host)
     {
         // Port 0: the system picks the port, and the restart must reuse it or the open page cannot come back.

@@ -18,7 +18,7 @@ public sealed class FormTempFileTests
     private static Task WaitUntilNothingIsHeldAsync(TestServer test) =>
         TestServer.WaitUntilAsync(() => test.Server.FormBudget.Total == 0 && SpooledCount(test) == 0);
 
-    [Theory, OnBothHosts]
+    [Theory, OnEveryHost]
     public async Task AnUploadPastTheMemoryThresholdIsOnDiskWhileAnAsyncHandlerAwaitsAndDeletedWhenItCompletes(TestHost host)
     {
         await using var test = await TestServer.StartAsync(host);
@@ -71,7 +71,7 @@ public sealed class FormTempFileTests
         await WaitUntilNothingIsHeldAsync(test);
     }
 
-    [Theory, OnBothHosts]
+    [Theory, OnEveryHost]
     public async Task TheTemporaryFileIsDeletedWhenTheClientDropsTheConnectionMidUploadAndNoEventIsRaised(TestHost host)
     {
         await using var test = await TestServer.StartAsync(host);
@@ -183,7 +183,7 @@ public sealed class FormTempFileTests
         await WaitUntilNothingIsHeldAsync(test);
     }
 
-    [Theory, OnBothHosts]
+    [Theory, OnEveryHost]
     public async Task AFormARequestHandlerAnswersKeepsItsFileForTheFormSubmitHandlersAfterItAndThenLosesIt(TestHost host)
     {
         await using var test = await TestServer.StartAsync(host);

@@ -27,7 +27,7 @@ public sealed class FormUploadLimitTests
         await upload.SendAsync(RawUpload.Closing());
     }
 
-    [Theory, OnBothHosts]
+    [Theory, OnEveryHost]
     public async Task WhileASlowUploadHoldsTheServersShareAnotherFormGets503WithRetryAfterBeforeItsBodyIsSent(TestHost host)
     {
         await using var test = await TestServer.StartAsync(host, o =>
@@ -65,7 +65,7 @@ public sealed class FormUploadLimitTests
         Assert.Equal([(800_000L, true), (300_000L, true)], await forms.WaitForCountAsync(2));
     }
 
-    [Theory, OnBothHosts]
+    [Theory, OnEveryHost]
     public async Task AnAddressBeyondItsShareGets429WithRetryAfterWhileAnotherAddressIsServed(TestHost host)
     {
         await using var test = await TestServer.StartAsync(host, o =>
@@ -175,7 +175,7 @@ public sealed class FormUploadLimitTests
         Assert.Equal(503, (await third.ReadResponseHeadAsync()).Status);
     }
 
-    [Theory, OnBothHosts]
+    [Theory, OnEveryHost]
     public async Task AFormDeclaringMoreThanMaxFormBytesGets413BeforeItsBodyIsSentAndHoldsNothing(TestHost host)
     {
         await using var test = await TestServer.StartAsync(host, o => o.MaxFormBytes = 64 * 1024);

@@ -151,10 +151,10 @@ public sealed class RequestHandlerTests
     }
 
     [Theory]
-    [OnBothHosts("/vizhtml/h/?a=1&b=x%20y", "a=1&b=x%20y")]
-    [OnBothHosts("/vizhtml/h/??x", "?x")]
-    [OnBothHosts("/vizhtml/h/?", "")]
-    [OnBothHosts("/vizhtml/h/", "")]
+    [OnEveryHost("/vizhtml/h/?a=1&b=x%20y", "a=1&b=x%20y")]
+    [OnEveryHost("/vizhtml/h/??x", "?x")]
+    [OnEveryHost("/vizhtml/h/?", "")]
+    [OnEveryHost("/vizhtml/h/", "")]
     public async Task HandlerQueryStringHasNoLeadingQuestionMarkAsTheOriginalsQueryString(TestHost host, string url, string queryString)
     {
         await using var test = await TestServer.StartAsync(host);
@@ -244,7 +244,7 @@ public sealed class RequestHandlerTests
         Assert.Equal(new byte[] { 9, 8, 7 }, Assert.Single(seen.Form.Files).Content.ToArray());
     }
 
-    [Theory, OnBothHosts]
+    [Theory, OnEveryHost]
     public async Task FormPostToAHandlerPageRaisesTheFormSubmitEventWithItsFieldsAfterTheHandlerAnswered(TestHost host)
     {
         // The original's custom-handler sample shows posted messages from its onFormSubmit handler.

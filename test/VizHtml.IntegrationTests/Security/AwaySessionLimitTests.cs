@@ -13,7 +13,7 @@ namespace VizHtml.IntegrationTests.Security;
 public sealed class AwaySessionLimitTests
 {
     [Theory]
-    [OnBothHosts]
+    [OnEveryHost]
     public async Task AwayClientsFromOneAddressBeyondItsCapForgetTheOldestFirst(TestHost host)
     {
         await using var test = await TestServer.StartAsync(host, o => o.MaxConnectionsPerAddress = 3);
@@ -36,7 +36,7 @@ public sealed class AwaySessionLimitTests
     }
 
     [Theory]
-    [OnBothHosts]
+    [OnEveryHost]
     public async Task MoreAwayClientsThanMaxAwaySessionsForgetTheOldestFirstWhateverTheirAddress(TestHost host)
     {
         await using var test = await TestServer.StartAsync(host, o => o.MaxAwaySessions = 4);
@@ -74,7 +74,7 @@ public sealed class AwaySessionLimitTests
     }
 
     [Theory]
-    [OnBothHosts]
+    [OnEveryHost]
     public async Task ReplayBuffersBeyondTheirTotalBoundForgetTheClientsAwayLongest(TestHost host)
     {
         // Each client keeps up to 16 KiB unacknowledged; together at most 40 KiB.
