@@ -62,10 +62,10 @@ public sealed class WebSocketExamplePageTests(BrowserFixture browser) : IClassFi
         }
     }
 
-    [Fact]
-    public async Task OnTheEmbeddedServerTheRootLeadsToTheIndexAndTheSamplePageLoadsWithACleanConsole()
+    [Theory, OnOwnHosts]
+    public async Task OnAnOwnServerTheRootLeadsToTheIndexAndTheSamplePageLoadsWithACleanConsole(TestHost host)
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(host);
         var output = new LineWriter();
         using var example = WebSocketExampleApp.Attach(server.Server, output);
         await using var context = await browser.NewContextAsync();

@@ -49,10 +49,10 @@ public sealed class FormTempFileTests
         await WaitUntilNothingIsHeldAsync(test);
     }
 
-    [Fact]
-    public async Task TheTemporaryFileIsDeletedWhenTheHandlerThrows()
+    [Theory, OnOwnHosts]
+    public async Task TheTemporaryFileIsDeletedWhenTheHandlerThrows(TestHost host)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         test.Server.RegisterHtml("upload", UploadPage);
         var onDisk = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
         test.Server.OnFormSubmit(e =>
@@ -96,10 +96,10 @@ public sealed class FormTempFileTests
         Assert.Equal("5", Assert.Single(await forms.WaitForCountAsync(1))["seed"]);
     }
 
-    [Fact]
-    public async Task TheTemporaryFileIsDeletedWhenAChunkedFormOutgrowsMaxFormBytesMidBody()
+    [Theory, OnOwnHosts]
+    public async Task TheTemporaryFileIsDeletedWhenAChunkedFormOutgrowsMaxFormBytesMidBody(TestHost host)
     {
-        await using var test = await TestServer.StartAsync(o => o.MaxFormBytes = 256 * 1024);
+        await using var test = await TestServer.StartAsync(host, o => o.MaxFormBytes = 256 * 1024);
         test.Server.RegisterHtml("upload", UploadPage);
         using var upload = await RawUpload.StartAsync(test.Port, "/vizhtml/upload/", contentLength: null);
         await upload.SendAsync(RawUpload.FilePartHead());
@@ -112,10 +112,10 @@ public sealed class FormTempFileTests
         await WaitUntilNothingIsHeldAsync(test);
     }
 
-    [Fact]
-    public async Task TheTemporaryFileIsDeletedWhenTheFormIsMalformedAndNoEventIsRaised()
+    [Theory, OnOwnHosts]
+    public async Task TheTemporaryFileIsDeletedWhenTheFormIsMalformedAndNoEventIsRaised(TestHost host)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         test.Server.RegisterHtml("upload", UploadPage);
         var forms = new EventLog<VizFormSubmitEvent>();
         test.Server.OnFormSubmit(forms.Add);
@@ -139,10 +139,10 @@ public sealed class FormTempFileTests
         Assert.Equal("11", Assert.Single(await forms.WaitForCountAsync(1))["seed"]);
     }
 
-    [Fact]
-    public async Task AFileThatWasOnDiskCannotBeReadAfterTheHandlersButAFileInMemoryCan()
+    [Theory, OnOwnHosts]
+    public async Task AFileThatWasOnDiskCannotBeReadAfterTheHandlersButAFileInMemoryCan(TestHost host)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         test.Server.RegisterHtml("upload", UploadPage);
         var forms = new EventLog<VizFormSubmitEvent>();
         test.Server.OnFormSubmit(forms.Add);
@@ -162,10 +162,10 @@ public sealed class FormTempFileTests
         Assert.Equal([1, 2, 3], files[1].Content.ToArray());
     }
 
-    [Fact]
-    public async Task ARequestHandlerReadsTheUploadAndItsFileIsDeletedOnceItHasAnswered()
+    [Theory, OnOwnHosts]
+    public async Task ARequestHandlerReadsTheUploadAndItsFileIsDeletedOnceItHasAnswered(TestHost host)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         test.Server.RegisterHandler("upload", async request =>
         {
             var file = request.Form!.Files[0];
@@ -206,10 +206,10 @@ public sealed class FormTempFileTests
         await WaitUntilNothingIsHeldAsync(test);
     }
 
-    [Fact]
-    public async Task AFormARequestHandlerDeclinesKeepsItsFileForTheFormSubmitHandlersAndThenLosesIt()
+    [Theory, OnOwnHosts]
+    public async Task AFormARequestHandlerDeclinesKeepsItsFileForTheFormSubmitHandlersAndThenLosesIt(TestHost host)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         test.Server.RegisterHandler("upload", _ => null);
         var intact = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
         test.Server.OnFormSubmit(async e =>
@@ -228,11 +228,11 @@ public sealed class FormTempFileTests
         await WaitUntilNothingIsHeldAsync(test);
     }
 
-    [Fact]
-    public async Task AFormFromWaitFormSubmitKeepsItsFileReadableAfterTheHandlersUntilItIsCollected()
+    [Theory, OnOwnHosts]
+    public async Task AFormFromWaitFormSubmitKeepsItsFileReadableAfterTheHandlersUntilItIsCollected(TestHost host)
     {
         // Manual dispatch: when DispatchPending returns, the handlers have run and the form has been let go.
-        await using var test = await TestServer.StartAsync(o => o.Dispatch = VizDispatchMode.Manual);
+        await using var test = await TestServer.StartAsync(host, o => o.Dispatch = VizDispatchMode.Manual);
         test.Server.RegisterHtml("upload", UploadPage);
 
         await WaitAndReadAfterTheHandlersAsync(test);
@@ -260,10 +260,10 @@ public sealed class FormTempFileTests
         Assert.True(await PatternStream.MatchesAsync(stream, FileBytes, seed: 9));
     }
 
-    [Fact]
-    public async Task DisposingTheServerDeletesTheFilesOfFormsWhoseHandlersNeverRan()
+    [Theory, OnOwnHosts]
+    public async Task DisposingTheServerDeletesTheFilesOfFormsWhoseHandlersNeverRan(TestHost host)
     {
-        var test = await TestServer.StartAsync(o => o.Dispatch = VizDispatchMode.Manual);
+        var test = await TestServer.StartAsync(host, o => o.Dispatch = VizDispatchMode.Manual);
         string folder;
         await using (test)
         {

@@ -93,10 +93,10 @@ public sealed class FormUploadLimitTests
         Assert.Equal("127.0.0.2", Assert.Single(await forms.WaitForCountAsync(1)).Address);
     }
 
-    [Fact]
-    public async Task AFormKeepsItsShareUntilItsHandlerReturnsSoFormsQueuedBehindASlowHandlerCount()
+    [Theory, OnOwnHosts]
+    public async Task AFormKeepsItsShareUntilItsHandlerReturnsSoFormsQueuedBehindASlowHandlerCount(TestHost host)
     {
-        await using var test = await TestServer.StartAsync(o =>
+        await using var test = await TestServer.StartAsync(host, o =>
         {
             o.MaxFormBytesInFlight = Budget;
             o.MaxFormBytesInFlightPerAddress = 10 * Budget;
@@ -136,10 +136,10 @@ public sealed class FormUploadLimitTests
         Assert.Equal(["1", "3"], await handled.WaitForCountAsync(2));
     }
 
-    [Fact]
-    public async Task AFormLargerThanTheWholeBudgetIsTakenWhenNoOtherFormIsHeld()
+    [Theory, OnOwnHosts]
+    public async Task AFormLargerThanTheWholeBudgetIsTakenWhenNoOtherFormIsHeld(TestHost host)
     {
-        await using var test = await TestServer.StartAsync(o =>
+        await using var test = await TestServer.StartAsync(host, o =>
         {
             o.MaxFormBytesInFlight = Budget;
             o.MaxFormBytesInFlightPerAddress = Budget;
@@ -157,10 +157,10 @@ public sealed class FormUploadLimitTests
         Assert.Equal(3 * Budget, Assert.Single(await lengths.WaitForCountAsync(1)));
     }
 
-    [Fact]
-    public async Task EvenATinyFormCountsAsMuchAsReadingItMayHoldSoStalledSmallFormsCannotPileUp()
+    [Theory, OnOwnHosts]
+    public async Task EvenATinyFormCountsAsMuchAsReadingItMayHoldSoStalledSmallFormsCannotPileUp(TestHost host)
     {
-        await using var test = await TestServer.StartAsync(o =>
+        await using var test = await TestServer.StartAsync(host, o =>
         {
             o.MaxFormBytesInFlight = 5 * 64 * 1024;
             o.MaxFormBytesInFlightPerAddress = 100 * Budget;
@@ -187,11 +187,11 @@ public sealed class FormUploadLimitTests
         Assert.Equal(0, test.Server.FormBudget.Total);
     }
 
-    [Fact]
-    public async Task AnUploadNotInWithinTheFormUploadTimeoutGets408AndGivesBackWhatItHeld()
+    [Theory, OnOwnHosts]
+    public async Task AnUploadNotInWithinTheFormUploadTimeoutGets408AndGivesBackWhatItHeld(TestHost host)
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        await using var test = await TestServer.StartAsync(o =>
+        await using var test = await TestServer.StartAsync(host, o =>
         {
             o.TimeProvider = time;
             o.FormUploadTimeout = TimeSpan.FromMinutes(1);

@@ -384,10 +384,10 @@ public sealed class ConnectionTests
     }
 
     // Embedded only: it is about the embedded listener choosing a port and binding it again; a mapped server's port is the app's.
-    [Fact]
-    public async Task RestartedServerListensOnTheSamePortAndAcceptsClients()
+    [Theory, OnOwnHosts]
+    public async Task RestartedServerListensOnTheSamePortAndAcceptsClients(TestHost host)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         var port = test.Server.Port;
         await test.Server.StopAsync();
         await test.Server.StartAsync();
