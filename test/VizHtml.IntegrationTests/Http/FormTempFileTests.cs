@@ -102,6 +102,15 @@ public sealed class FormTempFileTests
         await using var test = await TestServer.StartAsync(host, o => o.MaxFormBytes = 256 * 1024);
         test.Server.RegisterHtml("upload", UploadPage);
         using var upload = await RawUpload.StartAsync(test.Port, "/vizhtml/upload/", contentLength: null);
+        if (host == TestHost.Standalone)
+        {
+            // The standalone host takes no chunked request body (RFC 9112 allows a server to require a length): it answers
+            // 411 from the head alone, so no file is ever started.
+            Assert.Equal(411, (await upload.ReadResponseHeadAsync()).Status);
+            await WaitUntilNothingIsHeldAsync(test);
+            return;
+        }
+
         await upload.SendAsync(RawUpload.FilePartHead());
         await upload.SendPatternAsync(0, 100_000);
         await TestServer.WaitUntilAsync(() => SpooledCount(test) == 1);
