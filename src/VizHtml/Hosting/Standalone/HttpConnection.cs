@@ -415,6 +415,18 @@ internal sealed class HttpConnection : IDisposable
     public void Abort()
     {
         CancelAborted();
+
+        // A FIN first, as Kestrel does: closing a socket that has a read pending (the watch for the peer going away, a
+        // wait for a request's head) resets the connection on Linux, so a client reading a Connection: close response to
+        // its end, or waiting on an idle connection the headers deadline closed, got a reset instead of that end.
+        try
+        {
+            _socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+        }
+
         try
         {
             _socket.Dispose();
@@ -488,18 +500,6 @@ internal sealed class HttpConnection : IDisposable
         }
 
         _deadline.Dispose();
-
-        // A FIN first, as Kestrel does: closing a socket that has a read pending (the watch for the peer going away)
-        // resets the connection on Linux, so a client reading a Connection: close response to its end got a reset
-        // instead of that end.
-        try
-        {
-            _socket.Shutdown(SocketShutdown.Both);
-        }
-        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
-        {
-        }
-
         Abort();
         try
         {
