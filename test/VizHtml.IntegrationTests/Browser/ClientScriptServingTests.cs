@@ -8,9 +8,9 @@ namespace VizHtml.IntegrationTests.Browser;
 public sealed class ClientScriptServingTests
 {
     [Theory]
-    [OnBothHosts("vizhtml/vizhtml.js")]
-    [OnBothHosts("vizhtml/demo/vizhtml.js")]
-    [OnBothHosts("vizhtml/multi/level/vizhtml.js")]
+    [OnEveryHost("vizhtml/vizhtml.js")]
+    [OnEveryHost("vizhtml/demo/vizhtml.js")]
+    [OnEveryHost("vizhtml/multi/level/vizhtml.js")]
     public async Task TheScriptIsServedFromTheLibrarySourceWithAStrongETagAndRevalidation(TestHost host, string path)
     {
         await using var server = await TestServer.StartAsync(host);

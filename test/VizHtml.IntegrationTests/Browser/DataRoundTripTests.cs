@@ -10,7 +10,7 @@ public sealed class DataRoundTripTests(BrowserFixture browser) : IClassFixture<B
         """{"name":"probe","count":3,"ratio":0.25,"negative":-7,"big":9007199254740991,"ok":true,"off":false,"none":null,"text":"ü€😀 \"quoted\"\n\ttab","nested":{"list":[1,2,{"deep":[true,false]}],"empty":{},"emptyList":[]}}""";
 
     [Theory]
-    [OnBothHosts]
+    [OnEveryHost]
     public async Task ValuesThePageSendsReachTheHandlerExactly(TestHost host)
     {
         await using var server = await TestServer.StartAsync(host);
@@ -85,7 +85,7 @@ public sealed class DataRoundTripTests(BrowserFixture browser) : IClassFixture<B
     }
 
     [Theory]
-    [OnBothHosts]
+    [OnEveryHost]
     public async Task ADataBagKeepsAMemberNamedProtoAndStaysAVizData(TestHost host)
     {
         // JSON.parse makes "__proto__" an ordinary own member; copying it with Object.assign would run the prototype
@@ -115,7 +115,7 @@ public sealed class DataRoundTripTests(BrowserFixture browser) : IClassFixture<B
     }
 
     [Theory]
-    [OnBothHosts]
+    [OnEveryHost]
     public async Task ValuesTheServerSendsReachThePageExactly(TestHost host)
     {
         await using var server = await TestServer.StartAsync(host);

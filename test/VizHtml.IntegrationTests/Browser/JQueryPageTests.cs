@@ -72,7 +72,7 @@ public sealed class JQueryPageTests(BrowserFixture browser) : IClassFixture<Brow
     private static readonly byte[] Png = Convert.FromBase64String("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==");
 
     [Theory]
-    [OnBothHosts]
+    [OnEveryHost]
     public async Task AnOriginalStylePageRunsItsJQueryCodeSendsClicksAndKeysAndShowsAnImageFromTheCurrentDirectory(TestHost host)
     {
         var serverLog = new ServerLog();

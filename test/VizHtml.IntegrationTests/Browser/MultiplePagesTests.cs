@@ -7,7 +7,7 @@ namespace VizHtml.IntegrationTests.Browser;
 public sealed class MultiplePagesTests(BrowserFixture browser) : IClassFixture<BrowserFixture>
 {
     [Theory]
-    [OnBothHosts]
+    [OnEveryHost]
     public async Task BroadcastReachesBothPagesWhileASendToOneClientReachesOnlyThatPage(TestHost host)
     {
         await using var server = await TestServer.StartAsync(host);
@@ -37,7 +37,7 @@ public sealed class MultiplePagesTests(BrowserFixture browser) : IClassFixture<B
     }
 
     [Theory]
-    [OnBothHosts]
+    [OnEveryHost]
     public async Task ClosingOnePageRaisesTheDisconnectOfThatClientOnlyAndLeavesTheOtherConnected(TestHost host)
     {
         await using var server = await TestServer.StartAsync(host);

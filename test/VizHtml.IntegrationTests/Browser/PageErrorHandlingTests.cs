@@ -27,7 +27,7 @@ public sealed class PageErrorHandlingTests(BrowserFixture browser) : IClassFixtu
         """;
 
     [Theory]
-    [OnBothHosts]
+    [OnEveryHost]
     public async Task AThrowingPageHandlerIsReportedAndTheOtherHandlersAndTheConnectionCarryOn(TestHost host)
     {
         await using var server = await TestServer.StartAsync(host);
@@ -65,7 +65,7 @@ public sealed class PageErrorHandlingTests(BrowserFixture browser) : IClassFixtu
     }
 
     [Theory]
-    [OnBothHosts]
+    [OnEveryHost]
     public async Task DataThatDoesNotFitTheTypedHandlerIsAnsweredWithAnErrorEventAndTheConnectionStays(TestHost host)
     {
         await using var server = await TestServer.StartAsync(host);

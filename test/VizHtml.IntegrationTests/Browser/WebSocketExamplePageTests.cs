@@ -12,7 +12,7 @@ public sealed class WebSocketExamplePageTests(BrowserFixture browser) : IClassFi
     private static readonly PageWaitForFunctionOptions Poll = new() { PollingInterval = 25 };
 
     [Theory]
-    [OnBothHosts]
+    [OnEveryHost]
     public async Task SamplePageConnectsShowsTheClockAndReportsThreeClicksInOrderFromLoopback(TestHost host)
     {
         var serverLog = new ServerLog();
@@ -62,10 +62,10 @@ public sealed class WebSocketExamplePageTests(BrowserFixture browser) : IClassFi
         }
     }
 
-    [Fact]
-    public async Task OnTheEmbeddedServerTheRootLeadsToTheIndexAndTheSamplePageLoadsWithACleanConsole()
+    [Theory, OnOwnHosts]
+    public async Task OnAnOwnServerTheRootLeadsToTheIndexAndTheSamplePageLoadsWithACleanConsole(TestHost host)
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(host);
         var output = new LineWriter();
         using var example = WebSocketExampleApp.Attach(server.Server, output);
         await using var context = await browser.NewContextAsync();
@@ -95,7 +95,7 @@ public sealed class WebSocketExamplePageTests(BrowserFixture browser) : IClassFi
     }
 
     [Theory]
-    [OnBothHosts]
+    [OnEveryHost]
     public async Task SamplePageShowsTheOutageAndReconnectsByItselfWhenTheServerRestartsOnTheSamePort(TestHost host)
     {
         // Port 0: the system picks the port, and the restart must reuse it or the open page cannot come back.

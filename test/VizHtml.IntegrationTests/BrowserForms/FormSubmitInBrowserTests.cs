@@ -22,7 +22,7 @@ public sealed class FormSubmitInBrowserTests(BrowserFixture browser) : IClassFix
         [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A, .. Enumerable.Range(0, 256).Select(i => (byte)i), 0x0D, 0x0A, 0x0A, 0x0D];
 
     [Theory]
-    [OnBothHosts]
+    [OnEveryHost]
     public async Task MultipartFormFilledInChromiumReachesTheHandlerAndTheWaiterExactlyAndTheBrowserLandsBackOnThePage(TestHost host)
     {
         const string Name = "survey";
@@ -77,7 +77,7 @@ public sealed class FormSubmitInBrowserTests(BrowserFixture browser) : IClassFix
     }
 
     [Theory]
-    [OnBothHosts]
+    [OnEveryHost]
     public async Task UrlEncodedFormFilledInChromiumReachesTheHandlerAndTheWaiterExactlyAndTheBrowserLandsBackOnThePage(TestHost host)
     {
         // A nested name: the redirect back must keep both segments.
@@ -118,7 +118,7 @@ public sealed class FormSubmitInBrowserTests(BrowserFixture browser) : IClassFix
     }
 
     [Theory]
-    [OnBothHosts]
+    [OnEveryHost]
     public async Task FormOnAFilePagePostingToTheFormPathRaisesTheEventForThatPageAndTheBrowserLandsBackOnIt(TestHost host)
     {
         const string Name = "file-form";
@@ -158,7 +158,7 @@ public sealed class FormSubmitInBrowserTests(BrowserFixture browser) : IClassFix
     }
 
     [Theory]
-    [OnBothHosts]
+    [OnEveryHost]
     public async Task FormInALocalFilePostingToTheFormPathRaisesAnEventWithoutPageAndTheBrowserShowsTheConfirmation(TestHost host)
     {
         var serverLog = new ServerLog();

@@ -25,7 +25,7 @@ public sealed class HandlerPageFormInBrowserTests(BrowserFixture browser) : ICla
         """;
 
     [Theory]
-    [OnBothHosts]
+    [OnEveryHost]
     public async Task AFormChromiumPostsToAHandlerPageGetsTheHandlersAnswerAndThenRaisesTheFormSubmitEvent(TestHost host)
     {
         var serverLog = new ServerLog();

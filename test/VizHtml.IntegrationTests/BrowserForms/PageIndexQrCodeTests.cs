@@ -39,7 +39,7 @@ public sealed class PageIndexQrCodeTests(BrowserFixture browser) : IClassFixture
     private static readonly Dictionary<DecodeHintType, object> PureBarcode = new() { [DecodeHintType.PURE_BARCODE] = true };
 
     [Theory]
-    [OnBothHosts]
+    [OnEveryHost]
     public async Task EveryQrCodeOnTheIndexDecodesToItsPageUrlBesideALinkToThatUrlWhichOpensThePage(TestHost host)
     {
         string[] names = ["dashboard", "lab/sensor-2"];

@@ -7,7 +7,7 @@ namespace VizHtml.IntegrationTests.BrowserResume;
 public sealed class BatchInPageTests(BrowserFixture browser) : IClassFixture<BrowserFixture>
 {
     [Theory]
-    [OnBothHosts]
+    [OnEveryHost]
     public async Task ABurstArrivesInOrderOnceAndIsAcknowledged(TestHost host)
     {
         const int Count = 1000;

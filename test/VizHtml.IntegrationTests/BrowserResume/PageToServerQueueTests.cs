@@ -10,7 +10,7 @@ namespace VizHtml.IntegrationTests.BrowserResume;
 public sealed class PageToServerQueueTests(BrowserFixture browser) : IClassFixture<BrowserFixture>
 {
     [Theory]
-    [OnBothHosts]
+    [OnEveryHost]
     public async Task EveryEventThePageSendsReachesTheHandlerOnceAndInOrderIncludingThoseSentWhileCutOff(TestHost host)
     {
         const int Count = 200;
@@ -48,7 +48,7 @@ public sealed class PageToServerQueueTests(BrowserFixture browser) : IClassFixtu
     }
 
     [Theory]
-    [OnBothHosts]
+    [OnEveryHost]
     public async Task AFullOfflineQueueDropsTheOldestFiresOverflowWithTheCountAndDeliversTheNewest(TestHost host)
     {
         await using var server = await TestServer.StartAsync(host);

@@ -11,10 +11,10 @@ namespace VizHtml.IntegrationTests.BrowserResume;
 /// </summary>
 public sealed class ReadingAckInPageTests(BrowserFixture browser) : IClassFixture<BrowserFixture>
 {
-    [Fact]
-    public async Task APageThatGetsOnlyUnnumberedEventsAcknowledgesAboutEveryFiveSeconds()
+    [Theory, OnOwnHosts]
+    public async Task APageThatGetsOnlyUnnumberedEventsAcknowledgesAboutEveryFiveSeconds(TestHost host)
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(host);
         server.Server.RegisterHtml(ResumePage.Name, ResumePage.Html);
         await using var context = await browser.NewContextAsync();
         var acks = new ConcurrentQueue<TimeSpan>();

@@ -11,10 +11,10 @@ namespace VizHtml.IntegrationTests.BrowserResume;
 /// </summary>
 public sealed class RestartedServerQueueTests(BrowserFixture browser) : IClassFixture<BrowserFixture>
 {
-    [Fact]
-    public async Task ClicksQueuedWhileTheServerRestartedAreDroppedAndCountedInTheResyncEvent()
+    [Theory, OnOwnHosts]
+    public async Task ClicksQueuedWhileTheServerRestartedAreDroppedAndCountedInTheResyncEvent(TestHost host)
     {
-        await using var first = await StartAsync(port: 0);
+        await using var first = await StartAsync(host, port: 0);
         var port = first.Server.Port;
         await using var context = await browser.NewContextAsync();
         var page = await ResumePage.OpenAsync(context, first.HttpBase, ResumePage.Reconnecting);
@@ -23,7 +23,7 @@ public sealed class RestartedServerQueueTests(BrowserFixture browser) : IClassFi
         await first.DisposeAsync();
         await ResumePage.WaitAsync(page, "!socket.isConnected()");
         Assert.All(await SendClicksAsync(page, 1, 3), Assert.True);
-        await using var second = await StartAsync(port);
+        await using var second = await StartAsync(host, port);
         var clicks = Clicks(second);
         await ResumePage.WaitAsync(page, "window.connection.some(e => e.event === 'resync')");
         Assert.True(await ResumePage.EvalAsync<bool>(page, "socket.send('button_click', 4)"));
@@ -34,10 +34,10 @@ public sealed class RestartedServerQueueTests(BrowserFixture browser) : IClassFi
         Assert.Contains(warnings, w => w.Contains("dropped the 3 ", StringComparison.Ordinal) && w.Contains("restarted", StringComparison.Ordinal));
     }
 
-    [Fact]
-    public async Task EventsSentButNotAcknowledgedWhenTheServerDiedAreDroppedAndCountedToo()
+    [Theory, OnOwnHosts]
+    public async Task EventsSentButNotAcknowledgedWhenTheServerDiedAreDroppedAndCountedToo(TestHost host)
     {
-        await using var first = await StartAsync(port: 0);
+        await using var first = await StartAsync(host, port: 0);
         var port = first.Server.Port;
         var firstClicks = Clicks(first);
         await using var proxy = new Faults.FaultProxy(port);
@@ -52,7 +52,7 @@ public sealed class RestartedServerQueueTests(BrowserFixture browser) : IClassFi
         await ResumePage.WaitAsync(page, "!socket.isConnected()");
         Assert.All(await SendClicksAsync(page, 3, 1), Assert.True);
         await first.DisposeAsync();
-        await using var second = await StartAsync(port);
+        await using var second = await StartAsync(host, port);
         var clicks = Clicks(second);
         proxy.GoUp();
         await ResumePage.WaitAsync(page, "window.connection.some(e => e.event === 'resync')");
@@ -63,10 +63,10 @@ public sealed class RestartedServerQueueTests(BrowserFixture browser) : IClassFi
         Assert.Equal(3, await ResumePage.EvalAsync<int>(page, "window.connection.find(e => e.event === 'resync').dropped"));
     }
 
-    [Fact]
-    public async Task WithKeepAcrossRestartClicksQueuedWhileTheServerRestartedReachTheNewServerInOrder()
+    [Theory, OnOwnHosts]
+    public async Task WithKeepAcrossRestartClicksQueuedWhileTheServerRestartedReachTheNewServerInOrder(TestHost host)
     {
-        await using var first = await StartAsync(port: 0);
+        await using var first = await StartAsync(host, port: 0);
         var port = first.Server.Port;
         await using var context = await browser.NewContextAsync();
         var options = new { autoReconnect = true, reconnect = new { initialDelayMs = 50, maxDelayMs = 200 }, offlineQueue = new { keepAcrossRestart = true } };
@@ -75,7 +75,7 @@ public sealed class RestartedServerQueueTests(BrowserFixture browser) : IClassFi
         await first.DisposeAsync();
         await ResumePage.WaitAsync(page, "!socket.isConnected()");
         Assert.All(await SendClicksAsync(page, 1, 3), Assert.True);
-        await using var second = await StartAsync(port);
+        await using var second = await StartAsync(host, port);
         var clicks = Clicks(second);
         await ResumePage.WaitAsync(page, "window.connection.some(e => e.event === 'resync')");
         Assert.True(await ResumePage.EvalAsync<bool>(page, "socket.send('button_click', 4)"));
@@ -85,11 +85,11 @@ public sealed class RestartedServerQueueTests(BrowserFixture browser) : IClassFi
         Assert.Equal(0, await ResumePage.EvalAsync<int>(page, "window.connection.find(e => e.event === 'resync').dropped"));
     }
 
-    [Fact]
-    public async Task ClicksQueuedWhileTheSameServerForgotTheSessionAreStillDelivered()
+    [Theory, OnOwnHosts]
+    public async Task ClicksQueuedWhileTheSameServerForgotTheSessionAreStillDelivered(TestHost host)
     {
         // MaxAwaySessions = 0: a lost connection ends its session at once, yet the program is the same run.
-        await using var server = await TestServer.StartAsync(o => o.MaxAwaySessions = 0);
+        await using var server = await TestServer.StartAsync(host, o => o.MaxAwaySessions = 0);
         server.Server.RegisterHtml(ResumePage.Name, ResumePage.Html);
         var clicks = Clicks(server);
         await using var proxy = new Faults.FaultProxy(server.Server.Port);
@@ -107,10 +107,10 @@ public sealed class RestartedServerQueueTests(BrowserFixture browser) : IClassFi
         Assert.Equal(0, await ResumePage.EvalAsync<int>(page, "window.connection.find(e => e.event === 'resync').dropped"));
     }
 
-    /// <summary>An embedded server serving the resume page on <paramref name="port"/> (0: any): a new program run each time.</summary>
-    private static async Task<TestServer> StartAsync(int port)
+    /// <summary>A server of its own serving the resume page on <paramref name="port"/> (0: any): a new program run each time.</summary>
+    private static async Task<TestServer> StartAsync(TestHost host, int port)
     {
-        var server = await TestServer.StartAsync(o => o.Port = port);
+        var server = await TestServer.StartAsync(host, o => o.Port = port);
         server.Server.RegisterHtml(ResumePage.Name, ResumePage.Html);
         return server;
     }

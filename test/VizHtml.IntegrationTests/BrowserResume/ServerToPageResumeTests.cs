@@ -10,7 +10,7 @@ namespace VizHtml.IntegrationTests.BrowserResume;
 public sealed class ServerToPageResumeTests(BrowserFixture browser) : IClassFixture<BrowserFixture>
 {
     [Theory]
-    [OnBothHosts]
+    [OnEveryHost]
     public async Task EveryEventReachesThePageOnceAndInOrderAcrossAbruptConnectionCuts(TestHost host)
     {
         const int Count = 300;
@@ -78,7 +78,7 @@ public sealed class ServerToPageResumeTests(BrowserFixture browser) : IClassFixt
     }
 
     [Theory]
-    [OnBothHosts]
+    [OnEveryHost]
     public async Task APageThatMissedMoreThanTheReplayBufferKeepsGetsAResyncWithReasonGap(TestHost host)
     {
         await using var server = await TestServer.StartAsync(host, o => o.ReplayBufferMessages = 5);
@@ -119,7 +119,7 @@ public sealed class ServerToPageResumeTests(BrowserFixture browser) : IClassFixt
     }
 
     [Theory]
-    [OnBothHosts]
+    [OnEveryHost]
     public async Task APageThatComesBackToARestartedServerGetsAResyncWithReasonRestartedAndANewSession(TestHost host)
     {
         await using var server = await TestServer.StartAsync(host);
@@ -153,7 +153,7 @@ public sealed class ServerToPageResumeTests(BrowserFixture browser) : IClassFixt
     }
 
     [Theory]
-    [OnBothHosts]
+    [OnEveryHost]
     public async Task APageWhoseServerFallsSilentClosesWith4000OnceAndReconnectsByItself(TestHost host)
     {
         // Chromium's offline mode keeps the socket open but holds what the server sends: a connection that died

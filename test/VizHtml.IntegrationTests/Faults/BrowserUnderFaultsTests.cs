@@ -10,10 +10,10 @@ public sealed class BrowserUnderFaultsTests(BrowserFixture browser) : IClassFixt
     private const int Events = 10_000;
     private const int Rounds = 100;
 
-    [Fact]
-    public async Task TenThousandEventsEachWayReachChromiumAndTheServerExactlyOnceInOrderAcrossAHundredCuts()
+    [Theory, OnOwnHosts]
+    public async Task TenThousandEventsEachWayReachChromiumAndTheServerExactlyOnceInOrderAcrossAHundredCuts(TestHost host)
     {
-        await using var test = await TestServer.StartAsync(o =>
+        await using var test = await TestServer.StartAsync(host, o =>
         {
             o.CloseTimeout = TimeSpan.FromSeconds(1);
             o.MaxMessagesPerSecond = 1_000_000;

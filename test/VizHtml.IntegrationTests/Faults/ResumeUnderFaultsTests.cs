@@ -10,10 +10,10 @@ public sealed class ResumeUnderFaultsTests
 {
     private static readonly TimeSpan StreamTimeout = TimeSpan.FromSeconds(30);
 
-    [Fact]
-    public async Task TenThousandEventsEachWayArriveExactlyOnceInOrderAcrossAHundredCuts()
+    [Theory, OnOwnHosts]
+    public async Task TenThousandEventsEachWayArriveExactlyOnceInOrderAcrossAHundredCuts(TestHost host)
     {
-        await using var test = await TestServer.StartAsync(o =>
+        await using var test = await TestServer.StartAsync(host, o =>
         {
             o.CloseTimeout = TimeSpan.FromSeconds(1);
 
@@ -109,10 +109,10 @@ public sealed class ResumeUnderFaultsTests
         Assert.Equal(0, client.DroppedSends);
     }
 
-    [Fact]
-    public async Task AGapLongerThanTheReplayWindowIsReportedAsNotRecovered()
+    [Theory, OnOwnHosts]
+    public async Task AGapLongerThanTheReplayWindowIsReportedAsNotRecovered(TestHost host)
     {
-        await using var test = await TestServer.StartAsync(o => o.ReplayBufferMessages = 20);
+        await using var test = await TestServer.StartAsync(host, o => o.ReplayBufferMessages = 20);
         await using var proxy = new FaultProxy(test.Server.Port);
         var changes = new EventLog<VizClientConnectionEvent>();
         var serverConnects = new EventLog<VizConnectEvent>();

@@ -9,12 +9,12 @@ public sealed class CurrentDirectoryResourceTests
 {
     private static readonly byte[] PngBytes = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 1, 2, 3];
 
-    [Fact]
-    public async Task AnHtmlPageWithAnEmptyDirectoryServesResourcesFromTheCurrentDirectoryAtRegistration()
+    [Theory, OnOwnHosts]
+    public async Task AnHtmlPageWithAnEmptyDirectoryServesResourcesFromTheCurrentDirectoryAtRegistration(TestHost host)
     {
         using var dir = new TempDirectory();
         dir.WriteBytes("images/x.png", PngBytes);
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         using (InCurrentDirectory(dir.Root))
         {
             test.Server.RegisterHtml("page", "<img src=\"images/x.png\">", directory: "");
@@ -29,13 +29,13 @@ public sealed class CurrentDirectoryResourceTests
         Assert.Equal(PngBytes, await TestHttp.BytesAsync(response));
     }
 
-    [Fact]
-    public async Task AFilePageWithAnEmptyDirectoryServesResourcesFromTheCurrentDirectoryNotTheFilesFolder()
+    [Theory, OnOwnHosts]
+    public async Task AFilePageWithAnEmptyDirectoryServesResourcesFromTheCurrentDirectoryNotTheFilesFolder(TestHost host)
     {
         using var dir = new TempDirectory();
         dir.WriteBytes("images/x.png", PngBytes);
         var file = dir.Write("pages/page.html", "<img src=\"images/x.png\">");
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         using (InCurrentDirectory(dir.Root))
         {
             test.Server.RegisterFile("page", file, directory: "");

@@ -21,7 +21,7 @@ public sealed class FormMemoryTests(ITestOutputHelper output)
 
     private static readonly TimeSpan UploadTimeout = TimeSpan.FromMinutes(2);
 
-    [Theory, OnBothHosts]
+    [Theory, OnEveryHost]
     public async Task SixteenConcurrentUploadsOf30MiBRaiseResidentMemoryByAtMost64MiBAndLeaveNothingBehind(TestHost host)
     {
         await using var test = await TestServer.StartAsync(host, o =>

@@ -43,10 +43,10 @@ public sealed class FormSubmitTests
         Assert.Throws<KeyNotFoundException>(() => (object)d.missing);
     }
 
-    [Fact]
-    public async Task UrlEncodedFormToAPageRaisesTheEventWithItsFieldsAndRedirectsBackWith303()
+    [Theory, OnOwnHosts]
+    public async Task UrlEncodedFormToAPageRaisesTheEventWithItsFieldsAndRedirectsBackWith303(TestHost host)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         test.Server.RegisterHtml("survey", "<form method=post></form>");
         var forms = new EventLog<VizFormSubmitEvent>();
         test.Server.OnFormSubmit(forms.Add);
@@ -65,10 +65,10 @@ public sealed class FormSubmitTests
         AssertSurveyFields(fromHandler);
     }
 
-    [Fact]
-    public async Task FormPostedToThePageUrlWithoutSlashIsAlsoASubmit()
+    [Theory, OnOwnHosts]
+    public async Task FormPostedToThePageUrlWithoutSlashIsAlsoASubmit(TestHost host)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         test.Server.RegisterHtml("survey", "<form method=post></form>");
         var waited = test.Server.WaitFormSubmitAsync();
         using var http = TestHttp.Client(test);
@@ -82,10 +82,10 @@ public sealed class FormSubmitTests
         Assert.Equal("Ada", form["first_name"]);
     }
 
-    [Fact]
-    public async Task MultipartFormCarriesFieldsAndFilesWithTheirExactBytes()
+    [Theory, OnOwnHosts]
+    public async Task MultipartFormCarriesFieldsAndFilesWithTheirExactBytes(TestHost host)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         test.Server.RegisterHtml("upload", "<form method=post enctype=multipart/form-data></form>");
         var forms = new EventLog<VizFormSubmitEvent>();
         test.Server.OnFormSubmit(forms.Add);
@@ -137,10 +137,10 @@ public sealed class FormSubmitTests
         Assert.Equal(text, uploadedText.Content.ToArray());
     }
 
-    [Fact]
-    public async Task EmptyFileInputIsNotAFile()
+    [Theory, OnOwnHosts]
+    public async Task EmptyFileInputIsNotAFile(TestHost host)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         test.Server.RegisterHtml("upload", "<form method=post enctype=multipart/form-data></form>");
         var waited = test.Server.WaitFormSubmitAsync();
         using var http = TestHttp.Client(test);
@@ -157,11 +157,11 @@ public sealed class FormSubmitTests
         Assert.Equal("one-byte.bin", Assert.Single(form.Files).FileName);
     }
 
-    [Fact]
-    public async Task EmptyFileInputDoesNotBecomeATextField()
+    [Theory, OnOwnHosts]
+    public async Task EmptyFileInputDoesNotBecomeATextField(TestHost host)
     {
         // Browsers send an empty file input as a part with filename="" and no bytes; it is a file input, not text.
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         test.Server.RegisterHtml("upload", "<form method=post enctype=multipart/form-data></form>");
         var waited = test.Server.WaitFormSubmitAsync();
         using var http = TestHttp.Client(test);
@@ -178,10 +178,10 @@ public sealed class FormSubmitTests
         Assert.False(form.Has("attachment"), "the empty file input 'attachment' showed up as a text field");
     }
 
-    [Fact]
-    public async Task FileNameWithADirectoryPartKeepsOnlyTheLastSegment()
+    [Theory, OnOwnHosts]
+    public async Task FileNameWithADirectoryPartKeepsOnlyTheLastSegment(TestHost host)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         test.Server.RegisterHtml("upload", "<form></form>");
         var waited = test.Server.WaitFormSubmitAsync();
         using var http = TestHttp.Client(test);
@@ -197,10 +197,10 @@ public sealed class FormSubmitTests
         Assert.Equal("evil.txt", Assert.Single(form.Files, f => f.FieldName == "b").FileName);
     }
 
-    [Fact]
-    public async Task FormToTheFormPathWithAPageRefererBelongsToThatPageAndGoesBackToTheReferer()
+    [Theory, OnOwnHosts]
+    public async Task FormToTheFormPathWithAPageRefererBelongsToThatPageAndGoesBackToTheReferer(TestHost host)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         test.Server.RegisterHtml("survey", "<form action=/vizhtml_form/ method=post></form>");
         var waited = test.Server.WaitFormSubmitAsync();
         using var http = TestHttp.Client(test);
@@ -216,10 +216,10 @@ public sealed class FormSubmitTests
         AssertSurveyFields(form);
     }
 
-    [Fact]
-    public async Task FormToTheFormPathWithoutSlashIsAccepted()
+    [Theory, OnOwnHosts]
+    public async Task FormToTheFormPathWithoutSlashIsAccepted(TestHost host)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         var waited = test.Server.WaitFormSubmitAsync();
         using var http = TestHttp.Client(test);
 
@@ -229,10 +229,10 @@ public sealed class FormSubmitTests
         Assert.Equal("Ada", (await waited.WaitAsync(TestServer.Timeout))["first_name"]);
     }
 
-    [Fact]
-    public async Task FormToTheFormPathWithoutRefererHasNoPageAndGetsAConfirmationPage()
+    [Theory, OnOwnHosts]
+    public async Task FormToTheFormPathWithoutRefererHasNoPageAndGetsAConfirmationPage(TestHost host)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         test.Server.RegisterHtml("survey", "<p>registered but not the sender</p>");
         var waited = test.Server.WaitFormSubmitAsync();
         using var http = TestHttp.Client(test);
@@ -249,12 +249,12 @@ public sealed class FormSubmitTests
     }
 
     [Theory]
-    [InlineData("http://127.0.0.1:1/vizhtml/survey/")]
-    [InlineData("http://example.com/vizhtml/survey/")]
-    [InlineData("file:///home/user/form.html")]
-    public async Task FormToTheFormPathFromAnotherOriginHasNoPage(string referer)
+    [OnOwnHosts("http://127.0.0.1:1/vizhtml/survey/")]
+    [OnOwnHosts("http://example.com/vizhtml/survey/")]
+    [OnOwnHosts("file:///home/user/form.html")]
+    public async Task FormToTheFormPathFromAnotherOriginHasNoPage(TestHost host, string referer)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         test.Server.RegisterHtml("survey", "<p>survey</p>");
         var waited = test.Server.WaitFormSubmitAsync();
         using var http = TestHttp.Client(test);
@@ -267,10 +267,10 @@ public sealed class FormSubmitTests
         Assert.Null((await waited.WaitAsync(TestServer.Timeout)).Page);
     }
 
-    [Fact]
-    public async Task FormToTheFormPathWithARefererOfAnUnregisteredPageHasNoPage()
+    [Theory, OnOwnHosts]
+    public async Task FormToTheFormPathWithARefererOfAnUnregisteredPageHasNoPage(TestHost host)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         var waited = test.Server.WaitFormSubmitAsync();
         using var http = TestHttp.Client(test);
 
@@ -282,10 +282,10 @@ public sealed class FormSubmitTests
         Assert.Null((await waited.WaitAsync(TestServer.Timeout)).Page);
     }
 
-    [Fact]
-    public async Task GetOfTheFormPathIs405()
+    [Theory, OnOwnHosts]
+    public async Task GetOfTheFormPathIs405(TestHost host)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         using var http = TestHttp.Client(test);
 
         using var response = await http.GetAsync(new Uri("/vizhtml_form/", UriKind.Relative));
@@ -293,11 +293,11 @@ public sealed class FormSubmitTests
         Assert.Equal(HttpStatusCode.MethodNotAllowed, response.StatusCode);
     }
 
-    [Fact]
-    public async Task FormSubmittedHtmlOptionIsShownInsteadOfTheRedirect()
+    [Theory, OnOwnHosts]
+    public async Task FormSubmittedHtmlOptionIsShownInsteadOfTheRedirect(TestHost host)
     {
         const string Thanks = "<!DOCTYPE html><p>Thanks, all noted.</p>";
-        await using var test = await TestServer.StartAsync(o => o.FormSubmittedHtml = Thanks);
+        await using var test = await TestServer.StartAsync(host, o => o.FormSubmittedHtml = Thanks);
         test.Server.RegisterHtml("survey", "<form method=post></form>");
         var forms = new EventLog<VizFormSubmitEvent>();
         test.Server.OnFormSubmit(forms.Add);
@@ -316,10 +316,10 @@ public sealed class FormSubmitTests
         Assert.Equal(new string?[] { "survey", null }, both.Select(f => f.Page));
     }
 
-    [Fact]
-    public async Task FormLargerThanMaxFormBytesGets413RaisesNoEventAndTheServerCarriesOn()
+    [Theory, OnOwnHosts]
+    public async Task FormLargerThanMaxFormBytesGets413RaisesNoEventAndTheServerCarriesOn(TestHost host)
     {
-        await using var test = await TestServer.StartAsync(o => o.MaxFormBytes = 4096);
+        await using var test = await TestServer.StartAsync(host, o => o.MaxFormBytes = 4096);
         test.Server.RegisterHtml("survey", "<form method=post></form>");
         var forms = new EventLog<VizFormSubmitEvent>();
         test.Server.OnFormSubmit(forms.Add);
@@ -341,10 +341,10 @@ public sealed class FormSubmitTests
         Assert.Equal("fits", Assert.Single(delivered)["small"]);
     }
 
-    [Fact]
-    public async Task MultipartFormLargerThanMaxFormBytesGets413AndRaisesNoEvent()
+    [Theory, OnOwnHosts]
+    public async Task MultipartFormLargerThanMaxFormBytesGets413AndRaisesNoEvent(TestHost host)
     {
-        await using var test = await TestServer.StartAsync(o => o.MaxFormBytes = 4096);
+        await using var test = await TestServer.StartAsync(host, o => o.MaxFormBytes = 4096);
         test.Server.RegisterHtml("upload", "<form></form>");
         var forms = new EventLog<VizFormSubmitEvent>();
         test.Server.OnFormSubmit(forms.Add);
@@ -368,10 +368,10 @@ public sealed class FormSubmitTests
         Assert.Equal("small.bin", Assert.Single(Assert.Single(delivered).Files).FileName);
     }
 
-    [Fact]
-    public async Task FormToTheFormPathLargerThanMaxFormBytesGets413()
+    [Theory, OnOwnHosts]
+    public async Task FormToTheFormPathLargerThanMaxFormBytesGets413(TestHost host)
     {
-        await using var test = await TestServer.StartAsync(o => o.MaxFormBytes = 4096);
+        await using var test = await TestServer.StartAsync(host, o => o.MaxFormBytes = 4096);
         using var http = TestHttp.Client(test);
 
         using var tooBig = await http.PostAsync(new Uri("/vizhtml_form/", UriKind.Relative), new FormUrlEncodedContent([new("big", new string('x', 8000))]));
@@ -379,10 +379,10 @@ public sealed class FormSubmitTests
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, tooBig.StatusCode);
     }
 
-    [Fact]
-    public async Task WaitFormSubmitForOnePageIgnoresFormsFromAnother()
+    [Theory, OnOwnHosts]
+    public async Task WaitFormSubmitForOnePageIgnoresFormsFromAnother(TestHost host)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         test.Server.RegisterHtml("a", "<form method=post></form>");
         test.Server.RegisterHtml("b", "<form method=post></form>");
         // The log subscribes after the wait, so when the log has an event the wait has already seen it.
@@ -402,10 +402,10 @@ public sealed class FormSubmitTests
         Assert.Equal("b", form["from"]);
     }
 
-    [Fact]
-    public async Task WaitFormSubmitWithAnAlreadyCancelledTokenIsCancelled()
+    [Theory, OnOwnHosts]
+    public async Task WaitFormSubmitWithAnAlreadyCancelledTokenIsCancelled(TestHost host)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
 
         var wait = test.Server.WaitFormSubmitAsync(cancellationToken: new CancellationToken(canceled: true));
 
@@ -413,10 +413,10 @@ public sealed class FormSubmitTests
         Assert.True(wait.IsCanceled);
     }
 
-    [Fact]
-    public async Task WaitFormSubmitIsCancelledWhenItsTokenIsCancelledAndLaterFormsDoNotComplete()
+    [Theory, OnOwnHosts]
+    public async Task WaitFormSubmitIsCancelledWhenItsTokenIsCancelledAndLaterFormsDoNotComplete(TestHost host)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         test.Server.RegisterHtml("a", "<form method=post></form>");
         var forms = new EventLog<VizFormSubmitEvent>();
         test.Server.OnFormSubmit(forms.Add);
@@ -437,10 +437,10 @@ public sealed class FormSubmitTests
 
     private sealed record Order(string Name, int Quantity, bool GiftWrap, bool Express, List<string> Toppings, string[] Sizes, string? Note);
 
-    [Fact]
-    public async Task FormBindsToARecordWithNumbersBooleansStringsAndLists()
+    [Theory, OnOwnHosts]
+    public async Task FormBindsToARecordWithNumbersBooleansStringsAndLists(TestHost host)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         test.Server.RegisterHtml("order", "<form method=post></form>");
         var waited = test.Server.WaitFormSubmitAsync();
         using var http = TestHttp.Client(test);
@@ -466,11 +466,11 @@ public sealed class FormSubmitTests
         Assert.Null(order.Note);
     }
 
-    [Fact]
-    public async Task FormFieldSentOnceBindsToAListMemberAsOneItem()
+    [Theory, OnOwnHosts]
+    public async Task FormFieldSentOnceBindsToAListMemberAsOneItem(TestHost host)
     {
         // A checkbox group with one box ticked sends its field once; a List member must still bind.
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         test.Server.RegisterHtml("order", "<form method=post></form>");
         var waited = test.Server.WaitFormSubmitAsync();
         using var http = TestHttp.Client(test);
@@ -488,10 +488,10 @@ public sealed class FormSubmitTests
         Assert.Equal(["m"], order.Sizes);
     }
 
-    [Fact]
-    public async Task FormValueThatDoesNotFitItsMemberThrowsJsonException()
+    [Theory, OnOwnHosts]
+    public async Task FormValueThatDoesNotFitItsMemberThrowsJsonException(TestHost host)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         test.Server.RegisterHtml("order", "<form method=post></form>");
         var waited = test.Server.WaitFormSubmitAsync();
         using var http = TestHttp.Client(test);

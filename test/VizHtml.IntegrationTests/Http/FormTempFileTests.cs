@@ -18,7 +18,7 @@ public sealed class FormTempFileTests
     private static Task WaitUntilNothingIsHeldAsync(TestServer test) =>
         TestServer.WaitUntilAsync(() => test.Server.FormBudget.Total == 0 && SpooledCount(test) == 0);
 
-    [Theory, OnBothHosts]
+    [Theory, OnEveryHost]
     public async Task AnUploadPastTheMemoryThresholdIsOnDiskWhileAnAsyncHandlerAwaitsAndDeletedWhenItCompletes(TestHost host)
     {
         await using var test = await TestServer.StartAsync(host);
@@ -49,10 +49,10 @@ public sealed class FormTempFileTests
         await WaitUntilNothingIsHeldAsync(test);
     }
 
-    [Fact]
-    public async Task TheTemporaryFileIsDeletedWhenTheHandlerThrows()
+    [Theory, OnOwnHosts]
+    public async Task TheTemporaryFileIsDeletedWhenTheHandlerThrows(TestHost host)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         test.Server.RegisterHtml("upload", UploadPage);
         var onDisk = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
         test.Server.OnFormSubmit(e =>
@@ -71,7 +71,7 @@ public sealed class FormTempFileTests
         await WaitUntilNothingIsHeldAsync(test);
     }
 
-    [Theory, OnBothHosts]
+    [Theory, OnEveryHost]
     public async Task TheTemporaryFileIsDeletedWhenTheClientDropsTheConnectionMidUploadAndNoEventIsRaised(TestHost host)
     {
         await using var test = await TestServer.StartAsync(host);
@@ -96,12 +96,21 @@ public sealed class FormTempFileTests
         Assert.Equal("5", Assert.Single(await forms.WaitForCountAsync(1))["seed"]);
     }
 
-    [Fact]
-    public async Task TheTemporaryFileIsDeletedWhenAChunkedFormOutgrowsMaxFormBytesMidBody()
+    [Theory, OnOwnHosts]
+    public async Task TheTemporaryFileIsDeletedWhenAChunkedFormOutgrowsMaxFormBytesMidBody(TestHost host)
     {
-        await using var test = await TestServer.StartAsync(o => o.MaxFormBytes = 256 * 1024);
+        await using var test = await TestServer.StartAsync(host, o => o.MaxFormBytes = 256 * 1024);
         test.Server.RegisterHtml("upload", UploadPage);
         using var upload = await RawUpload.StartAsync(test.Port, "/vizhtml/upload/", contentLength: null);
+        if (host == TestHost.Standalone)
+        {
+            // The standalone host takes no chunked request body (RFC 9112 allows a server to require a length): it answers
+            // 411 from the head alone, so no file is ever started.
+            Assert.Equal(411, (await upload.ReadResponseHeadAsync()).Status);
+            await WaitUntilNothingIsHeldAsync(test);
+            return;
+        }
+
         await upload.SendAsync(RawUpload.FilePartHead());
         await upload.SendPatternAsync(0, 100_000);
         await TestServer.WaitUntilAsync(() => SpooledCount(test) == 1);
@@ -112,10 +121,10 @@ public sealed class FormTempFileTests
         await WaitUntilNothingIsHeldAsync(test);
     }
 
-    [Fact]
-    public async Task TheTemporaryFileIsDeletedWhenTheFormIsMalformedAndNoEventIsRaised()
+    [Theory, OnOwnHosts]
+    public async Task TheTemporaryFileIsDeletedWhenTheFormIsMalformedAndNoEventIsRaised(TestHost host)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         test.Server.RegisterHtml("upload", UploadPage);
         var forms = new EventLog<VizFormSubmitEvent>();
         test.Server.OnFormSubmit(forms.Add);
@@ -139,10 +148,10 @@ public sealed class FormTempFileTests
         Assert.Equal("11", Assert.Single(await forms.WaitForCountAsync(1))["seed"]);
     }
 
-    [Fact]
-    public async Task AFileThatWasOnDiskCannotBeReadAfterTheHandlersButAFileInMemoryCan()
+    [Theory, OnOwnHosts]
+    public async Task AFileThatWasOnDiskCannotBeReadAfterTheHandlersButAFileInMemoryCan(TestHost host)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         test.Server.RegisterHtml("upload", UploadPage);
         var forms = new EventLog<VizFormSubmitEvent>();
         test.Server.OnFormSubmit(forms.Add);
@@ -162,10 +171,10 @@ public sealed class FormTempFileTests
         Assert.Equal([1, 2, 3], files[1].Content.ToArray());
     }
 
-    [Fact]
-    public async Task ARequestHandlerReadsTheUploadAndItsFileIsDeletedOnceItHasAnswered()
+    [Theory, OnOwnHosts]
+    public async Task ARequestHandlerReadsTheUploadAndItsFileIsDeletedOnceItHasAnswered(TestHost host)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         test.Server.RegisterHandler("upload", async request =>
         {
             var file = request.Form!.Files[0];
@@ -183,7 +192,7 @@ public sealed class FormTempFileTests
         await WaitUntilNothingIsHeldAsync(test);
     }
 
-    [Theory, OnBothHosts]
+    [Theory, OnEveryHost]
     public async Task AFormARequestHandlerAnswersKeepsItsFileForTheFormSubmitHandlersAfterItAndThenLosesIt(TestHost host)
     {
         await using var test = await TestServer.StartAsync(host);
@@ -206,10 +215,10 @@ public sealed class FormTempFileTests
         await WaitUntilNothingIsHeldAsync(test);
     }
 
-    [Fact]
-    public async Task AFormARequestHandlerDeclinesKeepsItsFileForTheFormSubmitHandlersAndThenLosesIt()
+    [Theory, OnOwnHosts]
+    public async Task AFormARequestHandlerDeclinesKeepsItsFileForTheFormSubmitHandlersAndThenLosesIt(TestHost host)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         test.Server.RegisterHandler("upload", _ => null);
         var intact = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
         test.Server.OnFormSubmit(async e =>
@@ -228,11 +237,11 @@ public sealed class FormTempFileTests
         await WaitUntilNothingIsHeldAsync(test);
     }
 
-    [Fact]
-    public async Task AFormFromWaitFormSubmitKeepsItsFileReadableAfterTheHandlersUntilItIsCollected()
+    [Theory, OnOwnHosts]
+    public async Task AFormFromWaitFormSubmitKeepsItsFileReadableAfterTheHandlersUntilItIsCollected(TestHost host)
     {
         // Manual dispatch: when DispatchPending returns, the handlers have run and the form has been let go.
-        await using var test = await TestServer.StartAsync(o => o.Dispatch = VizDispatchMode.Manual);
+        await using var test = await TestServer.StartAsync(host, o => o.Dispatch = VizDispatchMode.Manual);
         test.Server.RegisterHtml("upload", UploadPage);
 
         await WaitAndReadAfterTheHandlersAsync(test);
@@ -260,10 +269,10 @@ public sealed class FormTempFileTests
         Assert.True(await PatternStream.MatchesAsync(stream, FileBytes, seed: 9));
     }
 
-    [Fact]
-    public async Task DisposingTheServerDeletesTheFilesOfFormsWhoseHandlersNeverRan()
+    [Theory, OnOwnHosts]
+    public async Task DisposingTheServerDeletesTheFilesOfFormsWhoseHandlersNeverRan(TestHost host)
     {
-        var test = await TestServer.StartAsync(o => o.Dispatch = VizDispatchMode.Manual);
+        var test = await TestServer.StartAsync(host, o => o.Dispatch = VizDispatchMode.Manual);
         string folder;
         await using (test)
         {

@@ -26,10 +26,10 @@ public sealed class JQueryServingTests
     private const string Sha256 = "42c9beb67d11f78edb63796d0d9bfb074d0fc1a20b47ad72fcb7fb0f3dc6a6fe";
 
     [Theory]
-    [OnBothHosts("vizhtml/jquery.js")]
-    [OnBothHosts("vizhtml/demo/jquery.js")]
-    [OnBothHosts("vizhtml/multi/level/jquery.js")]
-    [OnBothHosts("vizhtml/demo/sub/jquery.js")]
+    [OnEveryHost("vizhtml/jquery.js")]
+    [OnEveryHost("vizhtml/demo/jquery.js")]
+    [OnEveryHost("vizhtml/multi/level/jquery.js")]
+    [OnEveryHost("vizhtml/demo/sub/jquery.js")]
     public async Task ThePinnedJQueryIsServedUnderTheMountAndBesideEveryPageWithAStrongETagAndRevalidation(TestHost host, string path)
     {
         await using var server = await TestServer.StartAsync(host);
@@ -69,9 +69,9 @@ public sealed class JQueryServingTests
     }
 
     [Theory]
-    [OnBothHosts("vizhtml/jquery.js")]
-    [OnBothHosts("vizhtml/demo/jquery.js")]
-    [OnBothHosts("vizhtml/folder/jquery.js")]
+    [OnEveryHost("vizhtml/jquery.js")]
+    [OnEveryHost("vizhtml/demo/jquery.js")]
+    [OnEveryHost("vizhtml/folder/jquery.js")]
     public async Task SwitchedOffThereIsNoBuiltInJQuery(TestHost host, string path)
     {
         using var dir = new TempDirectory();
@@ -91,8 +91,8 @@ public sealed class JQueryServingTests
     }
 
     [Theory]
-    [OnBothHosts(true)]
-    [OnBothHosts(false)]
+    [OnEveryHost(true)]
+    [OnEveryHost(false)]
     public async Task AJQueryInThePagesDirectoryIsServedInsteadOfTheBuiltIn(TestHost host, bool serveJQuery)
     {
         using var dir = new TempDirectory();

@@ -12,12 +12,12 @@ public sealed class ProcessEnvironmentDefinition;
 [SupportedOSPlatform("linux")]
 public sealed class OpenInBrowserTests
 {
-    [Fact]
-    public async Task OpenInBrowserRunsXdgOpenWithThePageLocalUrl()
+    [Theory, OnOwnHosts]
+    public async Task OpenInBrowserRunsXdgOpenWithThePageLocalUrl(TestHost host)
     {
         using var dir = new TempDirectory();
         var output = WriteFakeXdgOpen(dir);
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         test.Server.RegisterHtml("page", "<p>page</p>");
 
         bool started;
@@ -30,12 +30,12 @@ public sealed class OpenInBrowserTests
         Assert.Equal(test.Server.GetLocalUrl("page").ToString(), await ReadWhenWrittenAsync(output));
     }
 
-    [Fact]
-    public async Task OpenInBrowserWithoutAPageOpensTheIndex()
+    [Theory, OnOwnHosts]
+    public async Task OpenInBrowserWithoutAPageOpensTheIndex(TestHost host)
     {
         using var dir = new TempDirectory();
         var output = WriteFakeXdgOpen(dir);
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
 
         using (PathVariable.Prepend(dir.PathOf("bin")))
         {
@@ -47,12 +47,12 @@ public sealed class OpenInBrowserTests
         Assert.Equal($"http://localhost:{test.Server.Port}/vizhtml/", url);
     }
 
-    [Fact]
-    public async Task OpenInBrowserWithoutALauncherReturnsFalse()
+    [Theory, OnOwnHosts]
+    public async Task OpenInBrowserWithoutALauncherReturnsFalse(TestHost host)
     {
         using var dir = new TempDirectory();
         var empty = dir.CreateDirectory("empty-bin");
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         test.Server.RegisterHtml("page", "<p>page</p>");
 
         using (PathVariable.Replace(empty))

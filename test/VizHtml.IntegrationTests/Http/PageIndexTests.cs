@@ -11,12 +11,12 @@ public sealed partial class PageIndexTests
     [GeneratedRegex("src=\"data:image/png;base64,([A-Za-z0-9+/=]+)\"")]
     private static partial Regex QrImage();
 
-    [Fact]
-    public async Task IndexListsEveryPageUrlWithOneQrImagePerPage()
+    [Theory, OnOwnHosts]
+    public async Task IndexListsEveryPageUrlWithOneQrImagePerPage(TestHost host)
     {
         using var dir = new TempDirectory();
         dir.Write("site/index.html", "<p>folder</p>");
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         test.Server.RegisterHtml("first", "<p>1</p>");
         test.Server.RegisterFolder("second", dir.PathOf("site"));
         test.Server.RegisterHandler("third/nested", _ => VizResponse.Text("3"));
@@ -39,10 +39,10 @@ public sealed partial class PageIndexTests
         Assert.All(images, m => Assert.Equal(PngSignature, Convert.FromBase64String(m.Groups[1].Value)[..PngSignature.Length]));
     }
 
-    [Fact]
-    public async Task IndexFollowsRegistrationsAndRemovals()
+    [Theory, OnOwnHosts]
+    public async Task IndexFollowsRegistrationsAndRemovals(TestHost host)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         using var http = TestHttp.Client(test);
 
         var (_, empty) = await TestHttp.GetTextAsync(http, "/vizhtml/");
@@ -61,10 +61,10 @@ public sealed partial class PageIndexTests
         Assert.Contains(test.Server.GetServerUrl("two").ToString(), remaining, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task IndexWithoutTheTrailingSlashIsAlsoServed()
+    [Theory, OnOwnHosts]
+    public async Task IndexWithoutTheTrailingSlashIsAlsoServed(TestHost host)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         test.Server.RegisterHtml("one", "<p>1</p>");
         using var http = TestHttp.Client(test);
 

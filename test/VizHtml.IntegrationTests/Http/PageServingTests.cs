@@ -5,10 +5,10 @@ namespace VizHtml.IntegrationTests.Http;
 
 public sealed class PageServingTests
 {
-    [Fact]
-    public async Task HtmlPageIsServedAtItsSlashUrlAsUtf8Html()
+    [Theory, OnOwnHosts]
+    public async Task HtmlPageIsServedAtItsSlashUrlAsUtf8Html(TestHost host)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         test.Server.RegisterHtml("hello", "<!DOCTYPE html><p>Grüße from the page</p>");
         using var http = TestHttp.Client(test);
 
@@ -20,12 +20,12 @@ public sealed class PageServingTests
     }
 
     [Theory]
-    [InlineData("/vizhtml/hello", "/vizhtml/hello/")]
-    [InlineData("/vizhtml/hello?x=1&y=two%20words", "/vizhtml/hello/?x=1&y=two%20words")]
-    [InlineData("/vizhtml/deep/page?k=v", "/vizhtml/deep/page/?k=v")]
-    public async Task PageUrlWithoutTrailingSlashRedirectsToTheSlashUrlKeepingTheQuery(string requested, string expectedLocation)
+    [OnOwnHosts("/vizhtml/hello", "/vizhtml/hello/")]
+    [OnOwnHosts("/vizhtml/hello?x=1&y=two%20words", "/vizhtml/hello/?x=1&y=two%20words")]
+    [OnOwnHosts("/vizhtml/deep/page?k=v", "/vizhtml/deep/page/?k=v")]
+    public async Task PageUrlWithoutTrailingSlashRedirectsToTheSlashUrlKeepingTheQuery(TestHost host, string requested, string expectedLocation)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         test.Server.RegisterHtml("hello", "<p>hello</p>");
         test.Server.RegisterHtml("deep/page", "<p>deep</p>");
         using var http = TestHttp.Client(test);
@@ -36,12 +36,12 @@ public sealed class PageServingTests
         Assert.Equal(expectedLocation, response.Headers.Location?.OriginalString);
     }
 
-    [Fact]
-    public async Task FilePageIsServedAndReadAgainOnEachRequest()
+    [Theory, OnOwnHosts]
+    public async Task FilePageIsServedAndReadAgainOnEachRequest(TestHost host)
     {
         using var dir = new TempDirectory();
         var file = dir.Write("page.html", "<p>first version</p>");
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         test.Server.RegisterFile("filepage", file);
         using var http = TestHttp.Client(test);
 
@@ -56,13 +56,13 @@ public sealed class PageServingTests
         Assert.Equal((HttpStatusCode.OK, "<p>edited version</p>"), await TestHttp.GetTextAsync(http, "/vizhtml/filepage/"));
     }
 
-    [Fact]
-    public async Task FilePageServesResourcesFromItsOwnDirectory()
+    [Theory, OnOwnHosts]
+    public async Task FilePageServesResourcesFromItsOwnDirectory(TestHost host)
     {
         using var dir = new TempDirectory();
         var file = dir.Write("page.html", "<link rel=stylesheet href=style.css>");
         dir.Write("style.css", "p { color: red }");
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         test.Server.RegisterFile("filepage", file);
         using var http = TestHttp.Client(test);
 
@@ -73,14 +73,14 @@ public sealed class PageServingTests
         Assert.Equal("p { color: red }", await TestHttp.BodyAsync(response));
     }
 
-    [Fact]
-    public async Task FolderPageServesItsIndexAndAssetsInSubfolders()
+    [Theory, OnOwnHosts]
+    public async Task FolderPageServesItsIndexAndAssetsInSubfolders(TestHost host)
     {
         using var dir = new TempDirectory();
         dir.Write("site/index.html", "<p>folder index</p>");
         dir.Write("site/css/site.css", "body{}");
         dir.Write("site/js/app.js", "console.log(1);");
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         test.Server.RegisterFolder("folder", dir.PathOf("site"));
         using var http = TestHttp.Client(test);
 
@@ -96,25 +96,25 @@ public sealed class PageServingTests
         Assert.Equal(HttpStatusCode.NotFound, (await TestHttp.GetTextAsync(http, "/vizhtml/folder/css/missing.css")).Status);
     }
 
-    [Fact]
-    public async Task FolderPageWithAnotherIndexFileServesThatFile()
+    [Theory, OnOwnHosts]
+    public async Task FolderPageWithAnotherIndexFileServesThatFile(TestHost host)
     {
         using var dir = new TempDirectory();
         dir.Write("site/index.html", "<p>default index</p>");
         dir.Write("site/main.html", "<p>main page</p>");
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         test.Server.RegisterFolder("folder", dir.PathOf("site"), "main.html");
         using var http = TestHttp.Client(test);
 
         Assert.Equal((HttpStatusCode.OK, "<p>main page</p>"), await TestHttp.GetTextAsync(http, "/vizhtml/folder/"));
     }
 
-    [Fact]
-    public async Task HtmlPageWithDirectoryServesResourcesFromIt()
+    [Theory, OnOwnHosts]
+    public async Task HtmlPageWithDirectoryServesResourcesFromIt(TestHost host)
     {
         using var dir = new TempDirectory();
         dir.Write("img/a.svg", "<svg xmlns='http://www.w3.org/2000/svg'/>");
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         test.Server.RegisterHtml("withdir", "<img src='img/a.svg'>", dir.Root);
         using var http = TestHttp.Client(test);
 
@@ -124,22 +124,22 @@ public sealed class PageServingTests
         Assert.Equal("image/svg+xml", response.Content.Headers.ContentType?.MediaType);
     }
 
-    [Fact]
-    public async Task HtmlPageWithoutDirectoryHasNoResources()
+    [Theory, OnOwnHosts]
+    public async Task HtmlPageWithoutDirectoryHasNoResources(TestHost host)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         test.Server.RegisterHtml("bare", "<p>bare</p>");
         using var http = TestHttp.Client(test);
 
         Assert.Equal(HttpStatusCode.NotFound, (await TestHttp.GetTextAsync(http, "/vizhtml/bare/style.css")).Status);
     }
 
-    [Fact]
-    public async Task RegisteringANameAgainReplacesTheContent()
+    [Theory, OnOwnHosts]
+    public async Task RegisteringANameAgainReplacesTheContent(TestHost host)
     {
         using var dir = new TempDirectory();
         var file = dir.Write("second.html", "<p>second, from a file</p>");
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         using var http = TestHttp.Client(test);
 
         test.Server.RegisterHtml("page", "<p>first</p>");
@@ -152,13 +152,13 @@ public sealed class PageServingTests
         Assert.Equal((HttpStatusCode.OK, "<p>third</p>"), await TestHttp.GetTextAsync(http, "/vizhtml/page/"));
     }
 
-    [Fact]
-    public async Task UnregisterPageMakesOnlyThatPage404()
+    [Theory, OnOwnHosts]
+    public async Task UnregisterPageMakesOnlyThatPage404(TestHost host)
     {
         using var dir = new TempDirectory();
         dir.Write("site/index.html", "<p>gone soon</p>");
         dir.Write("site/a.css", "a{}");
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         test.Server.RegisterFolder("gone", dir.PathOf("site"));
         test.Server.RegisterHtml("stays", "<p>stays</p>");
         using var http = TestHttp.Client(test);
@@ -173,10 +173,10 @@ public sealed class PageServingTests
         Assert.False(test.Server.UnregisterPage("gone"));
     }
 
-    [Fact]
-    public async Task UnregisterAllPagesMakesEveryPage404()
+    [Theory, OnOwnHosts]
+    public async Task UnregisterAllPagesMakesEveryPage404(TestHost host)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         test.Server.RegisterHtml("one", "<p>1</p>");
         test.Server.RegisterHtml("two", "<p>2</p>");
         test.Server.RegisterHandler("three", _ => VizResponse.Text("3"));
@@ -194,10 +194,10 @@ public sealed class PageServingTests
         }
     }
 
-    [Fact]
-    public async Task NestedPageNameWinsOverItsParentForItsOwnUrls()
+    [Theory, OnOwnHosts]
+    public async Task NestedPageNameWinsOverItsParentForItsOwnUrls(TestHost host)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         test.Server.RegisterHtml("a", "<p>parent</p>");
         test.Server.RegisterHtml("a/b", "<p>child</p>");
         using var http = TestHttp.Client(test);
@@ -206,10 +206,10 @@ public sealed class PageServingTests
         Assert.Equal((HttpStatusCode.OK, "<p>child</p>"), await TestHttp.GetTextAsync(http, "/vizhtml/a/b/"));
     }
 
-    [Fact]
-    public async Task UnknownPageAndUrlsOutsideVizhtmlAre404()
+    [Theory, OnOwnHosts]
+    public async Task UnknownPageAndUrlsOutsideVizhtmlAre404(TestHost host)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         test.Server.RegisterHtml("known", "<p>known</p>");
         using var http = TestHttp.Client(test);
 
@@ -219,11 +219,11 @@ public sealed class PageServingTests
     }
 
     [Theory]
-    [InlineData("/", "/vizhtml/")]
-    [InlineData("/?key=abc", "/vizhtml/?key=abc")]
-    public async Task TheEmbeddedServersRootRedirectsToTheIndex(string url, string location)
+    [OnOwnHosts("/", "/vizhtml/")]
+    [OnOwnHosts("/?key=abc", "/vizhtml/?key=abc")]
+    public async Task AnOwnServersRootRedirectsToTheIndex(TestHost host, string url, string location)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         using var http = Security.SecurityTestSupport.NoRedirectClient(test);
 
         using var response = await http.GetAsync(new Uri(url, UriKind.Relative));
@@ -232,10 +232,10 @@ public sealed class PageServingTests
         Assert.Equal(location, response.Headers.Location?.OriginalString);
     }
 
-    [Fact]
-    public async Task TheEmbeddedServerAnswersFaviconWithNoContent()
+    [Theory, OnOwnHosts]
+    public async Task AnOwnServerAnswersFaviconWithNoContent(TestHost host)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         using var http = TestHttp.Client(test);
 
         using var response = await http.GetAsync(new Uri("/favicon.ico", UriKind.Relative));
@@ -257,10 +257,10 @@ public sealed class PageServingTests
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
     }
 
-    [Fact]
-    public async Task HeadOfAPageHasTheHeadersButNoBody()
+    [Theory, OnOwnHosts]
+    public async Task HeadOfAPageHasTheHeadersButNoBody(TestHost host)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         test.Server.RegisterHtml("hello", "<p>twelve chars</p>");
         using var http = TestHttp.Client(test);
 

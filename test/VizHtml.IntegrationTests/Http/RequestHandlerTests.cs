@@ -6,10 +6,10 @@ namespace VizHtml.IntegrationTests.Http;
 
 public sealed class RequestHandlerTests
 {
-    [Fact]
-    public async Task HtmlAnswerIsUtf8Html()
+    [Theory, OnOwnHosts]
+    public async Task HtmlAnswerIsUtf8Html(TestHost host)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         test.Server.RegisterHandler("h", _ => VizResponse.Html("<p>from the handler ✓</p>"));
         using var http = TestHttp.Client(test);
 
@@ -20,10 +20,10 @@ public sealed class RequestHandlerTests
         Assert.Equal("<p>from the handler ✓</p>", await TestHttp.BodyAsync(response));
     }
 
-    [Fact]
-    public async Task TextAnswerIsPlainTextWithItsStatus()
+    [Theory, OnOwnHosts]
+    public async Task TextAnswerIsPlainTextWithItsStatus(TestHost host)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         test.Server.RegisterHandler("h", r => r.Path == "created" ? VizResponse.Text("made it", 201) : VizResponse.Text("plain words"));
         using var http = TestHttp.Client(test);
 
@@ -37,10 +37,10 @@ public sealed class RequestHandlerTests
 
     private sealed record Reading(string SensorName, double MaxValue, IReadOnlyList<int> LastSamples);
 
-    [Fact]
-    public async Task JsonAnswerUsesCamelCaseNames()
+    [Theory, OnOwnHosts]
+    public async Task JsonAnswerUsesCamelCaseNames(TestHost host)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         test.Server.RegisterHandler("h", _ => VizResponse.Json(new Reading("Left Arm", 1.5, [1, 2, 3])));
         using var http = TestHttp.Client(test);
 
@@ -56,13 +56,13 @@ public sealed class RequestHandlerTests
         Assert.Equal([1, 2, 3], root.GetProperty("lastSamples").EnumerateArray().Select(e => e.GetInt32()));
     }
 
-    [Fact]
-    public async Task FileAnswerServesTheFileWithItsTypeAndValidators()
+    [Theory, OnOwnHosts]
+    public async Task FileAnswerServesTheFileWithItsTypeAndValidators(TestHost host)
     {
         using var dir = new TempDirectory();
         var file = dir.Write("report.css", "h1 { font-size: 2em }");
         var typed = dir.Write("report.dat", "1,2,3");
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         test.Server.RegisterHandler("h", r => r.Path == "typed" ? VizResponse.File(typed, "text/csv") : VizResponse.File(file));
         using var http = TestHttp.Client(test);
 
@@ -78,10 +78,10 @@ public sealed class RequestHandlerTests
         Assert.Equal("1,2,3", await TestHttp.BodyAsync(typedResponse));
     }
 
-    [Fact]
-    public async Task StatusAnswerHasItsCodeAndText()
+    [Theory, OnOwnHosts]
+    public async Task StatusAnswerHasItsCodeAndText(TestHost host)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         test.Server.RegisterHandler("h", r => r.Path == "bare" ? VizResponse.Status(204) : VizResponse.Status(418, "short and stout"));
         using var http = TestHttp.Client(test);
 
@@ -90,10 +90,10 @@ public sealed class RequestHandlerTests
         Assert.Equal((HttpStatusCode.NoContent, string.Empty), await TestHttp.GetTextAsync(http, "/vizhtml/h/bare"));
     }
 
-    [Fact]
-    public async Task RedirectAnswerIs303WithLocation()
+    [Theory, OnOwnHosts]
+    public async Task RedirectAnswerIs303WithLocation(TestHost host)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         test.Server.RegisterHandler("h", _ => VizResponse.Redirect("/vizhtml/elsewhere/?from=h"));
         using var http = TestHttp.Client(test);
 
@@ -103,10 +103,10 @@ public sealed class RequestHandlerTests
         Assert.Equal("/vizhtml/elsewhere/?from=h", response.Headers.Location?.OriginalString);
     }
 
-    [Fact]
-    public async Task HeadersAddedWithWithHeaderArrive()
+    [Theory, OnOwnHosts]
+    public async Task HeadersAddedWithWithHeaderArrive(TestHost host)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         test.Server.RegisterHandler("h", _ => VizResponse.Json(new { ok = true })
             .WithHeader("X-Viz-Test", "yes please")
             .WithHeader("Cache-Control", "no-store"));
@@ -119,10 +119,10 @@ public sealed class RequestHandlerTests
         Assert.Equal("no-store", response.Headers.CacheControl?.ToString());
     }
 
-    [Fact]
-    public async Task HandlerSeesMethodPathQueryHeadersAndAddress()
+    [Theory, OnOwnHosts]
+    public async Task HandlerSeesMethodPathQueryHeadersAndAddress(TestHost host)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         var requests = new EventLog<VizRequest>();
         test.Server.RegisterHandler("h", r =>
         {
@@ -151,10 +151,10 @@ public sealed class RequestHandlerTests
     }
 
     [Theory]
-    [OnBothHosts("/vizhtml/h/?a=1&b=x%20y", "a=1&b=x%20y")]
-    [OnBothHosts("/vizhtml/h/??x", "?x")]
-    [OnBothHosts("/vizhtml/h/?", "")]
-    [OnBothHosts("/vizhtml/h/", "")]
+    [OnEveryHost("/vizhtml/h/?a=1&b=x%20y", "a=1&b=x%20y")]
+    [OnEveryHost("/vizhtml/h/??x", "?x")]
+    [OnEveryHost("/vizhtml/h/?", "")]
+    [OnEveryHost("/vizhtml/h/", "")]
     public async Task HandlerQueryStringHasNoLeadingQuestionMarkAsTheOriginalsQueryString(TestHost host, string url, string queryString)
     {
         await using var test = await TestServer.StartAsync(host);
@@ -172,14 +172,14 @@ public sealed class RequestHandlerTests
     }
 
     [Theory]
-    [InlineData("/vizhtml/h/", "")]
-    [InlineData("/vizhtml/h", "")]
-    [InlineData("/vizhtml/h/state.json", "state.json")]
-    [InlineData("/vizhtml/h/img/a%20b.png", "img/a b.png")]
-    [InlineData("/vizhtml/h/100%25.txt", "100%.txt")]
-    public async Task HandlerPathIsTheDecodedPathBelowThePage(string url, string path)
+    [OnOwnHosts("/vizhtml/h/", "")]
+    [OnOwnHosts("/vizhtml/h", "")]
+    [OnOwnHosts("/vizhtml/h/state.json", "state.json")]
+    [OnOwnHosts("/vizhtml/h/img/a%20b.png", "img/a b.png")]
+    [OnOwnHosts("/vizhtml/h/100%25.txt", "100%.txt")]
+    public async Task HandlerPathIsTheDecodedPathBelowThePage(TestHost host, string url, string path)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         var requests = new EventLog<VizRequest>();
         test.Server.RegisterHandler("h", r =>
         {
@@ -193,11 +193,11 @@ public sealed class RequestHandlerTests
         Assert.Equal(path, Assert.Single(await requests.WaitForCountAsync(1)).Path);
     }
 
-    [Fact]
-    public async Task HandlerPathIsDecodedOnlyOnce()
+    [Theory, OnOwnHosts]
+    public async Task HandlerPathIsDecodedOnlyOnce(TestHost host)
     {
         // A file literally named "50%41.txt" is requested as 50%2541.txt; decoding twice would turn it into "50A.txt".
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         var requests = new EventLog<VizRequest>();
         test.Server.RegisterHandler("h", r =>
         {
@@ -211,10 +211,10 @@ public sealed class RequestHandlerTests
         Assert.Equal("50%41.txt", Assert.Single(await requests.WaitForCountAsync(1)).Path);
     }
 
-    [Fact]
-    public async Task HandlerSeesAPostedFormAndItsFiles()
+    [Theory, OnOwnHosts]
+    public async Task HandlerSeesAPostedFormAndItsFiles(TestHost host)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         var requests = new EventLog<VizRequest>();
         test.Server.RegisterHandler("h", r =>
         {
@@ -244,7 +244,7 @@ public sealed class RequestHandlerTests
         Assert.Equal(new byte[] { 9, 8, 7 }, Assert.Single(seen.Form.Files).Content.ToArray());
     }
 
-    [Theory, OnBothHosts]
+    [Theory, OnEveryHost]
     public async Task FormPostToAHandlerPageRaisesTheFormSubmitEventWithItsFieldsAfterTheHandlerAnswered(TestHost host)
     {
         // The original's custom-handler sample shows posted messages from its onFormSubmit handler.
@@ -280,10 +280,10 @@ public sealed class RequestHandlerTests
         Assert.Equal("hello there", (string)d.message);
     }
 
-    [Fact]
-    public async Task AGetToAHandlerPageRaisesNoFormSubmitEvent()
+    [Theory, OnOwnHosts]
+    public async Task AGetToAHandlerPageRaisesNoFormSubmitEvent(TestHost host)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         test.Server.RegisterHandler("h", _ => VizResponse.Text("handled"));
         test.Server.RegisterHtml("marker", "<p>marker</p>");
         var forms = new EventLog<VizFormSubmitEvent>();
@@ -300,10 +300,10 @@ public sealed class RequestHandlerTests
         Assert.Equal("marker", Assert.Single(await forms.WaitForCountAsync(1)).Page);
     }
 
-    [Fact]
-    public async Task AFormPostWhoseHandlerThrowsGets500AndStillRaisesTheFormSubmitEvent()
+    [Theory, OnOwnHosts]
+    public async Task AFormPostWhoseHandlerThrowsGets500AndStillRaisesTheFormSubmitEvent(TestHost host)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         test.Server.RegisterHandler("h", VizResponse? (_) => throw new InvalidOperationException("the handler failed"));
         var waited = test.Server.WaitFormSubmitAsync("h");
         using var http = TestHttp.Client(test);
@@ -314,12 +314,12 @@ public sealed class RequestHandlerTests
         Assert.Equal("kept", (await waited.WaitAsync(TestServer.Timeout))["message"]);
     }
 
-    [Fact]
-    public async Task DeclinedGetFallsBackToAFileFromTheHandlerDirectory()
+    [Theory, OnOwnHosts]
+    public async Task DeclinedGetFallsBackToAFileFromTheHandlerDirectory(TestHost host)
     {
         using var dir = new TempDirectory();
         dir.Write("static/data.txt", "from the directory");
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         var requests = new EventLog<VizRequest>();
         test.Server.RegisterHandler(
             "h",
@@ -337,10 +337,10 @@ public sealed class RequestHandlerTests
         Assert.Equal(["static/data.txt", "dynamic", "static/missing.txt"], (await requests.WaitForCountAsync(3)).Select(r => r.Path));
     }
 
-    [Fact]
-    public async Task DeclinedGetWithoutDirectoryIs404()
+    [Theory, OnOwnHosts]
+    public async Task DeclinedGetWithoutDirectoryIs404(TestHost host)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         test.Server.RegisterHandler("h", _ => null);
         using var http = TestHttp.Client(test);
 
@@ -348,10 +348,10 @@ public sealed class RequestHandlerTests
         Assert.Equal(HttpStatusCode.NotFound, (await TestHttp.GetTextAsync(http, "/vizhtml/h/file.txt")).Status);
     }
 
-    [Fact]
-    public async Task DeclinedUrlEncodedPostBecomesAFormSubmitWithItsFields()
+    [Theory, OnOwnHosts]
+    public async Task DeclinedUrlEncodedPostBecomesAFormSubmitWithItsFields(TestHost host)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         var handlerSawForm = new EventLog<string?>();
         test.Server.RegisterHandler("h", r =>
         {
@@ -372,10 +372,10 @@ public sealed class RequestHandlerTests
         Assert.Equal(["1", "2"], form.GetValues("n"));
     }
 
-    [Fact]
-    public async Task DeclinedMultipartPostBecomesAFormSubmitWithItsFieldsAndFiles()
+    [Theory, OnOwnHosts]
+    public async Task DeclinedMultipartPostBecomesAFormSubmitWithItsFieldsAndFiles(TestHost host)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         test.Server.RegisterHandler("h", _ => null);
         var waited = test.Server.WaitFormSubmitAsync();
         using var http = TestHttp.Client(test);
@@ -393,10 +393,10 @@ public sealed class RequestHandlerTests
         Assert.Equal(new byte[] { 1, 2, 3, 4 }, Assert.Single(form.Files).Content.ToArray());
     }
 
-    [Fact]
-    public async Task PostToAHandlerPageOverMaxFormBytesGets413WithoutCallingTheHandler()
+    [Theory, OnOwnHosts]
+    public async Task PostToAHandlerPageOverMaxFormBytesGets413WithoutCallingTheHandler(TestHost host)
     {
-        await using var test = await TestServer.StartAsync(o => o.MaxFormBytes = 4096);
+        await using var test = await TestServer.StartAsync(host, o => o.MaxFormBytes = 4096);
         var calls = new EventLog<string>();
         test.Server.RegisterHandler("h", r =>
         {
@@ -414,10 +414,10 @@ public sealed class RequestHandlerTests
         Assert.Equal(["GET"], await calls.WaitForCountAsync(1));
     }
 
-    [Fact]
-    public async Task HandlerRequestThatTimedOutWhileQueuedDoesNotStopLaterHandlersOrEvents()
+    [Theory, OnOwnHosts]
+    public async Task HandlerRequestThatTimedOutWhileQueuedDoesNotStopLaterHandlersOrEvents(TestHost host)
     {
-        await using var test = await TestServer.StartAsync(o => o.RequestHandlerTimeout = TimeSpan.FromMilliseconds(300));
+        await using var test = await TestServer.StartAsync(host, o => o.RequestHandlerTimeout = TimeSpan.FromMilliseconds(300));
         using var release = new ManualResetEventSlim();
         var started = new EventLog<string>();
         try
@@ -459,11 +459,11 @@ public sealed class RequestHandlerTests
         }
     }
 
-    [Fact]
-    public async Task HandlerRequestThatTimedOutBeforeItsTurnIsDroppedWithoutThrowingIntoTheHostLoop()
+    [Theory, OnOwnHosts]
+    public async Task HandlerRequestThatTimedOutBeforeItsTurnIsDroppedWithoutThrowingIntoTheHostLoop(TestHost host)
     {
         // Manual dispatch makes "before its turn" exact: nothing runs until the host loop calls DispatchPending.
-        await using var test = await TestServer.StartAsync(o =>
+        await using var test = await TestServer.StartAsync(host, o =>
         {
             o.Dispatch = VizDispatchMode.Manual;
             o.RequestHandlerTimeout = TimeSpan.FromMilliseconds(300);
@@ -500,11 +500,11 @@ public sealed class RequestHandlerTests
         await until.WaitAsync(TestServer.Timeout);
     }
 
-    [Fact]
-    public async Task ThrowingHandlerGets500WithoutTheExceptionMessageAndTheNextRequestWorks()
+    [Theory, OnOwnHosts]
+    public async Task ThrowingHandlerGets500WithoutTheExceptionMessageAndTheNextRequestWorks(TestHost host)
     {
         const string Detail = "connection string Password=hunter2";
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         test.Server.RegisterHandler("h", r => r.Path == "boom" ? throw new InvalidOperationException(Detail) : VizResponse.Text("fine"));
         using var http = TestHttp.Client(test);
 
@@ -516,10 +516,10 @@ public sealed class RequestHandlerTests
         Assert.Equal((HttpStatusCode.OK, "fine"), await TestHttp.GetTextAsync(http, "/vizhtml/h/ok"));
     }
 
-    [Fact]
-    public async Task HandlerPageWithOnlyAHandlerStillServesTheClientScript()
+    [Theory, OnOwnHosts]
+    public async Task HandlerPageWithOnlyAHandlerStillServesTheClientScript(TestHost host)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         test.Server.RegisterHandler("h", r => r.Path.Length == 0 ? VizResponse.Html("<script src='vizhtml.js'></script>") : null);
         using var http = TestHttp.Client(test);
 

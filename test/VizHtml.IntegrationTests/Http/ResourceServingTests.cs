@@ -9,19 +9,19 @@ public sealed class ResourceServingTests
     private static readonly byte[] PngBytes = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D, 0x49, 0x48, 0x44, 0x52, 0xFF, 0x00, 0x7F];
 
     [Theory]
-    [InlineData("css/site.css", "text/css")]
-    [InlineData("js/app.js", "text/javascript")]
-    [InlineData("img/logo.png", "image/png")]
-    [InlineData("img/icon.svg", "image/svg+xml")]
-    [InlineData("data/state.json", "application/json")]
-    [InlineData("data/blob.qqq", "application/octet-stream")]
-    public async Task ResourceIsServedWithTheContentTypeItsExtensionImplies(string relative, string mediaType)
+    [OnOwnHosts("css/site.css", "text/css")]
+    [OnOwnHosts("js/app.js", "text/javascript")]
+    [OnOwnHosts("img/logo.png", "image/png")]
+    [OnOwnHosts("img/icon.svg", "image/svg+xml")]
+    [OnOwnHosts("data/state.json", "application/json")]
+    [OnOwnHosts("data/blob.qqq", "application/octet-stream")]
+    public async Task ResourceIsServedWithTheContentTypeItsExtensionImplies(TestHost host, string relative, string mediaType)
     {
         using var dir = new TempDirectory();
         var content = relative.EndsWith(".png", StringComparison.Ordinal) ? PngBytes : System.Text.Encoding.UTF8.GetBytes($"content of {relative}");
         dir.Write("site/index.html", "<p>index</p>");
         dir.WriteBytes("site/" + relative, content);
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         test.Server.RegisterFolder("site", dir.PathOf("site"));
         using var http = TestHttp.Client(test);
 
@@ -32,15 +32,15 @@ public sealed class ResourceServingTests
         Assert.Equal(content, await TestHttp.BytesAsync(response));
     }
 
-    [Fact]
-    public async Task ResourceHasAnETagAndLastModified()
+    [Theory, OnOwnHosts]
+    public async Task ResourceHasAnETagAndLastModified(TestHost host)
     {
         using var dir = new TempDirectory();
         dir.Write("site/index.html", "<p>index</p>");
         var file = dir.Write("site/style.css", "p{}");
         var written = new DateTimeOffset(2024, 5, 6, 7, 8, 9, TimeSpan.Zero);
         File.SetLastWriteTimeUtc(file, written.UtcDateTime);
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         test.Server.RegisterFolder("site", dir.PathOf("site"));
         using var http = TestHttp.Client(test);
 
@@ -52,14 +52,14 @@ public sealed class ResourceServingTests
         Assert.Equal(written, response.Content.Headers.LastModified);
     }
 
-    [Fact]
-    public async Task ResourceETagChangesWhenTheFileChanges()
+    [Theory, OnOwnHosts]
+    public async Task ResourceETagChangesWhenTheFileChanges(TestHost host)
     {
         using var dir = new TempDirectory();
         dir.Write("site/index.html", "<p>index</p>");
         var file = dir.Write("site/style.css", "p{}");
         File.SetLastWriteTimeUtc(file, new DateTime(2024, 1, 1, 0, 0, 0, DateTimeKind.Utc));
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         test.Server.RegisterFolder("site", dir.PathOf("site"));
         using var http = TestHttp.Client(test);
         using var first = await http.GetAsync(new Uri("/vizhtml/site/style.css", UriKind.Relative));
@@ -75,13 +75,13 @@ public sealed class ResourceServingTests
         Assert.Equal("p{color:red}", await TestHttp.BodyAsync(second));
     }
 
-    [Fact]
-    public async Task ConditionalGetWithTheResourceETagGets304AndAnotherETagGets200()
+    [Theory, OnOwnHosts]
+    public async Task ConditionalGetWithTheResourceETagGets304AndAnotherETagGets200(TestHost host)
     {
         using var dir = new TempDirectory();
         dir.Write("site/index.html", "<p>index</p>");
         dir.Write("site/app.js", "let x = 1;");
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         test.Server.RegisterFolder("site", dir.PathOf("site"));
         using var http = TestHttp.Client(test);
         using var first = await http.GetAsync(new Uri("/vizhtml/site/app.js", UriKind.Relative));
@@ -100,15 +100,15 @@ public sealed class ResourceServingTests
         Assert.Equal("let x = 1;", await TestHttp.BodyAsync(full));
     }
 
-    [Fact]
-    public async Task ConditionalGetWithIfModifiedSinceGets304UnlessTheFileIsNewer()
+    [Theory, OnOwnHosts]
+    public async Task ConditionalGetWithIfModifiedSinceGets304UnlessTheFileIsNewer(TestHost host)
     {
         using var dir = new TempDirectory();
         dir.Write("site/index.html", "<p>index</p>");
         var file = dir.Write("site/app.js", "let x = 1;");
         var written = new DateTimeOffset(2024, 5, 6, 7, 8, 9, TimeSpan.Zero);
         File.SetLastWriteTimeUtc(file, written.UtcDateTime);
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         test.Server.RegisterFolder("site", dir.PathOf("site"));
         using var http = TestHttp.Client(test);
 
@@ -125,11 +125,11 @@ public sealed class ResourceServingTests
     }
 
     [Theory]
-    [InlineData("/vizhtml/vizhtml.js")]
-    [InlineData("/vizhtml/withscript/vizhtml.js")]
-    public async Task ClientScriptIsServedWithAnETagAndRevalidatesTo304(string path)
+    [OnOwnHosts("/vizhtml/vizhtml.js")]
+    [OnOwnHosts("/vizhtml/withscript/vizhtml.js")]
+    public async Task ClientScriptIsServedWithAnETagAndRevalidatesTo304(TestHost host, string path)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         test.Server.RegisterHtml("withscript", "<script src='vizhtml.js'></script>");
         using var http = TestHttp.Client(test);
 
@@ -146,10 +146,10 @@ public sealed class ResourceServingTests
         Assert.Empty(await TestHttp.BytesAsync(notModified));
     }
 
-    [Fact]
-    public async Task ClientScriptBelowAPageIsTheSameAsAtTheRoot()
+    [Theory, OnOwnHosts]
+    public async Task ClientScriptBelowAPageIsTheSameAsAtTheRoot(TestHost host)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         test.Server.RegisterHtml("withscript", "<script src='vizhtml.js'></script>");
         using var http = TestHttp.Client(test);
 
@@ -160,15 +160,15 @@ public sealed class ResourceServingTests
         Assert.Equal(await TestHttp.BytesAsync(root), await TestHttp.BytesAsync(below));
     }
 
-    [Fact]
-    public async Task ClientScriptResolvesFromHtmlInASubfolderOfAFolderPage()
+    [Theory, OnOwnHosts]
+    public async Task ClientScriptResolvesFromHtmlInASubfolderOfAFolderPage(TestHost host)
     {
         // sub/other.html with <script src="vizhtml.js"> asks for /vizhtml/<name>/sub/vizhtml.js, as any URL under
         // /vizhtml/ that is not a registered page already gets the script.
         using var dir = new TempDirectory();
         dir.Write("site/index.html", "<p>index</p>");
         dir.Write("site/sub/other.html", "<script src='vizhtml.js'></script>");
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         test.Server.RegisterFolder("folder", dir.PathOf("site"));
         using var http = TestHttp.Client(test);
 

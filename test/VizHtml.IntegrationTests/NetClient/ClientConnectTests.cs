@@ -72,10 +72,10 @@ public sealed class ClientConnectTests
         Assert.DoesNotContain(capture.Lines, l => l.Contains(Key, StringComparison.Ordinal));
     }
 
-    [Fact]
-    public async Task StateGoesFromConnectingToConnectedAndTheHandlerSeesEachChange()
+    [Theory, OnOwnHosts]
+    public async Task StateGoesFromConnectingToConnectedAndTheHandlerSeesEachChange(TestHost host)
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(host);
         var client = new VizHtmlClient(server.HttpBase);
         var seen = new ConcurrentQueue<VizClientState>();
         using var subscription = client.OnStateChanged(seen.Enqueue);

@@ -12,10 +12,10 @@ public sealed class ClientRestartTests
 {
     private static readonly TimeSpan Quick = TimeSpan.FromMilliseconds(20);
 
-    [Fact]
-    public async Task SendsQueuedWhileTheServerRestartedAreDroppedAndTheConnectEventCountsThem()
+    [Theory, OnOwnHosts]
+    public async Task SendsQueuedWhileTheServerRestartedAreDroppedAndTheConnectEventCountsThem(TestHost host)
     {
-        await using var first = await TestServer.StartAsync();
+        await using var first = await TestServer.StartAsync(host);
         var port = first.Server.Port;
         await using var client = new VizHtmlClient(first.HttpBase, Options());
         var changes = new EventLog<VizClientConnectionEvent>();
@@ -29,7 +29,7 @@ public sealed class ClientRestartTests
             client.Send("button_click", i);
         }
 
-        await using var second = await TestServer.StartAsync(o => o.Port = port);
+        await using var second = await TestServer.StartAsync(host, o => o.Port = port);
         var clicks = Clicks(second);
         var back = (await changes.WaitForAsync(items => items.Count(e => e.Connected) == 2)).Last(e => e.Connected);
         client.Send("button_click", 4);
@@ -41,10 +41,10 @@ public sealed class ClientRestartTests
         Assert.Equal(0, client.DroppedSends);
     }
 
-    [Fact]
-    public async Task SendsNotAcknowledgedWhenTheServerDiedAreDroppedAndCountedToo()
+    [Theory, OnOwnHosts]
+    public async Task SendsNotAcknowledgedWhenTheServerDiedAreDroppedAndCountedToo(TestHost host)
     {
-        await using var first = await TestServer.StartAsync();
+        await using var first = await TestServer.StartAsync(host);
         var port = first.Server.Port;
         var firstClicks = Clicks(first);
         await using var proxy = new FaultProxy(port);
@@ -62,7 +62,7 @@ public sealed class ClientRestartTests
         await changes.WaitForAsync(items => items.Any(e => !e.Connected));
         client.Send("button_click", 3);
         await first.DisposeAsync();
-        await using var second = await TestServer.StartAsync(o => o.Port = port);
+        await using var second = await TestServer.StartAsync(host, o => o.Port = port);
         var clicks = Clicks(second);
         proxy.GoUp();
         var back = (await changes.WaitForAsync(items => items.Count(e => e.Connected) == 2)).Last(e => e.Connected);
@@ -74,10 +74,10 @@ public sealed class ClientRestartTests
         Assert.Equal(3, back.Dropped);
     }
 
-    [Fact]
-    public async Task WithKeepPendingAcrossRestartSendsQueuedWhileTheServerRestartedReachTheNewServerInOrder()
+    [Theory, OnOwnHosts]
+    public async Task WithKeepPendingAcrossRestartSendsQueuedWhileTheServerRestartedReachTheNewServerInOrder(TestHost host)
     {
-        await using var first = await TestServer.StartAsync();
+        await using var first = await TestServer.StartAsync(host);
         var port = first.Server.Port;
         var options = Options();
         options.KeepPendingAcrossRestart = true;
@@ -93,7 +93,7 @@ public sealed class ClientRestartTests
             client.Send("button_click", i);
         }
 
-        await using var second = await TestServer.StartAsync(o => o.Port = port);
+        await using var second = await TestServer.StartAsync(host, o => o.Port = port);
         var clicks = Clicks(second);
         var back = (await changes.WaitForAsync(items => items.Count(e => e.Connected) == 2)).Last(e => e.Connected);
         client.Send("button_click", 4);
@@ -103,11 +103,11 @@ public sealed class ClientRestartTests
         Assert.Equal(0, back.Dropped);
     }
 
-    [Fact]
-    public async Task SendsQueuedWhileTheSameServerForgotTheSessionAreStillDelivered()
+    [Theory, OnOwnHosts]
+    public async Task SendsQueuedWhileTheSameServerForgotTheSessionAreStillDelivered(TestHost host)
     {
         // MaxAwaySessions = 0: a lost connection ends its session at once, yet the program is the same run.
-        await using var server = await TestServer.StartAsync(o => o.MaxAwaySessions = 0);
+        await using var server = await TestServer.StartAsync(host, o => o.MaxAwaySessions = 0);
         var clicks = Clicks(server);
         await using var proxy = new FaultProxy(server.Server.Port);
         await using var client = new VizHtmlClient(proxy.HttpBase, Options());
@@ -131,10 +131,10 @@ public sealed class ClientRestartTests
         Assert.Equal(0, back.Dropped);
     }
 
-    [Fact]
-    public async Task StoppingAndStartingTheSameServerIsANewRunToo()
+    [Theory, OnOwnHosts]
+    public async Task StoppingAndStartingTheSameServerIsANewRunToo(TestHost host)
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(host);
         await using var client = new VizHtmlClient(server.HttpBase, Options());
         var changes = new EventLog<VizClientConnectionEvent>();
         client.OnConnectionChanged(changes.Add);

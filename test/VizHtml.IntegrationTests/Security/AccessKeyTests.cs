@@ -10,13 +10,13 @@ public sealed class AccessKeyTests
     private const string Key = "tablet-pairing-key-4711";
 
     [Theory]
-    [InlineData("vizhtml/p/")]
-    [InlineData("vizhtml/vizhtml.js")]
-    [InlineData("vizhtml/")]
-    [InlineData("vizhtml/p/?key=wrong-key-0000")]
-    public async Task RequestsWithoutTheRightKeyGet401(string path)
+    [OnOwnHosts("vizhtml/p/")]
+    [OnOwnHosts("vizhtml/vizhtml.js")]
+    [OnOwnHosts("vizhtml/")]
+    [OnOwnHosts("vizhtml/p/?key=wrong-key-0000")]
+    public async Task RequestsWithoutTheRightKeyGet401(TestHost host, string path)
     {
-        await using var test = await TestServer.StartAsync(o => o.AccessKey = Key);
+        await using var test = await TestServer.StartAsync(host, o => o.AccessKey = Key);
         test.Server.RegisterHtml("p", "<p>panel</p>");
         using var http = NoRedirectClient(test);
 
@@ -26,10 +26,10 @@ public sealed class AccessKeyTests
         Assert.DoesNotContain("panel", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task ASocketWithoutTheKeyIsRefusedBeforeTheUpgradeAndWithItConnects()
+    [Theory, OnOwnHosts]
+    public async Task ASocketWithoutTheKeyIsRefusedBeforeTheUpgradeAndWithItConnects(TestHost host)
     {
-        await using var test = await TestServer.StartAsync(o => o.AccessKey = Key);
+        await using var test = await TestServer.StartAsync(host, o => o.AccessKey = Key);
 
         Assert.Equal(401, await UpgradeStatusAsync(test.SocketUri));
         Assert.Equal(401, await UpgradeStatusAsync(new Uri(test.SocketUri + "?key=nope-nope-nope")));
@@ -39,10 +39,10 @@ public sealed class AccessKeyTests
         Assert.Equal(101, await UpgradeStatusAsync(test.SocketUri, o => o.SetRequestHeader("Cookie", "vizhtml_key=" + Key)));
     }
 
-    [Fact]
-    public async Task OpeningAPageWithTheKeyRemembersItInACookieForResourcesAndTheSocket()
+    [Theory, OnOwnHosts]
+    public async Task OpeningAPageWithTheKeyRemembersItInACookieForResourcesAndTheSocket(TestHost host)
     {
-        await using var test = await TestServer.StartAsync(o => o.AccessKey = Key);
+        await using var test = await TestServer.StartAsync(host, o => o.AccessKey = Key);
         test.Server.RegisterHtml("p", "<p>panel</p>");
         using var http = NoRedirectClient(test);
 
@@ -58,10 +58,10 @@ public sealed class AccessKeyTests
         Assert.Equal(HttpStatusCode.OK, (await http.SendAsync(next)).StatusCode);
     }
 
-    [Fact]
-    public async Task ServerUrlsAndTheIndexCarryTheKeySoOpeningAPagePairsATablet()
+    [Theory, OnOwnHosts]
+    public async Task ServerUrlsAndTheIndexCarryTheKeySoOpeningAPagePairsATablet(TestHost host)
     {
-        await using var test = await TestServer.StartAsync(o =>
+        await using var test = await TestServer.StartAsync(host, o =>
         {
             o.AccessKey = Key;
             o.PublicHost = "127.0.0.1";
@@ -78,12 +78,12 @@ public sealed class AccessKeyTests
         Assert.Contains(WebUtility.HtmlEncode(url.ToString()), index, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task TheKeyNeverAppearsInAnyLogLine()
+    [Theory, OnOwnHosts]
+    public async Task TheKeyNeverAppearsInAnyLogLine(TestHost host)
     {
         var capture = new CapturingLoggerProvider();
         using var factory = LoggerFactory.Create(b => b.AddProvider(capture).SetMinimumLevel(LogLevel.Trace));
-        await using var test = await TestServer.StartAsync(o =>
+        await using var test = await TestServer.StartAsync(host, o =>
         {
             o.AccessKey = Key;
             o.LoggerFactory = factory;

@@ -13,7 +13,7 @@ namespace VizHtml.IntegrationTests.Security;
 public sealed class AwaySessionLimitTests
 {
     [Theory]
-    [OnBothHosts]
+    [OnEveryHost]
     public async Task AwayClientsFromOneAddressBeyondItsCapForgetTheOldestFirst(TestHost host)
     {
         await using var test = await TestServer.StartAsync(host, o => o.MaxConnectionsPerAddress = 3);
@@ -36,7 +36,7 @@ public sealed class AwaySessionLimitTests
     }
 
     [Theory]
-    [OnBothHosts]
+    [OnEveryHost]
     public async Task MoreAwayClientsThanMaxAwaySessionsForgetTheOldestFirstWhateverTheirAddress(TestHost host)
     {
         await using var test = await TestServer.StartAsync(host, o => o.MaxAwaySessions = 4);
@@ -58,10 +58,10 @@ public sealed class AwaySessionLimitTests
         }
     }
 
-    [Fact]
-    public async Task WithMaxAwaySessionsZeroALostConnectionEndsItsSessionAndSaysItCannotResume()
+    [Theory, OnOwnHosts]
+    public async Task WithMaxAwaySessionsZeroALostConnectionEndsItsSessionAndSaysItCannotResume(TestHost host)
     {
-        await using var test = await TestServer.StartAsync(o => o.MaxAwaySessions = 0);
+        await using var test = await TestServer.StartAsync(host, o => o.MaxAwaySessions = 0);
         var disconnects = new EventLog<VizDisconnectEvent>();
         test.Server.OnDisconnect(disconnects.Add);
         var token = await AwayClient.HelloThenResetAsync(test, IPAddress.Loopback);
@@ -74,7 +74,7 @@ public sealed class AwaySessionLimitTests
     }
 
     [Theory]
-    [OnBothHosts]
+    [OnEveryHost]
     public async Task ReplayBuffersBeyondTheirTotalBoundForgetTheClientsAwayLongest(TestHost host)
     {
         // Each client keeps up to 16 KiB unacknowledged; together at most 40 KiB.
@@ -109,10 +109,10 @@ public sealed class AwaySessionLimitTests
         }
     }
 
-    [Fact]
-    public async Task ClientsThatSayHelloAndResetInALoopFromFourAddressesStayWithinTheCapsAndOthersStillGetEveryBroadcast()
+    [Theory, OnOwnHosts]
+    public async Task ClientsThatSayHelloAndResetInALoopFromFourAddressesStayWithinTheCapsAndOthersStillGetEveryBroadcast(TestHost host)
     {
-        await using var test = await TestServer.StartAsync(o => o.MaxConnectionsPerAddress = 50);
+        await using var test = await TestServer.StartAsync(host, o => o.MaxConnectionsPerAddress = 50);
         var (reader, _) = await test.ConnectAsync();
         var addresses = Enumerable.Range(1, 4).Select(i => IPAddress.Parse($"127.0.1.{i}")).ToArray();
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(4));

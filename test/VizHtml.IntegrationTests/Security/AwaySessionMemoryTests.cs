@@ -7,12 +7,12 @@ namespace VizHtml.IntegrationTests.Security;
 [Collection("Memory")]
 public sealed class AwaySessionMemoryTests
 {
-    [Fact]
-    public async Task ThousandsOfBroadcastsWhileTwoThousandClientsAreAwayAreKeptOnceAndTheyStillResumeWithAllOfThem()
+    [Theory, OnOwnHosts]
+    public async Task ThousandsOfBroadcastsWhileTwoThousandClientsAreAwayAreKeptOnceAndTheyStillResumeWithAllOfThem(TestHost host)
     {
         const int Away = 2000;
         const int Broadcasts = 1000;
-        await using var test = await TestServer.StartAsync(o =>
+        await using var test = await TestServer.StartAsync(host, o =>
         {
             o.MaxConnectionsPerAddress = Away;
             o.MaxConnections = Away + 10;

@@ -16,11 +16,11 @@ public sealed class CrossOriginPageTests(BrowserFixture browser) : IClassFixture
         </script></body></html>
         """;
 
-    [Fact]
-    public async Task APageFromAnotherOriginCannotOpenTheSocketButOneFromThisServerCan()
+    [Theory, OnOwnHosts]
+    public async Task APageFromAnotherOriginCannotOpenTheSocketButOneFromThisServerCan(TestHost host)
     {
-        await using var target = await TestServer.StartAsync();
-        await using var foreign = await TestServer.StartAsync();
+        await using var target = await TestServer.StartAsync(host);
+        await using var foreign = await TestServer.StartAsync(host);
         var connects = new EventLog<VizConnectEvent>();
         target.Server.OnConnect(connects.Add);
         target.Server.RegisterHtml("own", Probe);

@@ -16,7 +16,7 @@ public sealed class KeyRedactionInBrowserTests(BrowserFixture browser) : IClassF
         """;
 
     [Theory]
-    [OnBothHosts]
+    [OnEveryHost]
     public async Task APageOpenedFromTheIndexLinkAndItsSocketLeaveNoSpellingOfTheKeyInAnyLogLine(TestHost host)
     {
         var capture = new CapturingLoggerProvider();

@@ -8,10 +8,10 @@ namespace VizHtml.IntegrationTests.Security;
 
 public sealed class LimitTests
 {
-    [Fact]
-    public async Task ConnectionsBeyondThePerAddressCapGet429UntilOneCloses()
+    [Theory, OnOwnHosts]
+    public async Task ConnectionsBeyondThePerAddressCapGet429UntilOneCloses(TestHost host)
     {
-        await using var test = await TestServer.StartAsync(o => o.MaxConnectionsPerAddress = 2);
+        await using var test = await TestServer.StartAsync(host, o => o.MaxConnectionsPerAddress = 2);
         var disconnects = new EventLog<VizDisconnectEvent>();
         test.Server.OnDisconnect(disconnects.Add);
         var (a, _) = await test.ConnectAsync();
@@ -28,19 +28,19 @@ public sealed class LimitTests
         c.Dispose();
     }
 
-    [Fact]
-    public async Task ConnectionsBeyondTheTotalCapGet503()
+    [Theory, OnOwnHosts]
+    public async Task ConnectionsBeyondTheTotalCapGet503(TestHost host)
     {
-        await using var test = await TestServer.StartAsync(o => o.MaxConnections = 1);
+        await using var test = await TestServer.StartAsync(host, o => o.MaxConnections = 1);
         var (a, _) = await test.ConnectAsync();
         using var _a = a;
         Assert.Equal(503, await UpgradeStatusAsync(test.SocketUri));
     }
 
-    [Fact]
-    public async Task AFloodIsDroppedWithOneWarningThenClosedWith1008WhileOthersCarryOn()
+    [Theory, OnOwnHosts]
+    public async Task AFloodIsDroppedWithOneWarningThenClosedWith1008WhileOthersCarryOn(TestHost host)
     {
-        await using var test = await TestServer.StartAsync(o => o.MaxMessagesPerSecond = 20);
+        await using var test = await TestServer.StartAsync(host, o => o.MaxMessagesPerSecond = 20);
         var received = new EventLog<VizMessageEvent>();
         test.Server.OnMessage("m", received.Add);
         var disconnects = new EventLog<VizDisconnectEvent>();
@@ -82,10 +82,10 @@ public sealed class LimitTests
         Assert.Equal("still", (await other.ReceiveAsync()).Event);
     }
 
-    [Fact]
-    public async Task AConnectionThatNeverSendsItsRequestIsClosedAfterTheHandshakeTimeout()
+    [Theory, OnOwnHosts]
+    public async Task AConnectionThatNeverSendsItsRequestIsClosedAfterTheHandshakeTimeout(TestHost host)
     {
-        await using var test = await TestServer.StartAsync(o => o.HandshakeTimeout = TimeSpan.FromSeconds(1));
+        await using var test = await TestServer.StartAsync(host, o => o.HandshakeTimeout = TimeSpan.FromSeconds(1));
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         await socket.ConnectAsync(IPAddress.Loopback, test.Server.Port);
 

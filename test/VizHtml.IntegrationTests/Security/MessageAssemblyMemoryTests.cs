@@ -27,11 +27,11 @@ public sealed class MessageAssemblyMemoryTests(ITestOutputHelper output)
     /// </summary>
     private const long HeapSlack = 32 * MiB;
 
-    [Fact]
-    public async Task SixtyUnfinishedSixteenMiBMessagesFromOneAddressStayWithinItsShareAndTheMemoryComesBackWhenTheyClose()
+    [Theory, OnOwnHosts]
+    public async Task SixtyUnfinishedSixteenMiBMessagesFromOneAddressStayWithinItsShareAndTheMemoryComesBackWhenTheyClose(TestHost host)
     {
         var defaults = new VizHtmlOptions();
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
 
         // The same two frames for every connection (one mask is as good as another), so the clients allocate nothing per send.
         var payload = new byte[FragmentBytes];

@@ -25,10 +25,10 @@ public sealed class MessageAssemblyTests
 
     private static readonly byte[] Message = Envelope.OfLength(MaxMessageBytes);
 
-    [Fact]
-    public async Task AMessageThatDoesNotFitInItsAddressShareClosesItsConnectionWith1013AndNoOtherMessageIsHurt()
+    [Theory, OnOwnHosts]
+    public async Task AMessageThatDoesNotFitInItsAddressShareClosesItsConnectionWith1013AndNoOtherMessageIsHurt(TestHost host)
     {
-        await using var test = await StartEchoServerAsync(o =>
+        await using var test = await StartEchoServerAsync(host, o =>
         {
             o.MaxAssemblyBytesPerAddress = TwoMessages;
             o.MaxAssemblyBytes = 4 * TwoMessages;
@@ -56,10 +56,10 @@ public sealed class MessageAssemblyTests
         await later.ExpectEchoAsync(Envelope.PaddingFor(MaxMessageBytes));
     }
 
-    [Fact]
-    public async Task AVersion2ClientRefusedWith1013MayResumeItsSession()
+    [Theory, OnOwnHosts]
+    public async Task AVersion2ClientRefusedWith1013MayResumeItsSession(TestHost host)
     {
-        await using var test = await StartEchoServerAsync(o =>
+        await using var test = await StartEchoServerAsync(host, o =>
         {
             o.MaxAssemblyBytesPerAddress = TwoMessages;
             o.MaxAssemblyBytes = 4 * TwoMessages;
@@ -85,10 +85,10 @@ public sealed class MessageAssemblyTests
         Assert.Contains(busy.Client, test.Server.Clients);
     }
 
-    [Fact]
-    public async Task AMessageThatDoesNotFitInTheServersBudgetClosesItsConnectionWith1013AndNoOtherMessageIsHurt()
+    [Theory, OnOwnHosts]
+    public async Task AMessageThatDoesNotFitInTheServersBudgetClosesItsConnectionWith1013AndNoOtherMessageIsHurt(TestHost host)
     {
-        await using var test = await StartEchoServerAsync(o =>
+        await using var test = await StartEchoServerAsync(host, o =>
         {
             o.MaxAssemblyBytesPerAddress = TwoMessages;
             o.MaxAssemblyBytes = TwoMessages;
@@ -109,12 +109,12 @@ public sealed class MessageAssemblyTests
         await FinishAsync(second);
     }
 
-    [Fact]
-    public async Task AMessageNotCompletedWithinTheAssemblyTimeoutIsClosedWith1008AndNotBefore()
+    [Theory, OnOwnHosts]
+    public async Task AMessageNotCompletedWithinTheAssemblyTimeoutIsClosedWith1008AndNotBefore(TestHost host)
     {
         var clock = new FakeTimeProvider();
         var timeout = TimeSpan.FromSeconds(10);
-        await using var test = await StartEchoServerAsync(o =>
+        await using var test = await StartEchoServerAsync(host, o =>
         {
             o.TimeProvider = clock;
             o.MessageAssemblyTimeout = timeout;
@@ -149,11 +149,11 @@ public sealed class MessageAssemblyTests
         Assert.Equal(1008, gone.CloseStatus);
     }
 
-    [Fact]
-    public async Task AMessageInMoreThanMaxMessageFramesIsClosedWith1009AndOneInExactlyThatManyIsDelivered()
+    [Theory, OnOwnHosts]
+    public async Task AMessageInMoreThanMaxMessageFramesIsClosedWith1009AndOneInExactlyThatManyIsDelivered(TestHost host)
     {
         const int MaxFrames = 64;
-        await using var test = await StartEchoServerAsync(o => o.MaxMessageFrames = MaxFrames);
+        await using var test = await StartEchoServerAsync(host, o => o.MaxMessageFrames = MaxFrames);
         using var ws = await WsWire.ConnectAsync(test.Server.Port);
         var inMaxFrames = FrameWriter.Fragmented(Opcode.Text, Envelope.OfLength(1000), Enumerable.Repeat(15, MaxFrames).ToArray());
         await ws.SendAsync(inMaxFrames);
@@ -171,9 +171,9 @@ public sealed class MessageAssemblyTests
         await next.ExpectEchoAsync(Envelope.PaddingFor(1000));
     }
 
-    private static async Task<TestServer> StartEchoServerAsync(Action<VizHtmlOptions> configure)
+    private static async Task<TestServer> StartEchoServerAsync(TestHost host, Action<VizHtmlOptions> configure)
     {
-        var test = await TestServer.StartAsync(o =>
+        var test = await TestServer.StartAsync(host, o =>
         {
             o.MaxMessageBytes = MaxMessageBytes;
             configure(o);

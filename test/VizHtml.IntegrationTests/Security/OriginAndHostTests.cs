@@ -8,16 +8,16 @@ namespace VizHtml.IntegrationTests.Security;
 public sealed class OriginAndHostTests
 {
     [Theory]
-    [InlineData("http://evil.example")]
-    [InlineData("http://127.0.0.1:{port}.evil.example")]
-    [InlineData("http://evil.example/127.0.0.1:{port}")]
-    [InlineData("https://127.0.0.1:{port}")]
-    [InlineData("http://127.0.0.1:{other}")]
-    [InlineData("http://localhost:{port}")]
-    [InlineData("null")]
-    public async Task ACrossOriginSocketUpgradeIsRefusedBeforeTheUpgrade(string origin)
+    [OnOwnHosts("http://evil.example")]
+    [OnOwnHosts("http://127.0.0.1:{port}.evil.example")]
+    [OnOwnHosts("http://evil.example/127.0.0.1:{port}")]
+    [OnOwnHosts("https://127.0.0.1:{port}")]
+    [OnOwnHosts("http://127.0.0.1:{other}")]
+    [OnOwnHosts("http://localhost:{port}")]
+    [OnOwnHosts("null")]
+    public async Task ACrossOriginSocketUpgradeIsRefusedBeforeTheUpgrade(TestHost host, string origin)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         var connects = new EventLog<VizConnectEvent>();
         test.Server.OnConnect(connects.Add);
         var value = origin.Replace("{port}", $"{test.Server.Port}", StringComparison.Ordinal).Replace("{other}", $"{test.Server.Port + 1}", StringComparison.Ordinal);
@@ -30,14 +30,14 @@ public sealed class OriginAndHostTests
     }
 
     [Theory]
-    [InlineData("null")]
-    [InlineData("http://dashboard.lab.example")]
-    public async Task ARefusedOriginIsLoggedWithTheAllowedOriginsValueThatWouldAdmitIt(string origin)
+    [OnOwnHosts("null")]
+    [OnOwnHosts("http://dashboard.lab.example")]
+    public async Task ARefusedOriginIsLoggedWithTheAllowedOriginsValueThatWouldAdmitIt(TestHost host, string origin)
     {
         var capture = new CapturingLoggerProvider();
         using var factory = LoggerFactory.Create(b => b.AddProvider(capture).SetMinimumLevel(LogLevel.Trace));
         // Dual-stack, so the IPv4 client arrives as ::ffff:127.0.0.1 and must be written as events write it.
-        await using var test = await TestServer.StartAsync(o =>
+        await using var test = await TestServer.StartAsync(host, o =>
         {
             o.BindAddress = IPAddress.IPv6Any;
             o.LoggerFactory = factory;
@@ -50,10 +50,10 @@ public sealed class OriginAndHostTests
         Assert.Contains("from 127.0.0.1 ", line, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task SameOriginNativeClientsAndAllowlistedOriginsAreAccepted()
+    [Theory, OnOwnHosts]
+    public async Task SameOriginNativeClientsAndAllowlistedOriginsAreAccepted(TestHost host)
     {
-        await using var test = await TestServer.StartAsync(o => o.AllowedOrigins.Add("https://dashboard.lab.example"));
+        await using var test = await TestServer.StartAsync(host, o => o.AllowedOrigins.Add("https://dashboard.lab.example"));
 
         Assert.Equal(101, await UpgradeStatusAsync(test.SocketUri, o => o.SetRequestHeader("Origin", $"http://127.0.0.1:{test.Server.Port}")));
         Assert.Equal(101, await UpgradeStatusAsync(test.SocketUri));
@@ -61,17 +61,17 @@ public sealed class OriginAndHostTests
         Assert.Equal(403, await UpgradeStatusAsync(test.SocketUri, o => o.SetRequestHeader("Origin", "https://other.lab.example")));
     }
 
-    [Fact]
-    public async Task AWildcardAllowsEveryOrigin()
+    [Theory, OnOwnHosts]
+    public async Task AWildcardAllowsEveryOrigin(TestHost host)
     {
-        await using var test = await TestServer.StartAsync(o => o.AllowedOrigins.Add("*"));
+        await using var test = await TestServer.StartAsync(host, o => o.AllowedOrigins.Add("*"));
         Assert.Equal(101, await UpgradeStatusAsync(test.SocketUri, o => o.SetRequestHeader("Origin", "http://evil.example")));
     }
 
-    [Fact]
-    public async Task ACrossSiteFormPostToAPageIsRefusedButTheOpenFormPathAcceptsIt()
+    [Theory, OnOwnHosts]
+    public async Task ACrossSiteFormPostToAPageIsRefusedButTheOpenFormPathAcceptsIt(TestHost host)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         test.Server.RegisterHtml("q", "<form method=post></form>");
         var forms = new EventLog<VizFormSubmitEvent>();
         test.Server.OnFormSubmit(forms.Add);
@@ -90,38 +90,38 @@ public sealed class OriginAndHostTests
     }
 
     [Theory]
-    [InlineData("attacker.rebind.example")]
-    [InlineData("127.0.0.1.nip.example")]
-    [InlineData("localhost.evil.example")]
-    public async Task ARequestForAForeignHostNameIsRefused(string host)
+    [OnOwnHosts("attacker.rebind.example")]
+    [OnOwnHosts("127.0.0.1.nip.example")]
+    [OnOwnHosts("localhost.evil.example")]
+    public async Task ARequestForAForeignHostNameIsRefused(TestHost host, string hostName)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         test.Server.RegisterHtml("p", "<p>secret state</p>");
         using var http = NoRedirectClient(test);
 
         using var request = new HttpRequestMessage(HttpMethod.Get, "vizhtml/p/");
-        request.Headers.Host = $"{host}:{test.Server.Port}";
+        request.Headers.Host = $"{hostName}:{test.Server.Port}";
         var response = await http.SendAsync(request);
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.DoesNotContain("secret state", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
-        Assert.Equal(400, await UpgradeStatusAsync(test.SocketUri, o => o.SetRequestHeader("Host", $"{host}:{test.Server.Port}")));
+        Assert.Equal(400, await UpgradeStatusAsync(test.SocketUri, o => o.SetRequestHeader("Host", $"{hostName}:{test.Server.Port}")));
     }
 
     [Theory]
-    [InlineData("127.0.0.1")]
-    [InlineData("localhost")]
-    [InlineData("[::1]")]
-    [InlineData("192.168.1.20")]
-    [InlineData("panel.lab.example")]
-    public async Task AddressesThisMachinesNamesAndAllowedHostsAreServed(string host)
+    [OnOwnHosts("127.0.0.1")]
+    [OnOwnHosts("localhost")]
+    [OnOwnHosts("[::1]")]
+    [OnOwnHosts("192.168.1.20")]
+    [OnOwnHosts("panel.lab.example")]
+    public async Task AddressesThisMachinesNamesAndAllowedHostsAreServed(TestHost host, string hostName)
     {
-        await using var test = await TestServer.StartAsync(o => o.AllowedHosts.Add("panel.lab.example"));
+        await using var test = await TestServer.StartAsync(host, o => o.AllowedHosts.Add("panel.lab.example"));
         test.Server.RegisterHtml("p", "<p>ok</p>");
         using var http = NoRedirectClient(test);
 
         using var request = new HttpRequestMessage(HttpMethod.Get, "vizhtml/p/");
-        request.Headers.Host = $"{host}:{test.Server.Port}";
+        request.Headers.Host = $"{hostName}:{test.Server.Port}";
         Assert.Equal(HttpStatusCode.OK, (await http.SendAsync(request)).StatusCode);
 
         using var byMachineName = new HttpRequestMessage(HttpMethod.Get, "vizhtml/p/");

@@ -28,10 +28,10 @@ public sealed class TlsTests : IDisposable
 
     private string KeyPath => Path.Combine(_dir.FullName, "server.key");
 
-    [Fact]
-    public async Task APemCertificateServesHttpsAndWss()
+    [Theory, OnOwnHosts]
+    public async Task APemCertificateServesHttpsAndWss(TestHost host)
     {
-        await using var test = await TestServer.StartAsync(o =>
+        await using var test = await TestServer.StartAsync(host, o =>
         {
             o.CertificatePath = CertPath;
             o.CertificateKeyPath = KeyPath;
@@ -54,10 +54,10 @@ public sealed class TlsTests : IDisposable
         Assert.Equal("""{"event":"pong","data":7}""", System.Text.Encoding.UTF8.GetString(buffer, 0, result.Count));
     }
 
-    [Fact]
-    public async Task PlainHttpToATlsServerGetsNoPage()
+    [Theory, OnOwnHosts]
+    public async Task PlainHttpToATlsServerGetsNoPage(TestHost host)
     {
-        await using var test = await TestServer.StartAsync(o => o.Certificate = _certificate);
+        await using var test = await TestServer.StartAsync(host, o => o.Certificate = _certificate);
         test.Server.RegisterHtml("p", "<p>over tls</p>");
         using var http = new HttpClient { Timeout = TestServer.Timeout };
 
@@ -69,10 +69,15 @@ public sealed class TlsTests : IDisposable
         Assert.True(failure is null or HttpRequestException, failure?.ToString());
     }
 
-    [Fact]
-    public void AMissingCertificateFileIsNamed()
+    [Theory, OnOwnHosts]
+    public void AMissingCertificateFileIsNamed(TestHost host)
     {
-        var ex = Assert.Throws<ArgumentException>(() => new VizHtmlServer(new VizHtmlOptions { CertificatePath = Path.Combine(_dir.FullName, "nope.pem") }));
+        var options = new VizHtmlOptions
+        {
+            Host = host == TestHost.Standalone ? VizHtmlHost.Standalone : VizHtmlHost.Automatic,
+            CertificatePath = Path.Combine(_dir.FullName, "nope.pem"),
+        };
+        var ex = Assert.Throws<ArgumentException>(() => new VizHtmlServer(options));
         Assert.Contains("CertificatePath", ex.Message, StringComparison.Ordinal);
     }
 

@@ -6,7 +6,7 @@ namespace VizHtml.IntegrationTests.Sockets;
 /// <summary>Arrays and lists in a <see cref="VizData"/> bag, the form the README gives for the original's <c>viz.Data(pos=[...])</c>, both ways over a real socket.</summary>
 public sealed class ArrayDataTests
 {
-    [Theory, OnBothHosts]
+    [Theory, OnEveryHost]
     public async Task ArraysAndListsInAnInitializerArriveAsJsonArrays(TestHost host)
     {
         await using var test = await TestServer.StartAsync(host);
@@ -30,7 +30,7 @@ public sealed class ArrayDataTests
         }
     }
 
-    [Theory, OnBothHosts]
+    [Theory, OnEveryHost]
     public async Task ArraysAClientSendsAreReadBackAsArraysAndLists(TestHost host)
     {
         await using var test = await TestServer.StartAsync(host);
@@ -58,7 +58,7 @@ public sealed class ArrayDataTests
         }
     }
 
-    [Theory, OnBothHosts]
+    [Theory, OnEveryHost]
     public async Task ArraysAClientSendsGoBackOutAsTheyCame(TestHost host)
     {
         await using var test = await TestServer.StartAsync(host);

@@ -14,15 +14,32 @@ public sealed class AsyncHandlerTests
 {
     private static readonly VizDispatchMode[] AllModes = [VizDispatchMode.Serialized, VizDispatchMode.SynchronizationContext, VizDispatchMode.Manual];
 
-    public static TheoryData<VizDispatchMode> Modes() => new(AllModes);
+    private static readonly TestHost[] OwnHosts = [TestHost.Embedded, TestHost.Standalone];
 
-    public static TheoryData<VizDispatchMode, bool> ModesAndWhereItThrows()
+    public static TheoryData<TestHost, VizDispatchMode> Modes()
     {
-        var cases = new TheoryData<VizDispatchMode, bool>();
-        foreach (var mode in AllModes)
+        var cases = new TheoryData<TestHost, VizDispatchMode>();
+        foreach (var host in OwnHosts)
         {
-            cases.Add(mode, true);
-            cases.Add(mode, false);
+            foreach (var mode in AllModes)
+            {
+                cases.Add(host, mode);
+            }
+        }
+
+        return cases;
+    }
+
+    public static TheoryData<TestHost, VizDispatchMode, bool> ModesAndWhereItThrows()
+    {
+        var cases = new TheoryData<TestHost, VizDispatchMode, bool>();
+        foreach (var host in OwnHosts)
+        {
+            foreach (var mode in AllModes)
+            {
+                cases.Add(host, mode, true);
+                cases.Add(host, mode, false);
+            }
         }
 
         return cases;
@@ -30,7 +47,7 @@ public sealed class AsyncHandlerTests
 
     [Theory]
     [MemberData(nameof(ModesAndWhereItThrows))]
-    public async Task AnAsyncHandlerThatThrowsIsLoggedAndTheConnectionStaysOpen(VizDispatchMode mode, bool afterAnAwait)
+    public async Task AnAsyncHandlerThatThrowsIsLoggedAndTheConnectionStaysOpen(TestHost host, VizDispatchMode mode, bool afterAnAwait)
     {
         var logs = new CapturingLoggerProvider();
         var marker = Guid.NewGuid().ToString("N");
@@ -39,8 +56,8 @@ public sealed class AsyncHandlerTests
         TaskScheduler.UnobservedTaskException += OnUnobserved;
         try
         {
-            var (test, host) = await DispatchHost.StartAsync(mode, o => o.LoggerFactory = LoggerFactory.Create(b => b.AddProvider(logs).SetMinimumLevel(LogLevel.Warning)));
-            using var _h = host;
+            var (test, dispatch) = await DispatchHost.StartAsync(host, mode, o => o.LoggerFactory = LoggerFactory.Create(b => b.AddProvider(logs).SetMinimumLevel(LogLevel.Warning)));
+            using var _h = dispatch;
             await using var _t = test;
             var disconnects = new EventLog<VizDisconnectEvent>();
             test.Server.OnDisconnect(disconnects.Add);
@@ -98,11 +115,11 @@ public sealed class AsyncHandlerTests
     }
 
     [Theory]
-    [InlineData(1)]
-    [InlineData(2)]
-    public async Task AThousandEventsFromOneClientReachAnAwaitingHandlerInOrderOneAtATime(int protocol)
+    [OnOwnHosts(1)]
+    [OnOwnHosts(2)]
+    public async Task AThousandEventsFromOneClientReachAnAwaitingHandlerInOrderOneAtATime(TestHost host, int protocol)
     {
-        await AssertOrderedAndExclusiveAsync(VizDispatchMode.Serialized, protocol, count: 1000, async n =>
+        await AssertOrderedAndExclusiveAsync(host, VizDispatchMode.Serialized, protocol, count: 1000, async n =>
         {
             await Task.Yield();
             if (n % 100 == 0)
@@ -114,9 +131,9 @@ public sealed class AsyncHandlerTests
 
     [Theory]
     [MemberData(nameof(Modes))]
-    public async Task InEveryDispatchModeAnAwaitingHandlerSeesEventsInOrderOneAtATime(VizDispatchMode mode)
+    public async Task InEveryDispatchModeAnAwaitingHandlerSeesEventsInOrderOneAtATime(TestHost host, VizDispatchMode mode)
     {
-        await AssertOrderedAndExclusiveAsync(mode, protocol: 1, count: 100, async n =>
+        await AssertOrderedAndExclusiveAsync(host, mode, protocol: 1, count: 100, async n =>
         {
             await Task.Yield();
             await Task.Delay(1);
@@ -129,12 +146,12 @@ public sealed class AsyncHandlerTests
     /// </summary>
     [Theory]
     [MemberData(nameof(Modes))]
-    public async Task AnAsyncLambdaIsAwaitedSoTheNextHandlerStartsAfterItsDelay(VizDispatchMode mode)
+    public async Task AnAsyncLambdaIsAwaitedSoTheNextHandlerStartsAfterItsDelay(TestHost host, VizDispatchMode mode)
     {
         const int Count = 5;
         var delay = TimeSpan.FromMilliseconds(40);
-        var (test, host) = await DispatchHost.StartAsync(mode);
-        using var _h = host;
+        var (test, dispatch) = await DispatchHost.StartAsync(host, mode);
+        using var _h = dispatch;
         await using var _t = test;
         var clock = Stopwatch.StartNew();
         var spans = new EventLog<(int N, TimeSpan Start, TimeSpan End)>();
@@ -162,10 +179,10 @@ public sealed class AsyncHandlerTests
         Assert.True(all[^1].End - all[0].Start >= delay * (Count - 1), $"the {Count} handlers took {(all[^1].End - all[0].Start).TotalMilliseconds:F1} ms in all");
     }
 
-    private static async Task AssertOrderedAndExclusiveAsync(VizDispatchMode mode, int protocol, int count, Func<int, Task> awaitSomething)
+    private static async Task AssertOrderedAndExclusiveAsync(TestHost host, VizDispatchMode mode, int protocol, int count, Func<int, Task> awaitSomething)
     {
-        var (test, host) = await DispatchHost.StartAsync(mode, o => o.MaxMessagesPerSecond = 1_000_000);
-        using var _h = host;
+        var (test, dispatch) = await DispatchHost.StartAsync(host, mode, o => o.MaxMessagesPerSecond = 1_000_000);
+        using var _h = dispatch;
         await using var _t = test;
         var running = 0;
         var mostAtOnce = 0;
@@ -177,7 +194,7 @@ public sealed class AsyncHandlerTests
             InterlockedMax(ref mostAtOnce, now);
             var n = e.Data.GetInt32();
             await awaitSomething(n);
-            if (host.HandlerThreadId is { } id && id != Environment.CurrentManagedThreadId)
+            if (dispatch.HandlerThreadId is { } id && id != Environment.CurrentManagedThreadId)
             {
                 Volatile.Write(ref wrongThread, 1);
             }

@@ -8,7 +8,7 @@ namespace VizHtml.IntegrationTests.Sockets;
 public sealed class BatchingTests
 {
     [Theory]
-    [OnBothHosts]
+    [OnEveryHost]
     public async Task ABatchingClientGetsALoneWelcomeThenArraysHoldingEveryEventOnceInOrder(TestHost host)
     {
         await using var test = await TestServer.StartAsync(host);
@@ -32,9 +32,9 @@ public sealed class BatchingTests
     }
 
     [Theory]
-    [OnBothHosts("?v=2", false)]
-    [OnBothHosts("?v=2", null)]
-    [OnBothHosts("", null)]
+    [OnEveryHost("?v=2", false)]
+    [OnEveryHost("?v=2", null)]
+    [OnEveryHost("", null)]
     public async Task AClientThatDidNotAskGetsOneEnvelopePerFrame(TestHost host, string query, bool? batch)
     {
         await using var test = await TestServer.StartAsync(host);
@@ -64,7 +64,7 @@ public sealed class BatchingTests
     }
 
     [Theory]
-    [OnBothHosts]
+    [OnEveryHost]
     public async Task ABatchStopsGrowingAtItsBoundAndALargerEventStillGoesAlone(TestHost host)
     {
         await using var test = await TestServer.StartAsync(host);
@@ -151,7 +151,7 @@ public sealed class BatchingTests
 public sealed class BatchedQueueAccountingTests
 {
     [Theory]
-    [OnBothHosts]
+    [OnEveryHost]
     public async Task AfterAMillionBytesOfBurstsTheQueueCountsNothing(TestHost host)
     {
         await using var test = await TestServer.StartAsync(host);

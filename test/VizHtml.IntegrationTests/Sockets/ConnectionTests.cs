@@ -8,7 +8,7 @@ namespace VizHtml.IntegrationTests.Sockets;
 public sealed class ConnectionTests
 {
     [Theory]
-    [OnBothHosts]
+    [OnEveryHost]
     public async Task ConnectAndDisconnectEventsCarryTheSameClientWithItsAddress(TestHost host)
     {
         await using var test = await TestServer.StartAsync(host);
@@ -32,7 +32,7 @@ public sealed class ConnectionTests
     }
 
     [Theory]
-    [OnBothHosts]
+    [OnEveryHost]
     public async Task MessageEventCarriesTheSameClientInstanceAsConnect(TestHost host)
     {
         await using var test = await TestServer.StartAsync(host);
@@ -47,7 +47,7 @@ public sealed class ConnectionTests
     }
 
     [Theory]
-    [OnBothHosts]
+    [OnEveryHost]
     public async Task SendAllReachesEveryClient(TestHost host)
     {
         await using var test = await TestServer.StartAsync(host);
@@ -67,7 +67,7 @@ public sealed class ConnectionTests
     }
 
     [Theory]
-    [OnBothHosts]
+    [OnEveryHost]
     public async Task SendReachesOnlyThatClient(TestHost host)
     {
         await using var test = await TestServer.StartAsync(host);
@@ -87,7 +87,7 @@ public sealed class ConnectionTests
     }
 
     [Theory]
-    [OnBothHosts]
+    [OnEveryHost]
     public async Task ClientCountAndListFollowConnectsAndDisconnectsIncludingTcpResets(TestHost host)
     {
         await using var test = await TestServer.StartAsync(host);
@@ -125,7 +125,7 @@ public sealed class ConnectionTests
     }
 
     [Theory]
-    [OnBothHosts]
+    [OnEveryHost]
     public async Task EventNamesAreCaseSensitive(TestHost host)
     {
         await using var test = await TestServer.StartAsync(host);
@@ -148,7 +148,7 @@ public sealed class ConnectionTests
     }
 
     [Theory]
-    [OnBothHosts]
+    [OnEveryHost]
     public async Task NestedDataRoundTripsExactlyBothWays(TestHost host)
     {
         const string json = """{"name":"ünïcödé ✓ \"quoted\"","n":-12,"big":9007199254740993,"pi":3.14159,"tiny":1E-7,"ok":true,"nothing":null,"list":[1,[2,[3,[]]],{"deep":{"deeper":[{"x":1.5}]}}],"empty":{}}""";
@@ -174,7 +174,7 @@ public sealed class ConnectionTests
     }
 
     [Theory]
-    [OnBothHosts]
+    [OnEveryHost]
     public async Task ThrowingHandlerLeavesTheConnectionAndOtherHandlersWorking(TestHost host)
     {
         await using var test = await TestServer.StartAsync(host);
@@ -195,7 +195,7 @@ public sealed class ConnectionTests
     }
 
     [Theory]
-    [OnBothHosts]
+    [OnEveryHost]
     public async Task ThrowingConnectHandlerDoesNotStopTheConnection(TestHost host)
     {
         await using var test = await TestServer.StartAsync(host);
@@ -209,15 +209,15 @@ public sealed class ConnectionTests
     }
 
     [Theory]
-    [OnBothHosts("not json at all", "invalid_json")]
-    [OnBothHosts("{\"event\": \"x\", ", "invalid_json")]
-    [OnBothHosts("[1, 2, 3]", "invalid_envelope")]
-    [OnBothHosts("\"just a string\"", "invalid_envelope")]
-    [OnBothHosts("{\"data\": 1}", "invalid_envelope")]
-    [OnBothHosts("{\"event\": 5, \"data\": 1}", "invalid_envelope")]
-    [OnBothHosts("{\"event\": \"\", \"data\": 1}", "invalid_event_name")]
-    [OnBothHosts("{\"event\": \"$resume\", \"data\": 1}", "invalid_event_name")]
-    [OnBothHosts("{\"event\": \"a\", \"data\": {\"k\": 1, \"k\": 2}}", "invalid_json")]
+    [OnEveryHost("not json at all", "invalid_json")]
+    [OnEveryHost("{\"event\": \"x\", ", "invalid_json")]
+    [OnEveryHost("[1, 2, 3]", "invalid_envelope")]
+    [OnEveryHost("\"just a string\"", "invalid_envelope")]
+    [OnEveryHost("{\"data\": 1}", "invalid_envelope")]
+    [OnEveryHost("{\"event\": 5, \"data\": 1}", "invalid_envelope")]
+    [OnEveryHost("{\"event\": \"\", \"data\": 1}", "invalid_event_name")]
+    [OnEveryHost("{\"event\": \"$resume\", \"data\": 1}", "invalid_event_name")]
+    [OnEveryHost("{\"event\": \"a\", \"data\": {\"k\": 1, \"k\": 2}}", "invalid_json")]
     public async Task NonEnvelopeFrameGetsAnErrorEventAndTheConnectionStaysOpen(TestHost host, string frame, string expectedCode)
     {
         await using var test = await TestServer.StartAsync(host);
@@ -244,7 +244,7 @@ public sealed class ConnectionTests
     }
 
     [Theory]
-    [OnBothHosts]
+    [OnEveryHost]
     public async Task TooDeeplyNestedJsonGetsAnErrorEvent(TestHost host)
     {
         await using var test = await TestServer.StartAsync(host, o => o.MaxJsonDepth = 8);
@@ -258,7 +258,7 @@ public sealed class ConnectionTests
     }
 
     [Theory]
-    [OnBothHosts]
+    [OnEveryHost]
     public async Task BinaryFrameClosesTheConnectionWith1003(TestHost host)
     {
         await using var test = await TestServer.StartAsync(host);
@@ -281,7 +281,7 @@ public sealed class ConnectionTests
     }
 
     [Theory]
-    [OnBothHosts]
+    [OnEveryHost]
     public async Task OversizedMessageClosesWith1009EvenWhenFragmented(TestHost host)
     {
         await using var test = await TestServer.StartAsync(host, o => o.MaxMessageBytes = 4096);
@@ -301,7 +301,7 @@ public sealed class ConnectionTests
     }
 
     [Theory]
-    [OnBothHosts]
+    [OnEveryHost]
     public async Task MessageJustUnderTheLimitIsAccepted(TestHost host)
     {
         await using var test = await TestServer.StartAsync(host, o => o.MaxMessageBytes = 8192);
@@ -316,7 +316,7 @@ public sealed class ConnectionTests
     }
 
     [Theory]
-    [OnBothHosts]
+    [OnEveryHost]
     public async Task InvalidUtf8ClosesTheConnectionWith1007(TestHost host)
     {
         await using var test = await TestServer.StartAsync(host);
@@ -339,7 +339,7 @@ public sealed class ConnectionTests
     }
 
     [Theory]
-    [OnBothHosts]
+    [OnEveryHost]
     public async Task CloseFromTheServerSends1000AfterQueuedEvents(TestHost host)
     {
         await using var test = await TestServer.StartAsync(host);
@@ -359,7 +359,7 @@ public sealed class ConnectionTests
     }
 
     [Theory]
-    [OnBothHosts]
+    [OnEveryHost]
     public async Task StopAsyncClosesEveryClientWith1001AndRaisesDisconnect(TestHost host)
     {
         await using var test = await TestServer.StartAsync(host);
@@ -384,10 +384,10 @@ public sealed class ConnectionTests
     }
 
     // Embedded only: it is about the embedded listener choosing a port and binding it again; a mapped server's port is the app's.
-    [Fact]
-    public async Task RestartedServerListensOnTheSamePortAndAcceptsClients()
+    [Theory, OnOwnHosts]
+    public async Task RestartedServerListensOnTheSamePortAndAcceptsClients(TestHost host)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         var port = test.Server.Port;
         await test.Server.StopAsync();
         await test.Server.StartAsync();
@@ -398,7 +398,7 @@ public sealed class ConnectionTests
     }
 
     [Theory]
-    [OnBothHosts]
+    [OnEveryHost]
     public async Task SendAsyncCompletesOnceWrittenAndReportsFalseAfterDisconnect(TestHost host)
     {
         await using var test = await TestServer.StartAsync(host);
@@ -419,7 +419,7 @@ public sealed class ConnectionTests
     }
 
     [Theory]
-    [OnBothHosts]
+    [OnEveryHost]
     public async Task DisposingASubscriptionStopsItsHandler(TestHost host)
     {
         await using var test = await TestServer.StartAsync(host);
@@ -443,7 +443,7 @@ public sealed class ConnectionTests
     public sealed record ButtonClick(int Count, string? Label);
 
     [Theory]
-    [OnBothHosts]
+    [OnEveryHost]
     public async Task TypedHandlerBindsDataAndAnswersUnbindableDataWithAnError(TestHost host)
     {
         await using var test = await TestServer.StartAsync(host);
@@ -464,7 +464,7 @@ public sealed class ConnectionTests
     }
 
     [Theory]
-    [OnBothHosts]
+    [OnEveryHost]
     public async Task DynamicAccessReadsAttributeBags(TestHost host)
     {
         await using var test = await TestServer.StartAsync(host);
@@ -484,7 +484,7 @@ public sealed class ConnectionTests
     }
 
     [Theory]
-    [OnBothHosts]
+    [OnEveryHost]
     public async Task BroadcastSerializesThePayloadOnceForAllClients(TestHost host)
     {
         await using var test = await TestServer.StartAsync(host);
@@ -506,7 +506,7 @@ public sealed class ConnectionTests
     }
 
     [Theory]
-    [OnBothHosts]
+    [OnEveryHost]
     public async Task InvalidEventNamesAreRefusedWhenSending(TestHost host)
     {
         await using var test = await TestServer.StartAsync(host);
@@ -516,7 +516,7 @@ public sealed class ConnectionTests
     }
 
     [Theory]
-    [OnBothHosts]
+    [OnEveryHost]
     public async Task HttpRequestToTheSocketEndpointGets400(TestHost host)
     {
         await using var test = await TestServer.StartAsync(host);

@@ -5,7 +5,7 @@ namespace VizHtml.IntegrationTests.Sockets;
 public sealed class DeadPeerTests
 {
     [Theory]
-    [OnBothHosts]
+    [OnEveryHost]
     public async Task APeerThatStopsAnsweringPingsIsDroppedWithinIntervalPlusTimeout(TestHost host)
     {
         await using var test = await TestServer.StartAsync(host, o =>

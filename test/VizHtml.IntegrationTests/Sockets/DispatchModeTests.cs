@@ -6,7 +6,7 @@ namespace VizHtml.IntegrationTests.Sockets;
 public sealed class DispatchModeTests
 {
     [Theory]
-    [OnBothHosts]
+    [OnEveryHost]
     public async Task DefaultDeliveryRunsOneHandlerAtATimeInArrivalOrderOffTheNetworkThreads(TestHost host)
     {
         await using var test = await TestServer.StartAsync(host);
@@ -45,7 +45,7 @@ public sealed class DispatchModeTests
     }
 
     [Theory]
-    [OnBothHosts]
+    [OnEveryHost]
     public async Task ConnectMessageAndDisconnectOfOneClientArriveInThatOrder(TestHost host)
     {
         await using var test = await TestServer.StartAsync(host);
@@ -64,7 +64,7 @@ public sealed class DispatchModeTests
     }
 
     [Theory]
-    [OnBothHosts]
+    [OnEveryHost]
     public async Task SynchronizationContextDeliveryRunsHandlersOnTheContextsThread(TestHost host)
     {
         using var context = new SingleThreadContext();
@@ -86,7 +86,7 @@ public sealed class DispatchModeTests
     }
 
     [Theory]
-    [OnBothHosts]
+    [OnEveryHost]
     public async Task ManualDeliveryWaitsForDispatchPendingAndRunsOnItsCaller(TestHost host)
     {
         await using var test = await TestServer.StartAsync(host, o => o.Dispatch = VizDispatchMode.Manual);

@@ -29,15 +29,18 @@ public sealed class HandlerBlockingTests(ITestOutputHelper output)
         AllClients,
     }
 
-    public static TheoryData<VizDispatchMode, BlockingSend, int> Cases()
+    public static TheoryData<TestHost, VizDispatchMode, BlockingSend, int> Cases()
     {
-        var cases = new TheoryData<VizDispatchMode, BlockingSend, int>();
-        foreach (var mode in new[] { VizDispatchMode.Serialized, VizDispatchMode.SynchronizationContext, VizDispatchMode.Manual })
+        var cases = new TheoryData<TestHost, VizDispatchMode, BlockingSend, int>();
+        foreach (var host in new[] { TestHost.Embedded, TestHost.Standalone })
         {
-            foreach (var send in new[] { BlockingSend.OwnClient, BlockingSend.AllClients })
+            foreach (var mode in new[] { VizDispatchMode.Serialized, VizDispatchMode.SynchronizationContext, VizDispatchMode.Manual })
             {
-                cases.Add(mode, send, 1);
-                cases.Add(mode, send, 2);
+                foreach (var send in new[] { BlockingSend.OwnClient, BlockingSend.AllClients })
+                {
+                    cases.Add(host, mode, send, 1);
+                    cases.Add(host, mode, send, 2);
+                }
             }
         }
 
@@ -46,10 +49,10 @@ public sealed class HandlerBlockingTests(ITestOutputHelper output)
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public async Task AHandlerBlockedOnItsOwnSendGetsTheEventToTheClientWithinASecond(VizDispatchMode mode, BlockingSend send, int protocol)
+    public async Task AHandlerBlockedOnItsOwnSendGetsTheEventToTheClientWithinASecond(TestHost host, VizDispatchMode mode, BlockingSend send, int protocol)
     {
-        var (test, host) = await DispatchHost.StartAsync(mode, o => o.MaxMessagesPerSecond = 1_000_000);
-        using var _h = host;
+        var (test, dispatch) = await DispatchHost.StartAsync(host, mode, o => o.MaxMessagesPerSecond = 1_000_000);
+        using var _h = dispatch;
         await using var _t = test;
         var server = test.Server;
         var wrongThread = 0;
@@ -59,7 +62,7 @@ public sealed class HandlerBlockingTests(ITestOutputHelper output)
 
         server.OnMessage("ask", e =>
         {
-            if (host.HandlerThreadId is { } id && id != Environment.CurrentManagedThreadId)
+            if (dispatch.HandlerThreadId is { } id && id != Environment.CurrentManagedThreadId)
             {
                 Volatile.Write(ref wrongThread, 1);
             }

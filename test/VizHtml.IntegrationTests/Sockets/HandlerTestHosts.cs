@@ -51,16 +51,16 @@ internal sealed class DispatchHost : IDisposable
         _loop.Start();
     }
 
-    public static async Task<(TestServer Test, DispatchHost Host)> StartAsync(VizDispatchMode mode, Action<VizHtmlOptions>? configure = null)
+    public static async Task<(TestServer Test, DispatchHost Dispatch)> StartAsync(TestHost host, VizDispatchMode mode, Action<VizHtmlOptions>? configure = null)
     {
-        var host = new DispatchHost(mode);
-        var test = await TestServer.StartAsync(o =>
+        var dispatch = new DispatchHost(mode);
+        var test = await TestServer.StartAsync(host, o =>
         {
-            host.Configure(o);
+            dispatch.Configure(o);
             configure?.Invoke(o);
         });
-        host.Attach(test.Server);
-        return (test, host);
+        dispatch.Attach(test.Server);
+        return (test, dispatch);
     }
 
     public void Dispose()

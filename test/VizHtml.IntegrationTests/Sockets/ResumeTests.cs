@@ -8,7 +8,7 @@ namespace VizHtml.IntegrationTests.Sockets;
 public sealed class ResumeTests
 {
     [Theory]
-    [OnBothHosts]
+    [OnEveryHost]
     public async Task AVersion2ClientIsWelcomedAndGetsNumberedEvents(TestHost host)
     {
         await using var test = await TestServer.StartAsync(host);
@@ -32,7 +32,7 @@ public sealed class ResumeTests
     }
 
     [Theory]
-    [OnBothHosts]
+    [OnEveryHost]
     public async Task AResumedClientGetsEveryMissedEventOnceInOrderAndKeepsItsIdentity(TestHost host)
     {
         await using var test = await TestServer.StartAsync(host);
@@ -93,7 +93,7 @@ public sealed class ResumeTests
     }
 
     [Theory]
-    [OnBothHosts]
+    [OnEveryHost]
     public async Task EventsFromTheClientAreDeliveredOnceEvenWhenResent(TestHost host)
     {
         await using var test = await TestServer.StartAsync(host);
@@ -128,7 +128,7 @@ public sealed class ResumeTests
     }
 
     [Theory]
-    [OnBothHosts]
+    [OnEveryHost]
     public async Task AGapLongerThanTheReplayBufferResumesWithoutRecovery(TestHost host)
     {
         await using var test = await TestServer.StartAsync(host, o => o.ReplayBufferMessages = 3);
@@ -159,8 +159,8 @@ public sealed class ResumeTests
     }
 
     [Theory]
-    [OnBothHosts("forged-token-that-was-never-issued")]
-    [OnBothHosts("")]
+    [OnEveryHost("forged-token-that-was-never-issued")]
+    [OnEveryHost("")]
     public async Task AnUnknownTokenStartsAFreshSession(TestHost host, string token)
     {
         await using var test = await TestServer.StartAsync(host);
@@ -171,7 +171,7 @@ public sealed class ResumeTests
     }
 
     [Theory]
-    [OnBothHosts]
+    [OnEveryHost]
     public async Task ATokenWorksOnceAndACleanCloseEndsTheSession(TestHost host)
     {
         await using var test = await TestServer.StartAsync(host);
@@ -197,7 +197,7 @@ public sealed class ResumeTests
     }
 
     [Theory]
-    [OnBothHosts]
+    [OnEveryHost]
     public async Task AClientThatComesBackBeforeTheServerNoticedReplacesItsOldConnection(TestHost host)
     {
         await using var test = await TestServer.StartAsync(host);
@@ -219,7 +219,7 @@ public sealed class ResumeTests
     }
 
     [Theory]
-    [OnBothHosts]
+    [OnEveryHost]
     public async Task AServerRestartEndsEverySession(TestHost host)
     {
         await using var test = await TestServer.StartAsync(host);

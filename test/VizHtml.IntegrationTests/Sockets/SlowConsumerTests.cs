@@ -17,7 +17,7 @@ public sealed class SlowConsumerTests
     }
 
     [Theory]
-    [OnBothHosts]
+    [OnEveryHost]
     public async Task ReliableOverflowDisconnectsOnlyTheStalledClientAndKeepsItsQueueBounded(TestHost host)
     {
         await using var test = await TestServer.StartAsync(host, SmallQueues);
@@ -55,7 +55,7 @@ public sealed class SlowConsumerTests
     }
 
     [Theory]
-    [OnBothHosts]
+    [OnEveryHost]
     public async Task StalledClientThatResumesReadingIsToldWhyWith4008(TestHost host)
     {
         await using var test = await TestServer.StartAsync(host, o =>
@@ -78,7 +78,7 @@ public sealed class SlowConsumerTests
     }
 
     [Theory]
-    [OnBothHosts]
+    [OnEveryHost]
     public async Task VolatileEventsAreDroppedForAFullQueueAndTheClientStaysConnected(TestHost host)
     {
         await using var test = await TestServer.StartAsync(host, SmallQueues);
@@ -118,7 +118,7 @@ public sealed class SlowConsumerTests
     }
 
     [Theory]
-    [OnBothHosts]
+    [OnEveryHost]
     public async Task LatestKeepsOnlyTheNewestPendingValueAndNeverOverflows(TestHost host)
     {
         await using var test = await TestServer.StartAsync(host, SmallQueues);
@@ -165,7 +165,7 @@ public sealed class SlowConsumerTests
 public sealed class HundredClientsWithOneStalledTests
 {
     [Theory]
-    [OnBothHosts]
+    [OnEveryHost]
     public async Task AHundredReadersGetEveryBroadcastWhileOneStalledClientIsCutOffWithItsQueueBounded(TestHost host)
     {
         const long QueueBytes = 256 * 1024;

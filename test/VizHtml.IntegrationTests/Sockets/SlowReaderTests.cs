@@ -19,10 +19,10 @@ public sealed class SlowReaderTests(ITestOutputHelper output)
     private static readonly TimeSpan Duration = TimeSpan.FromSeconds(
         int.TryParse(Environment.GetEnvironmentVariable("VIZHTML_SLOW_READER_SECONDS"), out var s) ? s : 60);
 
-    [Fact]
-    public async Task ReadersAt50KBPerSecondOffered500KBPerSecondGetWhatTheirClassPromisesAndA200KBReaderIsNeverTakenForDead()
+    [Theory, OnOwnHosts]
+    public async Task ReadersAt50KBPerSecondOffered500KBPerSecondGetWhatTheirClassPromisesAndA200KBReaderIsNeverTakenForDead(TestHost host)
     {
-        await using var test = await TestServer.StartAsync();
+        await using var test = await TestServer.StartAsync(host);
         var disconnects = new EventLog<VizDisconnectEvent>();
         test.Server.OnDisconnect(disconnects.Add);
         var connects = new EventLog<VizConnectEvent>();
@@ -120,7 +120,7 @@ public sealed class SlowReaderTests(ITestOutputHelper output)
     }
 
     [Theory]
-    [OnBothHosts]
+    [OnEveryHost]
     public async Task ALargeMessageToASlowReaderIsNotTakenForAStalledWriteWhileItMakesProgress(TestHost host)
     {
         // 400 KB at 50 KB/s takes 8 s; the send timeout is 3 s. Written whole it would be one 8 s write, cut at 3 s.
@@ -155,12 +155,12 @@ public sealed class SlowReaderTests(ITestOutputHelper output)
         await reading;
     }
 
-    [Fact]
-    public async Task AReaderWhosePongWaitsBehindItsBacklogStaysConnectedWhileItAcknowledgesWhatItReads()
+    [Theory, OnOwnHosts]
+    public async Task AReaderWhosePongWaitsBehindItsBacklogStaysConnectedWhileItAcknowledgesWhatItReads(TestHost host)
     {
         // Pings after 2 s without a frame from the peer, 2 s to answer. At 8 KB/s, the socket's buffers alone hold far
         // more than 2 s of backlog, so a pong comes too late; a reader that says it is reading is never pinged.
-        await using var test = await TestServer.StartAsync(o =>
+        await using var test = await TestServer.StartAsync(host, o =>
         {
             o.KeepAliveInterval = TimeSpan.FromSeconds(2);
             o.KeepAliveTimeout = TimeSpan.FromSeconds(2);

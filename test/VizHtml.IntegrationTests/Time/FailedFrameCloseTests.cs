@@ -10,11 +10,11 @@ namespace VizHtml.IntegrationTests.Time;
 /// </summary>
 public sealed class FailedFrameCloseTests
 {
-    [Fact]
-    public async Task AfterTheWebSocketLayerFailsAFrameTheServerClosesTcpWithinASecondThoughTheClientNeverCloses()
+    [Theory, OnOwnHosts]
+    public async Task AfterTheWebSocketLayerFailsAFrameTheServerClosesTcpWithinASecondThoughTheClientNeverCloses(TestHost host)
     {
         var clock = new FakeTimeProvider();
-        await using var test = await TestServer.StartAsync(o =>
+        await using var test = await TestServer.StartAsync(host, o =>
         {
             o.TimeProvider = clock;
             o.CloseTimeout = TimeSpan.FromSeconds(30);

@@ -11,10 +11,10 @@ public sealed class HandshakeTimeoutTests
 
     private readonly FakeTimeProvider _clock = new();
 
-    [Fact]
-    public async Task AVersion2SocketThatNeverSaysHelloIsClosedWith1008OnceTheHandshakeTimeoutPassesAndNotBefore()
+    [Theory, OnOwnHosts]
+    public async Task AVersion2SocketThatNeverSaysHelloIsClosedWith1008OnceTheHandshakeTimeoutPassesAndNotBefore(TestHost host)
     {
-        await using var test = await StartAsync();
+        await using var test = await StartAsync(host);
         using var client = await Version2Socket.OpenAsync(test);
 
         // The answer to a message shows the server has the socket, and so its $hello timer, armed at the clock's start.
@@ -30,10 +30,10 @@ public sealed class HandshakeTimeoutTests
         Assert.Equal(0, test.Server.ClientCount);
     }
 
-    [Fact]
-    public async Task AVersion2SocketThatSaidHelloInTimeStaysOpenPastTheHandshakeTimeout()
+    [Theory, OnOwnHosts]
+    public async Task AVersion2SocketThatSaidHelloInTimeStaysOpenPastTheHandshakeTimeout(TestHost host)
     {
-        await using var test = await StartAsync();
+        await using var test = await StartAsync(host);
         var connects = new EventLog<VizConnectEvent>();
         test.Server.OnConnect(connects.Add);
         using var client = await Version2Socket.OpenAsync(test);
@@ -47,11 +47,11 @@ public sealed class HandshakeTimeoutTests
         Assert.Equal(1, test.Server.ClientCount);
     }
 
-    [Fact]
-    public async Task TheHelloTimeoutStillFiresAfterAGarbageCollection()
+    [Theory, OnOwnHosts]
+    public async Task TheHelloTimeoutStillFiresAfterAGarbageCollection(TestHost host)
     {
         var clock = new FakeTimeProvider();
-        await using var test = await StartAsync(clock);
+        await using var test = await StartAsync(host, clock);
         using var client = await Version2Socket.OpenAsync(test);
         await AssertStillOpenAsync(client);
 
@@ -63,7 +63,7 @@ public sealed class HandshakeTimeoutTests
         Assert.Equal(WebSocketCloseStatus.PolicyViolation, await client.ReceiveCloseAsync());
     }
 
-    private Task<TestServer> StartAsync(FakeTimeProvider? clock = null) => TestServer.StartAsync(o =>
+    private Task<TestServer> StartAsync(TestHost host, FakeTimeProvider? clock = null) => TestServer.StartAsync(host, o =>
     {
         o.TimeProvider = clock ?? _clock;
         o.HandshakeTimeout = HandshakeTimeout;

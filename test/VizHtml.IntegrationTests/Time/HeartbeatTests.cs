@@ -9,11 +9,11 @@ public sealed class HeartbeatTests
     private static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan Second = TimeSpan.FromSeconds(1);
 
-    [Fact]
-    public async Task AQuietVersion2ConnectionGetsAHeartbeatAfterTheHeartbeatIntervalAndNotBefore()
+    [Theory, OnOwnHosts]
+    public async Task AQuietVersion2ConnectionGetsAHeartbeatAfterTheHeartbeatIntervalAndNotBefore(TestHost host)
     {
         var clock = new FakeTimeProvider();
-        await using var test = await TestServer.StartAsync(o =>
+        await using var test = await TestServer.StartAsync(host, o =>
         {
             o.TimeProvider = clock;
             o.HeartbeatInterval = HeartbeatInterval;

@@ -10,11 +10,11 @@ public sealed class RequestHandlerTimeoutTests
 {
     private static readonly TimeSpan RequestHandlerTimeout = TimeSpan.FromSeconds(10);
 
-    [Fact]
-    public async Task ABlockedHandlerGets503OnceTheRequestHandlerTimeoutPassesAndTheServerCarriesOnOnceItReturns()
+    [Theory, OnOwnHosts]
+    public async Task ABlockedHandlerGets503OnceTheRequestHandlerTimeoutPassesAndTheServerCarriesOnOnceItReturns(TestHost host)
     {
         var clock = new FakeTimeProvider();
-        await using var test = await TestServer.StartAsync(o =>
+        await using var test = await TestServer.StartAsync(host, o =>
         {
             o.TimeProvider = clock;
             o.RequestHandlerTimeout = RequestHandlerTimeout;

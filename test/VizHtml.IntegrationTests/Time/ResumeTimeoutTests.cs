@@ -11,10 +11,10 @@ public sealed class ResumeTimeoutTests
 
     private readonly FakeTimeProvider _clock = new();
 
-    [Fact]
-    public async Task ASessionCutJustUnderTheResumeTimeoutAgoResumesWithEveryMissedEvent()
+    [Theory, OnOwnHosts]
+    public async Task ASessionCutJustUnderTheResumeTimeoutAgoResumesWithEveryMissedEvent(TestHost host)
     {
-        await using var test = await StartAsync();
+        await using var test = await StartAsync(host);
         var (token, serverSide) = await ConnectAndCutAsync(test);
         Assert.Equal(0, test.Server.SendAll("missed", 1));
 
@@ -31,10 +31,10 @@ public sealed class ResumeTimeoutTests
         Assert.Equal(("missed", 1), (name, data!.GetValue<int>()));
     }
 
-    [Fact]
-    public async Task ASessionCutLongerThanTheResumeTimeoutAgoIsForgottenAndItsTokenStartsAFreshOne()
+    [Theory, OnOwnHosts]
+    public async Task ASessionCutLongerThanTheResumeTimeoutAgoIsForgottenAndItsTokenStartsAFreshOne(TestHost host)
     {
-        await using var test = await StartAsync();
+        await using var test = await StartAsync(host);
         var (token, serverSide) = await ConnectAndCutAsync(test);
 
         _clock.AdvanceInSteps(ResumeTimeout + Second, Second);
@@ -47,7 +47,7 @@ public sealed class ResumeTimeoutTests
         Assert.NotEqual(serverSide.Id, welcome["id"]!.GetValue<string>());
     }
 
-    private Task<TestServer> StartAsync() => TestServer.StartAsync(o =>
+    private Task<TestServer> StartAsync(TestHost host) => TestServer.StartAsync(host, o =>
     {
         o.TimeProvider = _clock;
         o.ResumeTimeout = ResumeTimeout;

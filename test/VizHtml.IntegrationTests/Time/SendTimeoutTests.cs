@@ -10,11 +10,11 @@ public sealed class SendTimeoutTests
     private static readonly TimeSpan SendTimeout = TimeSpan.FromSeconds(30);
     private static readonly string Chunk = new('x', 16 * 1024);
 
-    [Fact]
-    public async Task AClientThatStopsReadingIsDisconnectedAsASlowConsumerOnceAWriteStalledForTheSendTimeout()
+    [Theory, OnOwnHosts]
+    public async Task AClientThatStopsReadingIsDisconnectedAsASlowConsumerOnceAWriteStalledForTheSendTimeout(TestHost host)
     {
         var clock = new FakeTimeProvider();
-        await using var test = await TestServer.StartAsync(o =>
+        await using var test = await TestServer.StartAsync(host, o =>
         {
             o.TimeProvider = clock;
             o.SendTimeout = SendTimeout;

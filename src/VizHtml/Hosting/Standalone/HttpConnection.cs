@@ -37,6 +37,9 @@ internal sealed class HttpConnection : IDisposable
 {
     private const int InitialBufferBytes = 4 * 1024;
 
+    /// <summary>The most of an unread body a connection reads and drops before it closes; past it the peer gets a reset.</summary>
+    private const long MaxDrainBytes = 1024 * 1024;
+
     private readonly Socket _socket;
     private readonly StandaloneSettings _settings;
     private readonly Action _leftOtherConnections;
@@ -118,6 +121,11 @@ internal sealed class HttpConnection : IDisposable
 
                 if (exchange.CloseAfterResponse)
                 {
+                    if (exchange.UnreadBodyBytes > 0)
+                    {
+                        await DrainAsync(exchange.UnreadBodyBytes).ConfigureAwait(false);
+                    }
+
                     return;
                 }
             }
@@ -257,6 +265,38 @@ internal sealed class HttpConnection : IDisposable
     }
 
     /// <summary>
+    /// Reads and drops what is left of a body the response did not wait for (a 413 or 503 answered from the head), up to
+    /// <see cref="MaxDrainBytes"/> and within the body deadline, before the connection closes. A client that writes its
+    /// whole body before it reads the answer (HttpClient, browsers) would otherwise get a reset, not the answer: closing a
+    /// socket with unread bytes sends one. Kestrel drains such a body too.
+    /// </summary>
+    private async Task DrainAsync(long remaining)
+    {
+        var buffered = Math.Min(_end - _start, remaining);
+        _start = _end;
+        var scratch = new byte[16 * 1024];
+        var left = Math.Min(remaining - buffered, MaxDrainBytes);
+        Arm(_settings.BodyTimeout);
+        try
+        {
+            while (left > 0)
+            {
+                var read = await _stream.ReadAsync(scratch.AsMemory(0, (int)Math.Min(scratch.Length, left))).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    return;
+                }
+
+                left -= read;
+            }
+        }
+        finally
+        {
+            Disarm();
+        }
+    }
+
+    /// <summary>
     /// The request's body has been read (or it has none): from here, a read of the next request's first bytes runs in the
     /// background, so a peer that goes away while its request is handled cancels <see cref="Aborted"/>.
     /// </summary>
@@ -376,6 +416,18 @@ internal sealed class HttpConnection : IDisposable
     public void Abort()
     {
         CancelAborted();
+
+        // A FIN first, as Kestrel does: closing a socket that has a read pending (the watch for the peer going away, a
+        // wait for a request's head) resets the connection on Linux, so a client reading a Connection: close response to
+        // its end, or waiting on an idle connection the headers deadline closed, got a reset instead of that end.
+        try
+        {
+            _socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+        }
+
         try
         {
             _socket.Dispose();

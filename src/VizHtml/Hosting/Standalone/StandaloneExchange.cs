@@ -39,6 +39,9 @@ internal sealed class StandaloneExchange : HttpExchange
     /// <summary>Whether the connection closes after this response (the client asked, the body was not read whole, or the host stops).</summary>
     public bool CloseAfterResponse { get; private set; }
 
+    /// <summary>How many bytes of the request's body the handler left unread.</summary>
+    public long UnreadBodyBytes => _body.Remaining;
+
     public override string Method => _head.Method;
 
     public override string Path => _head.Path;
@@ -163,7 +166,9 @@ internal sealed class StandaloneExchange : HttpExchange
 
     public override async Task SendFileAsync(FileInfo file, string? contentType, DateTimeOffset lastModified, string etag)
     {
-        var length = file.Length;
+        // The length of what will be read, not FileInfo.Length: for a symbolic link that is the link's own size.
+        using var stream = new FileStream(file.FullName, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 1, useAsync: true);
+        var length = stream.Length;
         SetHeader("ETag", etag);
         SetHeader("Last-Modified", lastModified.ToString("r", CultureInfo.InvariantCulture));
         SetHeader("Accept-Ranges", "bytes");
@@ -196,30 +201,27 @@ internal sealed class StandaloneExchange : HttpExchange
             return;
         }
 
-        using (var stream = new FileStream(file.FullName, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 1, useAsync: true))
+        stream.Position = from;
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(FileChunkBytes);
+        try
         {
-            stream.Position = from;
-            var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(FileChunkBytes);
-            try
+            while (count > 0)
             {
-                while (count > 0)
+                var read = await stream.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, count)), Aborted).ConfigureAwait(false);
+                if (read == 0)
                 {
-                    var read = await stream.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, count)), Aborted).ConfigureAwait(false);
-                    if (read == 0)
-                    {
-                        // The file shrank under the response: the length is promised, so the connection must end.
-                        _connection.Abort();
-                        return;
-                    }
-
-                    await _connection.WriteAsync(buffer.AsMemory(0, read)).ConfigureAwait(false);
-                    count -= read;
+                    // The file shrank under the response: the length is promised, so the connection must end.
+                    _connection.Abort();
+                    return;
                 }
+
+                await _connection.WriteAsync(buffer.AsMemory(0, read)).ConfigureAwait(false);
+                count -= read;
             }
-            finally
-            {
-                System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
-            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 

@@ -59,10 +59,14 @@ internal sealed class StandaloneHost : IServerHost
         return Task.FromResult(host);
     }
 
-    /// <summary>Binds the listening socket: dual-stack on every address unless one is given; a taken port becomes <see cref="VizHtmlPortInUseException"/>.</summary>
+    /// <summary>
+    /// Binds the listening socket: dual-stack on every address unless one is given, and on <see cref="IPAddress.IPv6Any"/>
+    /// as Kestrel binds it (the runtime makes an IPv6 socket IPv6-only otherwise); a taken port becomes
+    /// <see cref="VizHtmlPortInUseException"/>.
+    /// </summary>
     private static Socket Bind(IPAddress? address, int port, int backlog)
     {
-        var dualStack = address is null && Socket.OSSupportsIPv6;
+        var dualStack = (address is null || address.Equals(IPAddress.IPv6Any)) && Socket.OSSupportsIPv6;
         var bindTo = address ?? (dualStack ? IPAddress.IPv6Any : IPAddress.Any);
         var socket = new Socket(bindTo.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
