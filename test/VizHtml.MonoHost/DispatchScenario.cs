@@ -3,7 +3,7 @@ namespace VizHtml.MonoHost;
 /// <summary>
 /// A game loop's server (<see cref="VizDispatchMode.Manual"/>) under Mono: this program's main thread reads commands and
 /// runs every handler itself. <c>pump</c> runs one frame, <c>frames N</c> runs N frames a few milliseconds apart;
-/// a frame reports <c>PUMP BEGIN k</c>, the handlers it ran (<c>HANDLER &lt;event&gt; &lt;n&gt; thread=&lt;id&gt;</c>) and
+/// a frame reports <c>PUMP BEGIN k</c>, the handlers it ran (the <c>tick</c> handler awaits a delay before it reports every tenth number, from 5) (<c>HANDLER &lt;event&gt; &lt;n&gt; thread=&lt;id&gt;</c>) and
 /// <c>PUMP END k handled=&lt;count&gt;</c>. The main thread's id comes first as <c>MAIN thread=&lt;id&gt;</c>.
 /// </summary>
 [Scenario("dispatch")]
@@ -19,7 +19,18 @@ internal sealed class DispatchScenario : IScenario
         try
         {
             server.OnConnect(e => host.Report($"HANDLER connect 0 thread={Environment.CurrentManagedThreadId}"));
-            server.OnMessage("tick", e => host.Report($"HANDLER tick {e.Data.GetInt32()} thread={Environment.CurrentManagedThreadId}"));
+            server.OnMessage("tick", async e =>
+            {
+                var n = e.Data.GetInt32();
+
+                // Every tenth handler awaits: its continuation must come back to a later pump, on this thread, before the next tick runs.
+                if (n % 10 == 5)
+                {
+                    await Task.Delay(20).ConfigureAwait(true);
+                }
+
+                host.Report($"HANDLER tick {n} thread={Environment.CurrentManagedThreadId}");
+            });
             server.StartAsync().GetAwaiter().GetResult();
             host.Report("PORT " + server.Port);
             host.Report($"MAIN thread={Environment.CurrentManagedThreadId}");
