@@ -6,7 +6,7 @@ namespace VizHtml.MonoHost;
 /// <summary>
 /// The WebSocket sample (samples/WebSocketExample) under Mono: its own page file at <c>/vizhtml/websocket/</c>, the time
 /// sent to every client ten times a second, and connects, disconnects and clicks reported as the sample prints them.
-/// Beside it a form page (<c>/vizhtml/form/</c>, each submit reported as <c>FORM &lt;page&gt; &lt;name&gt;=&lt;value&gt;...</c>)
+/// Beside it a form page (<c>/vizhtml/form/</c>; <c>/vizhtml/upload/</c> takes a file too, reported as <c>FILE ...</c> with its SHA-256; each submit reported as <c>FORM &lt;page&gt; &lt;name&gt;=&lt;value&gt;...</c>)
 /// and a handler page (<c>/vizhtml/hello/?name=</c>, written by a <c>RegisterHandler</c> handler).
 /// </summary>
 [Scenario("sample")]
@@ -30,6 +30,20 @@ internal sealed class SampleScenario : IScenario
         </html>
         """;
 
+    private const string UploadHtml = """
+        <!DOCTYPE html>
+        <html>
+        <head><meta charset="utf-8"><title>Upload under Mono</title></head>
+        <body>
+          <form method="post" enctype="multipart/form-data">
+            <input name="note">
+            <input type="file" name="upload">
+            <button id="send" type="submit">Send</button>
+          </form>
+        </body>
+        </html>
+        """;
+
     public async Task RunAsync(ScenarioHost host)
     {
         await using var server = new VizHtmlServer(host.Options());
@@ -37,6 +51,7 @@ internal sealed class SampleScenario : IScenario
         // The sample's own page, copied beside this program by the project file: the same bytes the .NET 10 sample serves.
         server.RegisterFile("websocket", Path.Combine(AppDomain.CurrentDomain.BaseDirectory, "websocket.html"));
         server.RegisterHtml("form", FormHtml);
+        server.RegisterHtml("upload", UploadHtml);
         server.RegisterHandler("hello", request =>
         {
             var name = request.Query.TryGetValue("name", out var values) ? values[0] : "nobody";
@@ -47,8 +62,19 @@ internal sealed class SampleScenario : IScenario
         server.OnConnect(e => host.Report($"CONNECT {e.Client.Address}"));
         server.OnDisconnect(e => host.Report($"DISCONNECT {e.Client.Address}"));
         server.OnMessage("button_click", e => host.Report($"BUTTON CLICK {e.Data.GetInt32("count")} from {e.Client.Address}"));
-        server.OnFormSubmit(e => host.Report(
-            $"FORM {e.Page} from {e.Address}: " + string.Join(" ", e.Fields.OrderBy(f => f.Key, StringComparer.Ordinal).Select(f => $"{f.Key}={string.Join(",", f.Value)}"))));
+        server.OnFormSubmit(e =>
+        {
+            host.Report($"FORM {e.Page} from {e.Address}: " + string.Join(" ", e.Fields.OrderBy(f => f.Key, StringComparer.Ordinal).Select(f => $"{f.Key}={string.Join(",", f.Value)}")));
+
+            // Past 64 KiB a file is spooled to disk (positional reads and writes on .NET Standard's one FileStream): read it both ways.
+            foreach (var file in e.Files)
+            {
+                using var stream = file.OpenRead();
+                using var copy = new MemoryStream();
+                stream.CopyTo(copy);
+                host.Report($"FILE {file.FieldName} {file.FileName} {file.ContentType} length={file.Length} content={Sha256(file.Content.ToArray())} stream={Sha256(copy.ToArray())}");
+            }
+        });
 
         await server.StartAsync().ConfigureAwait(false);
         host.Report("PORT " + server.Port);
@@ -75,6 +101,12 @@ internal sealed class SampleScenario : IScenario
         catch (OperationCanceledException)
         {
         }
+    }
+
+    private static string Sha256(byte[] bytes)
+    {
+        using var sha = System.Security.Cryptography.SHA256.Create();
+        return Convert.ToBase64String(sha.ComputeHash(bytes));
     }
 
     private static string Runtime() => Type.GetType("Mono.Runtime") is null ? "another runtime" : "Mono";
