@@ -110,6 +110,30 @@ public sealed class MonoProcess : IAsyncDisposable
         return lines.First(match);
     }
 
+    /// <summary>
+    /// Waits until at least <paramref name="count"/> reported lines satisfy <paramref name="match"/> and returns every line
+    /// so far; on timeout the exception lists what the scenario reported and wrote to standard error.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> WaitForLinesAsync(Func<string, bool> match, int count = 1, TimeSpan? timeout = null)
+    {
+        try
+        {
+            return await Lines.WaitForAsync(items => items.Count(match) >= count, timeout);
+        }
+        catch (TimeoutException ex)
+        {
+            throw new TimeoutException($"Fewer than {count} expected line(s) from Mono. It reported: {string.Join(" | ", Lines.Items)}. Its errors: {Errors}", ex);
+        }
+    }
+
+    /// <summary>Sends <c>exit</c> (the scenario stops its server and returns) and waits for the process to end; returns its exit code.</summary>
+    public async Task<int> ExitAsync()
+    {
+        await SendAsync("exit");
+        await _process.WaitForExitAsync().WaitAsync(TestServer.Timeout);
+        return _process.ExitCode;
+    }
+
     /// <summary>Ends the process at once, as a crash or a killed program would (no close handshakes).</summary>
     public async Task KillAsync()
     {
