@@ -7,7 +7,7 @@ using VizHtml.LoadGen.Servers;
 
 // VizHtml's load generator and suite driver. It starts each server under test pinned to core 0, pins itself to
 // core 1, drives the servers over their stdin/stdout and measures them through raw WebSocket clients.
-//   dotnet run -c Release --project bench/VizHtml.LoadGen -- [--servers vizhtml,signalr,...] [--scenarios echo,hostapp,sustained,broadcast,storm,idle] [--runs 3] [--quick]
+//   dotnet run -c Release --project bench/VizHtml.LoadGen -- [--servers vizhtml,signalr,...] [--scenarios echo,hostapp,sustained,broadcast,storm,idle] [--runs 3] [--quick] [--results bench/results]
 //   dotnet run -c Release --project bench/VizHtml.LoadGen -- report [--command "bench/run.sh"]
 //   dotnet run -c Release --project bench/VizHtml.LoadGen -- standalone [--runs 3] [--quick] [--note TEXT] [--report-only] [--write docs/benchmarks.md]
 // The last is issue 12's comparison: vizhtml (Kestrel host), vizhtml-standalone, vizhtml-mono and the kestrel baseline,
@@ -22,7 +22,7 @@ if (args.FirstOrDefault() == "report")
 
 if (args.Contains("--help") || args.Contains("-h"))
 {
-    Console.WriteLine("usage: VizHtml.LoadGen [--servers a,b] [--scenarios echo,hostapp,sustained,broadcast,storm,idle] [--runs N] [--quick]\n       VizHtml.LoadGen report [--command TEXT]\n       VizHtml.LoadGen standalone [--runs N] [--quick] [--note TEXT] [--report-only] [--write FILE]");
+    Console.WriteLine("usage: VizHtml.LoadGen [--servers a,b] [--scenarios echo,hostapp,sustained,broadcast,storm,idle] [--runs N] [--quick] [--results FOLDER]\n       VizHtml.LoadGen report [--command TEXT]\n       VizHtml.LoadGen standalone [--runs N] [--quick] [--note TEXT] [--report-only] [--write FILE]");
     return 0;
 }
 
@@ -64,6 +64,7 @@ return RunSuite(
         Scenarios = scenarios,
         Runs = int.Parse(Option("--runs") ?? (quick ? "1" : "3"), CultureInfo.InvariantCulture),
         Quick = quick,
+        ResultsFolder = Option("--results") ?? "bench/results",
     },
     commandLine);
 
