@@ -7,8 +7,11 @@ using VizHtml.LoadGen.Servers;
 
 // VizHtml's load generator and suite driver. It starts each server under test pinned to core 0, pins itself to
 // core 1, drives the servers over their stdin/stdout and measures them through raw WebSocket clients.
-//   dotnet run -c Release --project bench/VizHtml.LoadGen -- [--servers vizhtml,signalr,...] [--scenarios echo,hostapp,sustained,broadcast,storm,idle] [--runs 3] [--quick]
+//   dotnet run -c Release --project bench/VizHtml.LoadGen -- [--servers vizhtml,signalr,...] [--scenarios echo,hostapp,sustained,broadcast,storm,idle] [--runs 3] [--quick] [--results bench/results]
 //   dotnet run -c Release --project bench/VizHtml.LoadGen -- report [--command "bench/run.sh"]
+//   dotnet run -c Release --project bench/VizHtml.LoadGen -- standalone [--runs 3] [--quick] [--note TEXT] [--report-only] [--write docs/benchmarks.md]
+// The last is issue 12's comparison: vizhtml (Kestrel host), vizhtml-standalone, vizhtml-mono and the kestrel baseline,
+// broadcast and idle memory, into bench/results/standalone/ and the "Standalone host (issue 12)" section only.
 var repoRoot = FindRepoRoot();
 if (args.FirstOrDefault() == "report")
 {
@@ -19,11 +22,30 @@ if (args.FirstOrDefault() == "report")
 
 if (args.Contains("--help") || args.Contains("-h"))
 {
-    Console.WriteLine("usage: VizHtml.LoadGen [--servers a,b] [--scenarios echo,hostapp,sustained,broadcast,storm,idle] [--runs N] [--quick]\n       VizHtml.LoadGen report [--command TEXT]");
+    Console.WriteLine("usage: VizHtml.LoadGen [--servers a,b] [--scenarios echo,hostapp,sustained,broadcast,storm,idle] [--runs N] [--quick] [--results FOLDER]\n       VizHtml.LoadGen report [--command TEXT]\n       VizHtml.LoadGen standalone [--runs N] [--quick] [--note TEXT] [--report-only] [--write FILE]");
     return 0;
 }
 
 var quick = args.Contains("--quick");
+if (args.FirstOrDefault() == "standalone")
+{
+    var write = Path.Combine(repoRoot, Option("--write") ?? "docs/benchmarks.md");
+    if (!args.Contains("--report-only"))
+    {
+        var runs = int.Parse(Option("--runs") ?? (quick ? "1" : "3"), CultureInfo.InvariantCulture);
+        var status = RunSuite(
+            new SuiteOptions { RepoRoot = repoRoot, Servers = StandaloneSection.Servers, Scenarios = StandaloneSection.Scenarios, Runs = runs, Quick = quick, ResultsFolder = StandaloneSection.ResultsFolder },
+            "dotnet run -c Release --project bench/VizHtml.LoadGen -- " + string.Join(' ', args.Where(a => a != "--note" && a != Option("--note"))));
+        if (status != 0)
+        {
+            return status;
+        }
+    }
+
+    StandaloneSection.Write(repoRoot, write, Option("--note"));
+    return 0;
+}
+
 var servers = List("--servers", ServerCatalog.All.Select(s => s.Name));
 var scenarios = List("--scenarios", SuiteOptions.AllScenarios);
 var unknown = servers.Where(s => ServerCatalog.Find(s) is null).Concat(scenarios.Where(s => !SuiteOptions.AllScenarios.Contains(s))).ToList();
@@ -33,37 +55,48 @@ if (unknown.Count > 0)
     return 2;
 }
 
-var options = new SuiteOptions
-{
-    RepoRoot = repoRoot,
-    Servers = servers,
-    Scenarios = scenarios,
-    Runs = int.Parse(Option("--runs") ?? (quick ? "1" : "3"), CultureInfo.InvariantCulture),
-    Quick = quick,
-};
-
-// Core 0 is the server's, core 1 ours: -a moves every thread that exists now; threads made later inherit it.
-Run("taskset", $"-a -cp 1 {Environment.ProcessId}");
-if (Stopwatch.Frequency != 1_000_000_000)
-{
-    Console.WriteLine($"note: Stopwatch.Frequency is {Stopwatch.Frequency}, not 1e9; timestamps are converted to ns");
-}
-
-var available = Prepare(options).ToList();
-if (available.Count == 0)
-{
-    Console.Error.WriteLine("no server could be prepared");
-    return 1;
-}
-
-var started = DateTime.UtcNow;
-var results = new ResultCollector();
-new Suite(new SuiteOptions { RepoRoot = repoRoot, Servers = available, Scenarios = scenarios, Runs = options.Runs, Quick = quick }, results).Run();
-results.Write(options.ResultsPath);
 var commandLine = "dotnet run -c Release --project bench/VizHtml.LoadGen --" + (args.Length == 0 ? string.Empty : " " + string.Join(' ', args));
-RunInfo.Collect(commandLine, started, options.Runs, quick, repoRoot).Write(options.MetaPath);
-Console.WriteLine($"wrote {Path.GetRelativePath(repoRoot, options.ResultsPath)} ({(DateTime.UtcNow - started).TotalMinutes:0.0} min)");
-return 0;
+return RunSuite(
+    new SuiteOptions
+    {
+        RepoRoot = repoRoot,
+        Servers = servers,
+        Scenarios = scenarios,
+        Runs = int.Parse(Option("--runs") ?? (quick ? "1" : "3"), CultureInfo.InvariantCulture),
+        Quick = quick,
+        ResultsFolder = Option("--results") ?? "bench/results",
+    },
+    commandLine);
+
+// Runs the suite against the servers that can be prepared, then writes the results file and its meta file.
+static int RunSuite(SuiteOptions options, string commandLine)
+{
+    // Core 0 is the server's, core 1 ours: -a moves every thread that exists now; threads made later inherit it.
+    Run("taskset", $"-a -cp 1 {Environment.ProcessId}");
+    if (Stopwatch.Frequency != 1_000_000_000)
+    {
+        Console.WriteLine($"note: Stopwatch.Frequency is {Stopwatch.Frequency}, not 1e9; timestamps are converted to ns");
+    }
+
+    var available = Prepare(options).ToList();
+    if (available.Count == 0)
+    {
+        Console.Error.WriteLine("no server could be prepared");
+        return 1;
+    }
+
+    var started = DateTime.UtcNow;
+    var results = new ResultCollector();
+    var prepared = new SuiteOptions
+    {
+        RepoRoot = options.RepoRoot, Servers = available, Scenarios = options.Scenarios, Runs = options.Runs, Quick = options.Quick, ResultsFolder = options.ResultsFolder,
+    };
+    new Suite(prepared, results).Run();
+    results.Write(options.ResultsPath);
+    RunInfo.Collect(commandLine, started, options.Runs, options.Quick, options.RepoRoot).Write(options.MetaPath);
+    Console.WriteLine($"wrote {Path.GetRelativePath(options.RepoRoot, options.ResultsPath)} ({(DateTime.UtcNow - started).TotalMinutes:0.0} min)");
+    return 0;
+}
 
 // Builds missing .NET servers and installs the Node servers' packages if needed; yields the servers that can start.
 static IEnumerable<string> Prepare(SuiteOptions options)

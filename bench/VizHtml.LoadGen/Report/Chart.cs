@@ -8,7 +8,9 @@ internal static class Chart
 {
     private static readonly Color[] Palette =
     [
-        Color.FromHex("#d62728"), // vizhtml stands out in red
+        Color.FromHex("#d62728"), // vizhtml stands out in red, its other hosts in lighter reds
+        Color.FromHex("#ff9896"),
+        Color.FromHex("#e377c2"),
         Color.FromHex("#1f77b4"),
         Color.FromHex("#2ca02c"),
         Color.FromHex("#9467bd"),

@@ -14,10 +14,17 @@ namespace VizHtml.LoadGen.Report;
 internal static class ReportWriter
 {
     private const string NotesFile = "docs/benchmarks-notes.md";
-    private const string SlowConsumerHeading = "## One slow client never hurts the others";
+
+    /// <summary>Sections other commands write into docs/benchmarks.md (each replaces its own); the report keeps them as they are.</summary>
+    private static readonly string[] KeptSections =
+    [
+        StandaloneSection.Heading,
+        "## One slow client never hurts the others",
+        "## Broadcast with clients away",
+    ];
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
-    private static readonly (string Prefix, string Title, string About, string[] Metrics)[] Families =
+    internal static readonly (string Prefix, string Title, string About, string[] Metrics)[] Families =
     [
         ("broadcast-", "Broadcast fan-out",
             "`broadcast <count> <size>` to N connected clients; the window runs from the first command to the last delivery every client was owed. " +
@@ -64,7 +71,7 @@ internal static class ReportWriter
         ["loadgen_cpu_us_per_round_trip"] = "load generator CPU per round trip (µs)",
         ["kb_per_conn"] = "KB per connection",
         ["connections_held"] = "connections held",
-        ["loadgen_rss_mb"] = "load generator KB per connection",
+        ["loadgen_rss_mb"] = "load generator RSS (MiB)",
         ["connects_per_s"] = "connects/s",
     };
 
@@ -97,6 +104,8 @@ internal static class ReportWriter
         md.AppendLine("  `bench/VizHtml.LoadGen`) runs on core 1. Server CPU comes from /proc (per-thread schedstat, cross-checked with utime+stime), ");
         md.AppendLine("  the load generator's from its own process times. The servers and their settings are in `bench/servers/`.");
         md.AppendLine("- Ratios are VizHtml ÷ peer from the same run: below 1 is ahead for lower-is-better rows (CPU, latency, memory), above 1 for the others.");
+        md.AppendLine("  `vizhtml` is VizHtml on its default host (Kestrel) on .NET 10; `vizhtml-standalone` is the same program on VizHtml's own HTTP/1.1 server, ");
+        md.AppendLine("  `vizhtml-mono` VizHtml's .NET Standard build (so the standalone server) under Mono. Their columns `… ÷ vizhtml` compare them with the Kestrel host.");
         if (results.Skipped.Count > 0)
         {
             md.AppendLine($"- Files not read: {string.Join(", ", results.Skipped)}.");
@@ -147,10 +156,12 @@ internal static class ReportWriter
 
         WriteAllRuns(md, results);
 
-        var slowConsumer = Section(existing, SlowConsumerHeading);
-        if (slowConsumer is not null)
+        foreach (var heading in KeptSections)
         {
-            md.AppendLine(slowConsumer.TrimEnd()).AppendLine();
+            if (Section(existing, heading) is { } kept)
+            {
+                md.AppendLine(kept.TrimEnd()).AppendLine();
+            }
         }
 
         Directory.CreateDirectory(docs);
@@ -167,10 +178,16 @@ internal static class ReportWriter
 
     private static void WriteTargets(StringBuilder md, ResultSet results)
     {
-        var checks = Targets.Check(results);
-        md.AppendLine("## Targets (issue 5)").AppendLine();
+        md.AppendLine("## Targets (issues 5 and 12)").AppendLine();
+        WriteTargetTable(md, [.. Targets.Check(results), .. Targets.CheckStandalone(results)]);
+        md.AppendLine("![VizHtml and its peers: broadcast CPU and rate, echo latency, idle memory](benchmarks.png)").AppendLine();
+    }
+
+    /// <summary>A count of met and missed, then one line per target.</summary>
+    internal static void WriteTargetTable(StringBuilder md, IReadOnlyList<TargetCheck> checks)
+    {
         md.AppendLine($"{checks.Count(c => c.Met == true)} met, {checks.Count(c => c.Met == false)} missed, {checks.Count(c => c.Met is null)} not measured.").AppendLine();
-        md.AppendLine("| target | VizHtml | bar | | margin |");
+        md.AppendLine("| target | measured | bar | | margin |");
         md.AppendLine("|---|---:|---:|---|---|");
         foreach (var check in checks)
         {
@@ -179,7 +196,6 @@ internal static class ReportWriter
         }
 
         md.AppendLine();
-        md.AppendLine("![VizHtml and its peers: broadcast CPU and rate, echo latency, idle memory](benchmarks.png)").AppendLine();
     }
 
     private static void WriteNotes(StringBuilder md, string notesPath)
@@ -195,11 +211,16 @@ internal static class ReportWriter
         }
     }
 
-    private static void WriteTable(StringBuilder md, string scenario, List<ResultRow> rows, IReadOnlyList<string> servers, IReadOnlyList<string> metricOrder)
+    /// <summary>
+    /// One scenario's medians: a column per server, then VizHtml ÷ each peer, then each other VizHtml host ÷ vizhtml
+    /// (the Kestrel host).
+    /// </summary>
+    internal static void WriteTable(StringBuilder md, string scenario, List<ResultRow> rows, IReadOnlyList<string> servers, IReadOnlyList<string> metricOrder)
     {
         var present = servers.Where(s => rows.Any(r => r.Server == s)).ToList();
-        var peers = present.Where(s => s != "vizhtml").ToList();
-        var hasViz = present.Contains("vizhtml");
+        var hasViz = present.Contains(ServerCatalog.VizHtml);
+        var variants = hasViz ? present.Where(IsVariant).ToList() : [];
+        var peers = present.Where(s => s != ServerCatalog.VizHtml && !IsVariant(s)).ToList();
         var metrics = metricOrder.Where(m => rows.Any(r => r.Metric == m)).Concat(rows.Select(r => r.Metric).Where(m => !metricOrder.Contains(m) && m != "not_measured").Distinct()).ToList();
 
         md.AppendLine($"### {scenario}").AppendLine();
@@ -207,10 +228,11 @@ internal static class ReportWriter
         if (hasViz)
         {
             md.Append(string.Concat(peers.Select(p => $" | ÷ {p}")));
+            md.Append(string.Concat(variants.Select(v => $" | {v} ÷ vizhtml")));
         }
 
         md.AppendLine(" |");
-        md.Append("|---").Append(string.Concat(Enumerable.Repeat("|---:", present.Count + (hasViz ? peers.Count : 0)))).AppendLine("|");
+        md.Append("|---").Append(string.Concat(Enumerable.Repeat("|---:", present.Count + (hasViz ? peers.Count + variants.Count : 0)))).AppendLine("|");
         foreach (var metric in metrics)
         {
             var byServer = rows.Where(r => r.Metric == metric).GroupBy(r => r.Server).ToDictionary(g => g.Key, g => g.First());
@@ -229,15 +251,18 @@ internal static class ReportWriter
 
             if (hasViz)
             {
-                byServer.TryGetValue("vizhtml", out var viz);
+                byServer.TryGetValue(ServerCatalog.VizHtml, out var viz);
+
+                // The load generator's figures and the chosen counts describe the setup, not VizHtml: no ratio.
+                var comparable = !metric.StartsWith("loadgen_", StringComparison.Ordinal) && viz?.Better != "n/a";
                 foreach (var peer in peers)
                 {
-                    // The load generator's figures and the chosen counts describe the setup, not VizHtml: no ratio.
-                    var comparable = !metric.StartsWith("loadgen_", StringComparison.Ordinal) && viz?.Better != "n/a";
-                    var ratio = comparable && viz?.Median is { } v && byServer.TryGetValue(peer, out var other) && other.Median is { } o && o != 0
-                        ? (v / o).ToString(v / o >= 10 ? "0" : "0.00", Inv) + "×"
-                        : "–";
-                    md.Append($" | {ratio}");
+                    md.Append($" | {(comparable ? Ratio(viz, byServer.GetValueOrDefault(peer)) : "–")}");
+                }
+
+                foreach (var variant in variants)
+                {
+                    md.Append($" | {(comparable ? Ratio(byServer.GetValueOrDefault(variant), viz) : "–")}");
                 }
             }
 
@@ -257,6 +282,13 @@ internal static class ReportWriter
         }
     }
 
+    private static bool IsVariant(string server) => ServerCatalog.Find(server)?.IsVizHtmlVariant == true;
+
+    private static string Ratio(ResultRow? numerator, ResultRow? denominator) =>
+        numerator?.Median is { } n && denominator?.Median is { } d && d != 0
+            ? (n / d).ToString(n / d >= 10 ? "0" : "0.00", Inv) + "×"
+            : "–";
+
     private static void WriteAllRuns(StringBuilder md, ResultSet results)
     {
         md.AppendLine("## Every run").AppendLine();
@@ -274,13 +306,13 @@ internal static class ReportWriter
     /// <summary>Servers in the catalog's order (VizHtml first), then any other names the rows use.</summary>
     private static List<string> Servers(ResultSet results) => Servers(results.Rows.Select(r => r.Row));
 
-    private static List<string> Servers(IEnumerable<ResultRow> rows)
+    internal static List<string> Servers(IEnumerable<ResultRow> rows)
     {
         var names = rows.Select(r => r.Server).Distinct().ToList();
         return ServerCatalog.All.Select(s => s.Name).Where(names.Contains).Concat(names.Where(n => ServerCatalog.Find(n) is null)).ToList();
     }
 
-    private static long ScenarioOrder(string scenario)
+    internal static long ScenarioOrder(string scenario)
     {
         // Numbers in the name in order (broadcast-1000x64 → 1000, 64), so 100 comes before 1000 and 64 before 1024.
         long key = 0;
@@ -293,7 +325,7 @@ internal static class ReportWriter
     }
 
     /// <summary>A "## " section of a markdown text, up to the next one; null when absent.</summary>
-    private static string? Section(string text, string heading)
+    internal static string? Section(string text, string heading)
     {
         var start = text.IndexOf(heading, StringComparison.Ordinal);
         if (start < 0)

@@ -5,7 +5,7 @@ namespace VizHtml.LoadGen.Report;
 /// <summary>One target of issue 5 checked against the results: what was measured, the bar, met or missed and by how much.</summary>
 internal sealed record TargetCheck(string Target, string Measured, string Bar, bool? Met, string Margin);
 
-/// <summary>The targets of issue 5, each computed from the medians of the same run.</summary>
+/// <summary>The targets of issues 5 and 12, each computed from the medians of the same run.</summary>
 internal static class Targets
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
@@ -48,6 +48,27 @@ internal static class Targets
         return checks;
     }
 
+    /// <summary>
+    /// Issue 12: VizHtml's own server (vizhtml-standalone) against its Kestrel host (vizhtml), both on .NET 10, in the
+    /// same run. Mono's figures (vizhtml-mono) are reported beside them without a target.
+    /// </summary>
+    public static IReadOnlyList<TargetCheck> CheckStandalone(ResultSet results)
+    {
+        const string Kestrel = Servers.ServerCatalog.VizHtml, Standalone = Servers.ServerCatalog.VizHtmlStandalone;
+        var idle = results.IdleScenario;
+        var idleCount = int.TryParse(idle["idle-".Length..], NumberStyles.None, Inv, out var n) ? n : 10_000;
+        var checks = new List<TargetCheck>();
+        foreach (var (scenario, label) in new[] { ("broadcast-1000x64", "1,000 clients × 64 B"), ("broadcast-1000x1024", "1,000 clients × 1 KB") })
+        {
+            checks.Add(AtMost($"Standalone host, broadcast {label}: server CPU per delivery ≤ 1.5× the Kestrel host's",
+                results.Median(scenario, Standalone, "cpu_us_per_delivery"), results.Median(scenario, Kestrel, "cpu_us_per_delivery") * 1.5, "µs", "1.5× Kestrel host's"));
+        }
+
+        checks.Add(Below($"Standalone host, idle at {idleCount:N0} connections: memory per connection below the Kestrel host's",
+            results.Median(idle, Standalone, "kb_per_conn"), results.Median(idle, Kestrel, "kb_per_conn"), "KB", "Kestrel host's"));
+        return checks;
+    }
+
     private static double ToKilobytes(double value, string unit) =>
         unit.Trim().ToUpperInvariant() switch
         {
@@ -62,7 +83,11 @@ internal static class Targets
     private static TargetCheck AtLeast(string target, double? measured, double? bar, string unit, string? barName) =>
         Compare(target, measured, bar, unit, barName, lowerIsBetter: false);
 
-    private static TargetCheck Compare(string target, double? measured, double? bar, string unit, string? barName, bool lowerIsBetter)
+    /// <summary>Strictly below the bar.</summary>
+    private static TargetCheck Below(string target, double? measured, double? bar, string unit, string? barName) =>
+        Compare(target, measured, bar, unit, barName, lowerIsBetter: true, strict: true);
+
+    private static TargetCheck Compare(string target, double? measured, double? bar, string unit, string? barName, bool lowerIsBetter, bool strict = false)
     {
         if (measured is not { } m)
         {
@@ -74,7 +99,7 @@ internal static class Targets
             return new TargetCheck(target, Format(m, unit), $"{barName ?? "peer"}: not measured", null, "–");
         }
 
-        var met = lowerIsBetter ? m <= b : m >= b;
+        var met = strict ? (lowerIsBetter ? m < b : m > b) : lowerIsBetter ? m <= b : m >= b;
         var barText = Format(b, unit) + (barName is null ? string.Empty : $" ({barName})");
         var difference = Math.Abs(m - b);
         var relative = b == 0 ? string.Empty : $", {m / b:0.00}× the bar";

@@ -11,8 +11,11 @@ internal sealed class SuiteOptions
     public int Runs { get; init; } = 3;
     public bool Quick { get; init; }
 
-    public string ResultsPath => Path.Combine(RepoRoot, "bench/results/loadgen.json");
-    public string MetaPath => Path.Combine(RepoRoot, "bench/results/loadgen.meta.json");
+    /// <summary>Where loadgen.json and loadgen.meta.json go, relative to the repository root.</summary>
+    public string ResultsFolder { get; init; } = "bench/results";
+
+    public string ResultsPath => Path.Combine(RepoRoot, ResultsFolder, "loadgen.json");
+    public string MetaPath => Path.Combine(RepoRoot, ResultsFolder, "loadgen.meta.json");
     public string LogDirectory => Path.Combine(RepoRoot, "bench/results/logs");
 
     // Broadcast: client counts, message sizes, and the messages per client of the warm-up (a quarter of the base count)

@@ -3,23 +3,40 @@ using VizHtml.LoadGen.Protocols;
 namespace VizHtml.LoadGen.Servers;
 
 /// <summary>How to start one server under test and which protocol it speaks.</summary>
-/// <param name="Name">Its name in results: vizhtml, signalr, ws, socketio, bun, kestrel.</param>
+/// <param name="Name">Its name in results: vizhtml, vizhtml-standalone, vizhtml-mono, signalr, ws, socketio, bun, kestrel.</param>
 /// <param name="Command">Executable, relative to the repository root when it contains a slash.</param>
 /// <param name="Arguments">Arguments; paths are relative to the repository root.</param>
-/// <param name="Project">A .csproj to build first when <paramref name="Arguments"/> names a dll that is missing.</param>
-internal sealed record ServerSpec(string Name, string Command, string[] Arguments, ProtocolAdapter Protocol, string? Project = null);
+/// <param name="Project">A .csproj to build first when the first of <paramref name="Arguments"/> (a dll or exe) is missing.</param>
+/// <param name="Environment">Variables set for the server besides PORT.</param>
+internal sealed record ServerSpec(string Name, string Command, string[] Arguments, ProtocolAdapter Protocol, string? Project = null, IReadOnlyDictionary<string, string>? Environment = null)
+{
+    /// <summary>Another build or host of VizHtml itself (vizhtml-standalone, vizhtml-mono): reports compare it with vizhtml, not as a peer.</summary>
+    public bool IsVizHtmlVariant => Name.StartsWith(ServerCatalog.VizHtml + "-", StringComparison.Ordinal);
+}
 
 /// <summary>Every server of the suite and where it lives: the one place to change a path or a command.</summary>
 internal static class ServerCatalog
 {
     public const string NodeFolder = "bench/servers/node";
 
+    /// <summary>VizHtml on its default host on .NET 10: Kestrel. The name ratios and targets are computed for.</summary>
+    public const string VizHtml = "vizhtml";
+
+    /// <summary>VizHtml's own HTTP/1.1 server (VizHtmlHost.Standalone) on .NET 10: the same program as vizhtml.</summary>
+    public const string VizHtmlStandalone = "vizhtml-standalone";
+
+    /// <summary>VizHtml's .NET Standard build (so the standalone host) under Debian's Mono.</summary>
+    public const string VizHtmlMono = "vizhtml-mono";
+
     private static readonly ProtocolAdapter Plain = new PlainAdapter();
 
-    /// <summary>In the order tables show them: VizHtml first, then the peers.</summary>
+    /// <summary>In the order tables show them: VizHtml and its other hosts first, then the peers.</summary>
     public static IReadOnlyList<ServerSpec> All { get; } =
     [
-        DotNet("vizhtml", "VizHtmlBenchServer", new VizHtmlAdapter()),
+        DotNet(VizHtml, "VizHtmlBenchServer", new VizHtmlAdapter()) with { Environment = new Dictionary<string, string> { ["VIZHTML_HOST"] = "kestrel" } },
+        DotNet(VizHtmlStandalone, "VizHtmlBenchServer", new VizHtmlAdapter()) with { Environment = new Dictionary<string, string> { ["VIZHTML_HOST"] = "standalone" } },
+        new(VizHtmlMono, "mono", ["bench/servers/VizHtmlMonoBenchServer/bin/Release/net48/VizHtmlMonoBenchServer.exe"], new VizHtmlAdapter(),
+            "bench/servers/VizHtmlMonoBenchServer/VizHtmlMonoBenchServer.csproj"),
         DotNet("signalr", "SignalRServer", new SignalRAdapter()),
         new("ws", "node", ["--expose-gc", $"{NodeFolder}/ws-server.mjs"], Plain),
         new("socketio", "node", ["--expose-gc", $"{NodeFolder}/socketio-server.mjs"], new SocketIoAdapter()),

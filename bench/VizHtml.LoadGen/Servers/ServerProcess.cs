@@ -59,6 +59,10 @@ internal sealed class ServerProcess : IDisposable
         }
 
         info.Environment["PORT"] = port.ToString(CultureInfo.InvariantCulture);
+        foreach (var (name, value) in spec.Environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[name] = value;
+        }
         var process = Process.Start(info) ?? throw new InvalidOperationException($"could not start {spec.Name}");
         process.ErrorDataReceived += (_, e) =>
         {

@@ -38,7 +38,7 @@ internal static class ServerControl
     /// </returns>
     public static Task RunAsync(int port, Func<int> clients, Func<string, ValueTask> broadcast, Func<Task> closeAsync, CancellationToken stopping = default)
     {
-        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var done = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
         var closing = 0;
         var thread = new Thread(() =>
         {
@@ -55,7 +55,7 @@ internal static class ServerControl
                         Reply("exit");
                     }
 
-                    done.TrySetResult();
+                    done.TrySetResult(true);
                 }
             }
             catch (Exception e)
@@ -76,7 +76,7 @@ internal static class ServerControl
         {
             if (Interlocked.Exchange(ref closing, 1) == 0)
             {
-                closeAsync().ContinueWith(closed => done.TrySetResult(), TaskScheduler.Default);
+                closeAsync().ContinueWith(closed => done.TrySetResult(true), TaskScheduler.Default);
             }
         });
         return done.Task;
@@ -87,7 +87,8 @@ internal static class ServerControl
     {
         while (Console.In.ReadLine() is { } line)
         {
-            var words = line.Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            // Split on any whitespace (a null separator), so a stray \r or tab is no word of its own.
+            var words = line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
             if (words.Length == 0)
             {
                 continue;
@@ -160,17 +161,38 @@ internal static class ServerControl
     /// The payload of one benchmark message: the monotonic clock in ns as 20 zero-padded digits, then 'x' up to
     /// <paramref name="size"/> characters (all ASCII, so characters are bytes). Never shorter than the timestamp.
     /// </summary>
-    public static string Payload(int size) => string.Create(Math.Max(size, 20), NowNanoseconds(), static (chars, now) =>
+    public static string Payload(int size)
     {
-        now.TryFormat(chars[..20], out _, "D20", CultureInfo.InvariantCulture);
-        chars[20..].Fill('x');
-    });
+#if NET
+        return string.Create(Math.Max(size, 20), NowNanoseconds(), static (chars, now) =>
+        {
+            now.TryFormat(chars[..20], out _, "D20", CultureInfo.InvariantCulture);
+            chars[20..].Fill('x');
+        });
+#else
+        // .NET Framework (the Mono server): no string.Create; one extra copy per broadcast, not per client.
+        var chars = new char[Math.Max(size, 20)];
+        NowNanoseconds().ToString("D20", CultureInfo.InvariantCulture).CopyTo(0, chars, 0, 20);
+        for (var i = 20; i < chars.Length; i++)
+        {
+            chars[i] = 'x';
+        }
+
+        return new string(chars);
+#endif
+    }
 
     /// <summary>The monotonic clock in ns (on Linux, Stopwatch is CLOCK_MONOTONIC with a 1 ns tick, as Node's hrtime).</summary>
     public static long NowNanoseconds()
     {
         var ticks = Stopwatch.GetTimestamp();
+#if NET
         return Stopwatch.Frequency == 1_000_000_000 ? ticks : (long)((Int128)ticks * 1_000_000_000 / Stopwatch.Frequency);
+#else
+        // Mono's Stopwatch counts 100 ns ticks of CLOCK_MONOTONIC: whole seconds and the rest apart, so nothing overflows.
+        var frequency = Stopwatch.Frequency;
+        return (ticks / frequency * 1_000_000_000) + (ticks % frequency * 1_000_000_000 / frequency);
+#endif
     }
 
     private static void Wait(ValueTask sending)

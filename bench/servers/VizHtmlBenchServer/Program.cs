@@ -1,13 +1,26 @@
 using System.Net;
+#if NET
 using System.Runtime.InteropServices;
+#endif
 using Microsoft.Extensions.Logging;
 using VizHtml;
 using VizHtml.BenchServers;
 
 // VizHtml as the benchmarks drive it: public API only, the defaults a user has, except where noted.
-//   PORT=9000 dotnet bin/Release/net10.0/VizHtmlBenchServer.dll
+//   PORT=9000 dotnet bin/Release/net10.0/VizHtmlBenchServer.dll                 # vizhtml: the Kestrel host
+//   PORT=9000 VIZHTML_HOST=standalone dotnet bin/Release/net10.0/VizHtmlBenchServer.dll   # vizhtml-standalone
+//   PORT=9000 mono ../VizHtmlMonoBenchServer/bin/Release/net48/VizHtmlMonoBenchServer.exe  # vizhtml-mono
 // ws://127.0.0.1:PORT/vizhtml/socket?v=2; broadcast is SendAll("b", payload); "echo" goes back to its sender.
+// The Mono build (VizHtmlMonoBenchServer) compiles this same file against VizHtml's .NET Standard build, whose only
+// host is the standalone one.
 var port = ServerControl.PortFromEnvironment();
+var host = Environment.GetEnvironmentVariable("VIZHTML_HOST") switch
+{
+    null or "" or "automatic" => VizHtmlHost.Automatic,
+    "kestrel" => VizHtmlHost.Kestrel,
+    "standalone" => VizHtmlHost.Standalone,
+    var other => throw new ArgumentException($"VIZHTML_HOST must be kestrel, standalone or automatic, not '{other}'"),
+};
 
 // stdout carries the control protocol, so the (default: warnings and up) console log goes to stderr.
 using var loggerFactory = LoggerFactory.Create(logging => logging
@@ -18,6 +31,7 @@ using var loggerFactory = LoggerFactory.Create(logging => logging
 await using var server = new VizHtmlServer(new VizHtmlOptions
 {
     Port = port,
+    Host = host,
     BindAddress = IPAddress.Loopback,
     LoggerFactory = loggerFactory,
 
@@ -37,10 +51,13 @@ await using var server = new VizHtmlServer(new VizHtmlOptions
 server.OnMessage("echo", e => e.Client.Send("echo", e.Data));
 await server.StartAsync();
 
-// SIGTERM and Ctrl+C end the control loop, then the server stops in order.
+// SIGTERM and Ctrl+C end the control loop, then the server stops in order (on .NET; under Mono the load generator's
+// exit command or the end of stdin does).
 using var signalled = new CancellationTokenSource();
+#if NET
 using var onSigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, _ => signalled.Cancel());
 using var onSigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, _ => signalled.Cancel());
+#endif
 
 await ServerControl.RunAsync(
     server.Port,
@@ -48,7 +65,7 @@ await ServerControl.RunAsync(
     broadcast: payload =>
     {
         server.SendAll("b", payload);
-        return ValueTask.CompletedTask;
+        return default;
     },
     closeAsync: () => server.StopAsync(),
     stopping: signalled.Token);

@@ -367,6 +367,10 @@ internal sealed class HttpConnection : IDisposable
         }
 
         var early = _buffer.AsSpan(_start, _end - _start).ToArray();
+
+        // The WebSocket reads the socket itself from here: the head buffer (4 KiB or more) would otherwise stay with
+        // the connection for its whole life, the largest part of an idle socket's memory.
+        _buffer = [];
         _start = _end = 0;
         _leftOtherConnections();
         Stream stream = early.Length == 0 ? _stream : new PrefixedStream(early, _stream);
