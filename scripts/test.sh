@@ -18,7 +18,6 @@ if [ ! -x /usr/bin/chromium ]; then
   apt-get install -y -qq chromium >/dev/null
 fi
 
-# The README's page scripts are type-checked (test/VizHtml.Tests/Docs/ReadmeSnippetTests.cs) by TypeScript, pinned in
 # The standalone host is also tested under Debian's Mono, the runtime Unity players use (test/VizHtml.MonoHost).
 if [ ! -x /usr/bin/mono ]; then
   echo "Installing Mono (Debian package) for the standalone host's tests..."
@@ -27,6 +26,7 @@ if [ ! -x /usr/bin/mono ]; then
   apt-get install -y -qq mono-devel >/dev/null
 fi
 
+# The README's page scripts are type-checked (test/VizHtml.Tests/Docs/ReadmeSnippetTests.cs) by TypeScript, pinned in
 # test/readme-typecheck and run by Node. npm ci again only when the lock file changed since the last install.
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   echo "Installing Node.js and npm (Debian packages) for the README type check..."
@@ -59,6 +59,20 @@ for trx in "$results"/*.trx; do
   failed=$((failed + ${f:-0}))
   skipped=$((skipped + ${total:-0} - ${p:-0} - ${f:-0}))
 done
+
+# The failures again at the very end, where a log cut to its last lines still shows them: name and message.
+if [ "$failed" -gt 0 ]; then
+  echo
+  echo "Failed tests:"
+  for trx in "$results"/*.trx; do
+    [ -f "$trx" ] || continue
+    awk '
+      /<UnitTestResult / && /outcome="Failed"/ { match($0, /testName="[^"]*"/); name = substr($0, RSTART + 10, RLENGTH - 11); inside = 1 }
+      inside && /<Message>/ { printing = 1; lines = 0; sub(/.*<Message>/, ""); print "  " name ":" }
+      printing { done = sub(/<\/Message>.*/, ""); if (lines++ < 12) print "    " $0; if (done) { printing = 0; inside = 0 } }
+    ' "$trx" | sed 's/&quot;/"/g; s/&lt;/</g; s/&gt;/>/g; s/&apos;/'"'"'/g; s/&amp;/\&/g'
+  done
+fi
 
 echo
 echo "${passed} passed, ${failed} failed, ${skipped} skipped"

@@ -13,7 +13,7 @@ namespace VizHtml.IntegrationTests.Hosting;
 
 /// <summary>
 /// The standalone host's HTTP/1.1 over raw TCP: keep-alive, pipelining, closing, 100-continue, the limits and deadlines,
-/// and the refusals. <c>[Theory, OnBothHosts]</c> where every host must answer alike; plain <c>[Fact]</c>s for what only
+/// and the refusals. <c>[Theory, OnEveryHost]</c> where every host must answer alike; plain <c>[Fact]</c>s for what only
 /// the standalone host does (or does differently, e.g. it refuses chunked bodies that Kestrel takes). The hostile-input
 /// cases that need only a server with pages and a socket take a <see cref="PageServer"/> (<c>[Theory, OnPageHosts]</c>),
 /// so they also run against the standalone host under Mono.
@@ -33,7 +33,7 @@ public sealed class StandaloneHttpTests
     private static string Get(int port, string target, params string[] headers) =>
         $"GET {target} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{string.Concat(headers.Select(h => h + "\r\n"))}\r\n";
 
-    [Theory, OnBothHosts]
+    [Theory, OnEveryHost]
     public async Task KeepAliveServesTwoRequestsOnOneConnection(TestHost host)
     {
         await using var test = await StartAsync(host);
@@ -63,7 +63,7 @@ public sealed class StandaloneHttpTests
         Assert.Equal(404, (await client.ReadResponseAsync()).Status);
     }
 
-    [Theory, OnBothHosts]
+    [Theory, OnEveryHost]
     public async Task ConnectionCloseIsHonoured(TestHost host)
     {
         await using var test = await StartAsync(host);
@@ -78,7 +78,7 @@ public sealed class StandaloneHttpTests
         Assert.True(await client.ClosedAsync(TestServer.Timeout));
     }
 
-    [Theory, OnBothHosts]
+    [Theory, OnEveryHost]
     public async Task Http10GetsOneResponseAndTheConnectionCloses(TestHost host)
     {
         await using var test = await StartAsync(host);
@@ -106,7 +106,7 @@ public sealed class StandaloneHttpTests
         Assert.Equal("<p>one</p>", (await client.ReadResponseAsync()).Body);
     }
 
-    [Theory, OnBothHosts]
+    [Theory, OnEveryHost]
     public async Task ExpectContinueOnAFormPostGets100ThenTheAnswer(TestHost host)
     {
         await using var test = await StartAsync(host);
@@ -282,7 +282,7 @@ public sealed class StandaloneHttpTests
         Assert.Equal(200, (await other.ReadResponseAsync()).Status);
     }
 
-    [Theory, OnBothHosts]
+    [Theory, OnEveryHost]
     public async Task AClientThatDisconnectsMidRequestCancelsTheHandlersToken(TestHost host)
     {
         await using var test = await StartAsync(host, o => o.RequestHandlerTimeout = TimeSpan.FromMinutes(5));
@@ -348,7 +348,7 @@ public sealed class StandaloneHttpTests
         Assert.Equal((200, "0123456789"), await client.ReadStatusAndBodyAsync());
     }
 
-    [Theory, OnBothHosts]
+    [Theory, OnEveryHost]
     public async Task HeadHasTheHeadersOfGetAndNoBody(TestHost host)
     {
         using var dir = new TempDirectory();
@@ -371,7 +371,7 @@ public sealed class StandaloneHttpTests
         Assert.Equal("<p>one</p>", (await client.ReadResponseAsync()).Body);
     }
 
-    [Theory, OnBothHosts]
+    [Theory, OnEveryHost]
     public async Task IfNoneMatchAndIfModifiedSinceGet304(TestHost host)
     {
         using var dir = new TempDirectory();
@@ -399,7 +399,7 @@ public sealed class StandaloneHttpTests
         Assert.Equal((200, "0123456789"), await client.ReadStatusAndBodyAsync());
     }
 
-    [Theory, OnBothHosts]
+    [Theory, OnEveryHost]
     public async Task AnUpgradeWithABadWebSocketVersionIs400FromTheEndpoint(TestHost host)
     {
         await using var test = await StartAsync(host);

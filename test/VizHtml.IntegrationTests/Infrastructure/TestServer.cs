@@ -55,17 +55,6 @@ public sealed class OnOwnHostsAttribute(params object?[] data) : DataAttribute
 }
 
 /// <summary>
-/// The old name of <see cref="OnEveryHostAttribute"/> (it ran two hosts before the standalone one came), kept only while
-/// <c>Hosting/StandaloneHttpTests.cs</c> still uses it; remove it when that file moves to <c>OnEveryHost</c>.
-/// </summary>
-[AttributeUsage(AttributeTargets.Method, AllowMultiple = true)]
-public sealed class OnBothHostsAttribute(params object?[] data) : DataAttribute
-{
-    public override IEnumerable<object?[]> GetData(MethodInfo testMethod) =>
-        Enum.GetValues<TestHost>().Select(host => (object?[])[host, .. data]);
-}
-
-/// <summary>
 /// A real VizHtml server on 127.0.0.1 and an ephemeral port, with helpers to await its events: embedded, or mapped
 /// into a <see cref="WebApplication"/> at <c>/vizhtml</c> (see <see cref="TestHost"/>); the tests see the same API either way.
 /// </summary>
