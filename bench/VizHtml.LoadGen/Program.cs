@@ -98,16 +98,25 @@ static int RunSuite(SuiteOptions options, string commandLine)
     return 0;
 }
 
-// Builds missing .NET servers and installs the Node servers' packages if needed; yields the servers that can start.
+// Builds the .NET servers (every time: a server built before a change to VizHtml would measure the old code, as the
+// standalone section once did, a Kestrel-only build under the name vizhtml-standalone) and installs the Node servers'
+// packages if needed; yields the servers that can start.
 static IEnumerable<string> Prepare(SuiteOptions options)
 {
+    var built = new Dictionary<string, bool>(StringComparer.Ordinal);
     foreach (var name in options.Servers)
     {
         var spec = ServerCatalog.Find(name)!;
-        if (spec.Project is not null && !File.Exists(Path.Combine(options.RepoRoot, spec.Arguments[0])))
+        if (spec.Project is not null)
         {
-            Console.WriteLine($"building {spec.Project}");
-            if (!File.Exists(Path.Combine(options.RepoRoot, spec.Project)) || !Run("dotnet", $"build -c Release {spec.Project} -v q -nologo", options.RepoRoot))
+            if (!built.TryGetValue(spec.Project, out var ok))
+            {
+                Console.WriteLine($"building {spec.Project}");
+                ok = File.Exists(Path.Combine(options.RepoRoot, spec.Project)) && Run("dotnet", $"build -c Release {spec.Project} -v q -nologo", options.RepoRoot);
+                built[spec.Project] = ok;
+            }
+
+            if (!ok || !File.Exists(Path.Combine(options.RepoRoot, spec.Arguments[0])))
             {
                 Console.WriteLine($"skipping {name}: {spec.Project} does not build");
                 continue;
