@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using VizHtml.IntegrationTests.Infrastructure;
 
 namespace VizHtml.IntegrationTests.Faults;
 
@@ -75,6 +76,54 @@ public sealed class FaultProxy : IAsyncDisposable
     public bool MidFrameCutPending => _cutMidFrame;
 
     /// <summary>Holds all traffic (links stay open) until <see cref="Resume"/>.</summary>
+    /// <summary>
+    /// The fault of round <paramref name="round"/> in the schedule the resume tests share, five kinds in turn: two plain
+    /// cuts, a cut in the middle of the next frame (<paramref name="sendFillerAsync"/> sends that frame), slicing into
+    /// single bytes switched on or off and a cut, and a stall, throttling switched on or off and a cut.
+    /// </summary>
+    public async Task InjectAsync(int round, Func<Task> sendFillerAsync)
+    {
+        switch (round % 5)
+        {
+            case 0:
+            case 1:
+                CutAll();
+                break;
+            case 2:
+                CutInTheMiddleOfTheNextFrame();
+                await sendFillerAsync();
+                await TestServer.WaitUntilAsync(() => !MidFrameCutPending);
+                break;
+            case 3:
+                SliceIntoSingleBytes = !SliceIntoSingleBytes;
+                CutAll();
+                break;
+            default:
+                Stall();
+                await Task.Yield();
+                Resume();
+                ThrottleBytesPerSecond = ThrottleBytesPerSecond == 0 ? 200_000 : 0;
+                CutAll();
+                break;
+        }
+    }
+
+    /// <summary>
+    /// Cuts until <paramref name="cuts"/> have been made (a cut can find its link already gone, a reconnect in flight),
+    /// then lets the link run clean: no slicing, no throttling.
+    /// </summary>
+    public async Task MakeUpCutsAndRunCleanAsync(int cuts, Func<bool> connected)
+    {
+        while (Cuts < cuts)
+        {
+            await TestServer.WaitUntilAsync(() => connected() && LiveLinks > 0);
+            CutAll();
+        }
+
+        SliceIntoSingleBytes = false;
+        ThrottleBytesPerSecond = 0;
+    }
+
     public void Stall() => _stalled = true;
 
     public void Resume() => _stalled = false;

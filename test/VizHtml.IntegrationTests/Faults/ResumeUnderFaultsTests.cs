@@ -63,40 +63,14 @@ public sealed class ResumeUnderFaultsTests
             }
 
             await TestServer.WaitUntilAsync(() => client.IsConnected && proxy.LiveLinks > 0);
-            switch (round % 5)
+            await proxy.InjectAsync(round, () =>
             {
-                case 0:
-                case 1:
-                    proxy.CutAll();
-                    break;
-                case 2:
-                    proxy.CutInTheMiddleOfTheNextFrame();
-                    test.Server.SendAll("s2c-filler", new string('x', 2000));
-                    await TestServer.WaitUntilAsync(() => !proxy.MidFrameCutPending);
-                    break;
-                case 3:
-                    proxy.SliceIntoSingleBytes = !proxy.SliceIntoSingleBytes;
-                    proxy.CutAll();
-                    break;
-                case 4:
-                    proxy.Stall();
-                    await Task.Yield();
-                    proxy.Resume();
-                    proxy.ThrottleBytesPerSecond = proxy.ThrottleBytesPerSecond == 0 ? 200_000 : 0;
-                    proxy.CutAll();
-                    break;
-            }
+                test.Server.SendAll("s2c-filler", new string('x', 2000));
+                return Task.CompletedTask;
+            });
         }
 
-        // A cut can find its link already gone (a reconnect in flight); make up the count.
-        while (proxy.Cuts < 100)
-        {
-            await TestServer.WaitUntilAsync(() => client.IsConnected && proxy.LiveLinks > 0);
-            proxy.CutAll();
-        }
-
-        proxy.SliceIntoSingleBytes = false;
-        proxy.ThrottleBytesPerSecond = 0;
+        await proxy.MakeUpCutsAndRunCleanAsync(100, () => client.IsConnected);
         var finished = await Task.WhenAny(Task.WhenAll(serverDone.Task, clientDone.Task), Task.Delay(StreamTimeout));
         Assert.True(
             serverDone.Task.IsCompleted && clientDone.Task.IsCompleted,

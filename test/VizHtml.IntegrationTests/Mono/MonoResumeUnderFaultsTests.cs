@@ -59,40 +59,10 @@ public sealed class MonoResumeUnderFaultsTests
             // backlog grows past the replay window (1024 events), which makes a resume unrecoverable by design (see
             // AGapLongerThanTheReplayWindowIsReportedAsNotRecovered): keep the client within half a window before cutting.
             await TestServer.WaitUntilAsync(() => Volatile.Read(ref received) >= next - 1 - (ReplayWindow / 2) && client.IsConnected && proxy.LiveLinks > 0);
-            switch (round % 5)
-            {
-                case 0:
-                case 1:
-                    proxy.CutAll();
-                    break;
-                case 2:
-                    proxy.CutInTheMiddleOfTheNextFrame();
-                    await mono.SendAsync("filler");
-                    await TestServer.WaitUntilAsync(() => !proxy.MidFrameCutPending);
-                    break;
-                case 3:
-                    proxy.SliceIntoSingleBytes = !proxy.SliceIntoSingleBytes;
-                    proxy.CutAll();
-                    break;
-                case 4:
-                    proxy.Stall();
-                    await Task.Yield();
-                    proxy.Resume();
-                    proxy.ThrottleBytesPerSecond = proxy.ThrottleBytesPerSecond == 0 ? 200_000 : 0;
-                    proxy.CutAll();
-                    break;
-            }
+            await proxy.InjectAsync(round, () => mono.SendAsync("filler"));
         }
 
-        // A cut can find its link already gone (a reconnect in flight); make up the count.
-        while (proxy.Cuts < 100)
-        {
-            await TestServer.WaitUntilAsync(() => client.IsConnected && proxy.LiveLinks > 0);
-            proxy.CutAll();
-        }
-
-        proxy.SliceIntoSingleBytes = false;
-        proxy.ThrottleBytesPerSecond = 0;
+        await proxy.MakeUpCutsAndRunCleanAsync(100, () => client.IsConnected);
         var serverDone = mono.WaitForLineAsync(l => l == "C2S COMPLETE", StreamTimeout);
         await Task.WhenAny(Task.WhenAll(serverDone, clientDone.Task), Task.Delay(StreamTimeout));
         await mono.SendAsync("summary");
