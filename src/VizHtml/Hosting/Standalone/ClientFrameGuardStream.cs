@@ -8,7 +8,7 @@ namespace VizHtml.Hosting.Standalone;
 /// of those rules, sets its reserved bits: the WebSocket then fails the connection with 1002 itself, as .NET's does.
 /// Every other byte passes unchanged; payloads are not looked at.
 /// </summary>
-internal sealed class ClientFrameGuardStream(Stream inner) : Stream
+internal sealed class ClientFrameGuardStream(Stream inner) : WrappingStream(inner)
 {
     private const int MaxHeaderBytes = 14;
 
@@ -19,20 +19,6 @@ internal sealed class ClientFrameGuardStream(Stream inner) : Stream
     // Bytes from _start on that pass without a look: the rest of the current frame. Zero: a header starts at _start.
     private long _free;
 
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => true;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
-
     public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer, offset, count, CancellationToken.None).GetAwaiter().GetResult();
 
     public override async Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
@@ -40,7 +26,7 @@ internal sealed class ClientFrameGuardStream(Stream inner) : Stream
         if (count == 0)
         {
             // The WebSocket's wait for data: at once when bytes are buffered.
-            return _start < _end ? 0 : await inner.ReadAsync(buffer, offset, 0, cancellationToken).ConfigureAwait(false);
+            return _start < _end ? 0 : await Inner.ReadAsync(buffer, offset, 0, cancellationToken).ConfigureAwait(false);
         }
 
         if (_free == 0 && !await InspectHeaderAsync(cancellationToken).ConfigureAwait(false))
@@ -51,7 +37,7 @@ internal sealed class ClientFrameGuardStream(Stream inner) : Stream
         if (_start == _end)
         {
             // Payload with nothing buffered: straight into the caller's buffer.
-            var direct = await inner.ReadAsync(buffer, offset, (int)Math.Min(count, _free), cancellationToken).ConfigureAwait(false);
+            var direct = await Inner.ReadAsync(buffer, offset, (int)Math.Min(count, _free), cancellationToken).ConfigureAwait(false);
             _free -= direct;
             return direct;
         }
@@ -138,7 +124,7 @@ internal sealed class ClientFrameGuardStream(Stream inner) : Stream
 
         while (_end - _start < count)
         {
-            var read = await inner.ReadAsync(_buffer, _end, _buffer.Length - _end, cancellationToken).ConfigureAwait(false);
+            var read = await Inner.ReadAsync(_buffer, _end, _buffer.Length - _end, cancellationToken).ConfigureAwait(false);
             if (read == 0)
             {
                 return false;
@@ -148,29 +134,6 @@ internal sealed class ClientFrameGuardStream(Stream inner) : Stream
         }
 
         return true;
-    }
-
-    public override void Write(byte[] buffer, int offset, int count) => inner.Write(buffer, offset, count);
-
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        inner.WriteAsync(buffer, offset, count, cancellationToken);
-
-    public override void Flush() => inner.Flush();
-
-    public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
-        {
-            inner.Dispose();
-        }
-
-        base.Dispose(disposing);
     }
 }
 #endif

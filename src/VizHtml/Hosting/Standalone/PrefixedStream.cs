@@ -4,45 +4,31 @@ namespace VizHtml.Hosting.Standalone;
 /// A stream that reads <paramref name="prefix"/> first and then <paramref name="inner"/>, and writes to
 /// <paramref name="inner"/>: the bytes a client sent right behind its upgrade request belong to the WebSocket.
 /// </summary>
-internal sealed class PrefixedStream(byte[] prefix, Stream inner) : Stream
+internal sealed class PrefixedStream(byte[] prefix, Stream inner) : WrappingStream(inner)
 {
     private int _offset;
 
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => true;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
-
     public override int Read(byte[] buffer, int offset, int count)
     {
-        return HasPrefix ? TakePrefix(buffer.AsSpan(offset, count)) : inner.Read(buffer, offset, count);
+        return HasPrefix ? TakePrefix(buffer.AsSpan(offset, count)) : Inner.Read(buffer, offset, count);
     }
 
 #if NET
     public override int Read(Span<byte> buffer)
     {
-        return HasPrefix ? TakePrefix(buffer) : inner.Read(buffer);
+        return HasPrefix ? TakePrefix(buffer) : Inner.Read(buffer);
     }
 #endif
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
     {
-        return HasPrefix ? Task.FromResult(TakePrefix(buffer.AsSpan(offset, count))) : inner.ReadAsync(buffer, offset, count, cancellationToken);
+        return HasPrefix ? Task.FromResult(TakePrefix(buffer.AsSpan(offset, count))) : Inner.ReadAsync(buffer, offset, count, cancellationToken);
     }
 
 #if NET
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        return HasPrefix ? new ValueTask<int>(TakePrefix(buffer.Span)) : inner.ReadAsync(buffer, cancellationToken);
+        return HasPrefix ? new ValueTask<int>(TakePrefix(buffer.Span)) : Inner.ReadAsync(buffer, cancellationToken);
     }
 #endif
 
@@ -58,37 +44,5 @@ internal sealed class PrefixedStream(byte[] prefix, Stream inner) : Stream
         prefix.AsSpan(_offset, count).CopyTo(buffer);
         _offset += count;
         return count;
-    }
-
-    public override void Write(byte[] buffer, int offset, int count) => inner.Write(buffer, offset, count);
-
-#if NET
-    public override void Write(ReadOnlySpan<byte> buffer) => inner.Write(buffer);
-#endif
-
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        inner.WriteAsync(buffer, offset, count, cancellationToken);
-
-#if NET
-    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) =>
-        inner.WriteAsync(buffer, cancellationToken);
-#endif
-
-    public override void Flush() => inner.Flush();
-
-    public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
-        {
-            inner.Dispose();
-        }
-
-        base.Dispose(disposing);
     }
 }
