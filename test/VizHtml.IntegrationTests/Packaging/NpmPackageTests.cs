@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using VizHtml.IntegrationTests.Browser;
@@ -33,58 +32,37 @@ public sealed class NpmPackageTests(NpmPackageFixture package, BrowserFixture br
     }
 
     [Fact]
-    public async Task TheTypedPageAndTheUntypedUsesCheckUnderStrict()
+    public void TheTypedPageAndTheUntypedUsesCheckUnderStrict()
     {
         // page.ts's @ts-expect-error lines count too: one that compiles is an error ("unused directive").
-        Assert.Equal("", await package.TypeCheckAsync("-p", "tsconfig.json"));
+        var problems = package.DiagnosticsIn("page");
+        Assert.True(problems.Count == 0, "test/npm-package/page does not type-check against the packed package:\n" + string.Join('\n', problems.Select(p => p.Text)));
     }
 
     [Fact]
-    public async Task EachMistakeThePageExpectsIsACompileErrorOnItsLine()
+    public void EachMistakeThePageExpectsIsACompileErrorOnItsLine()
     {
         // page.ts without its @ts-expect-error directives: every line below one must now fail, and nothing else.
-        var lines = await File.ReadAllLinesAsync(Path.Combine(package.App, "page", "page.ts"));
-        var expected = lines.Select((line, i) => (line, i)).Where(l => l.line.TrimStart().StartsWith("// @ts-expect-error", StringComparison.Ordinal)).Select(l => l.i + 2).ToList();
-        Assert.True(expected.Count >= 5, $"page.ts has {expected.Count} @ts-expect-error lines: the check has lost its mistakes");
-        Directory.CreateDirectory(Path.Combine(package.App, "unchecked"));
-        await File.WriteAllLinesAsync(
-            Path.Combine(package.App, "unchecked", "page.ts"),
-            lines.Select(l => l.Replace("// @ts-expect-error", "// (was @ts-expect-error)", StringComparison.Ordinal)));
-        await File.WriteAllTextAsync(
-            Path.Combine(package.App, "tsconfig.unchecked.json"),
-            """{ "extends": "./tsconfig.json", "include": ["unchecked/page.ts"] }""");
+        Assert.True(package.MistakeLines.Count >= 5, $"page.ts has {package.MistakeLines.Count} @ts-expect-error lines: the check has lost its mistakes");
 
-        var printed = await package.TypeCheckAsync("-p", "tsconfig.unchecked.json");
+        var failing = package.DiagnosticsIn("unchecked").Select(d => d.Line).Distinct().Order().ToList();
 
-        var failing = Regex.Matches(printed, @"unchecked/page\.ts\((\d+),\d+\): error TS\d+")
-            .Select(m => int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture))
-            .Distinct()
-            .Order()
-            .ToList();
-        Assert.True(expected.SequenceEqual(failing), $"Expected errors on lines {string.Join(", ", expected)} only; tsc printed:\n{printed}");
+        Assert.True(
+            package.MistakeLines.SequenceEqual(failing),
+            $"Expected errors on lines {string.Join(", ", package.MistakeLines)} of page.ts only; tsc printed:\n{package.TypeCheck}");
     }
 
     [Fact]
-    public async Task TheReadmesBundledPageExamplesCheckAgainstThePackage()
+    public void TheReadmesBundledPageExamplesCheckAgainstThePackage()
     {
-        var blocks = ReadmeTypeScriptBlocks();
-        Assert.True(blocks.Count > 0, "README.md has no ```ts block: its bundled-page example is gone or the extraction is broken");
-        Directory.CreateDirectory(Path.Combine(package.App, "readme"));
-        foreach (var (firstLine, code) in blocks)
-        {
-            // Blank lines up to the block, so tsc's line numbers are README.md's.
-            await File.WriteAllTextAsync(
-                Path.Combine(package.App, "readme", $"readme-{firstLine.ToString(CultureInfo.InvariantCulture)}.ts"),
-                new string('\n', firstLine - 1) + code + "\n");
-        }
+        Assert.True(package.ReadmeBlocks.Count > 0, "README.md has no ```ts block: its bundled-page example is gone or the extraction is broken");
 
-        await File.WriteAllTextAsync(
-            Path.Combine(package.App, "tsconfig.readme.json"),
-            """{ "extends": "./tsconfig.json", "compilerOptions": { "noUnusedLocals": false }, "include": ["readme/*.ts"] }""");
+        var problems = package.DiagnosticsIn("readme");
 
-        var printed = await package.TypeCheckAsync("-p", "tsconfig.readme.json");
-
-        Assert.True(printed.Length == 0, "README.md's ```ts blocks do not type-check against the packed package:\n" + Regex.Replace(printed, @"readme/readme-\d+\.ts", "README.md"));
+        Assert.True(
+            problems.Count == 0,
+            "README.md's ```ts blocks do not type-check against the packed package:\n"
+                + string.Join('\n', problems.Select(p => Regex.Replace(p.Text, @"^readme/readme-\d+\.ts", "README.md"))));
     }
 
     [Fact]
@@ -114,26 +92,5 @@ public sealed class NpmPackageTests(NpmPackageFixture package, BrowserFixture br
         Assert.Equal(42, Assert.Single(received, m => m.Event == "button_click").Data.GetInt32("count"));
         Assert.Empty(errors);
         Assert.Empty(consoleErrors);
-    }
-
-    /// <summary>README.md's ```ts blocks: the line of each one's first line of code, and its code.</summary>
-    private static List<(int FirstLine, string Code)> ReadmeTypeScriptBlocks()
-    {
-        var lines = File.ReadAllLines(Path.Combine(NpmPackageFixture.Root, "README.md"));
-        var blocks = new List<(int, string)>();
-        for (var i = 0; i < lines.Length; i++)
-        {
-            if (lines[i].TrimEnd() != "```ts")
-            {
-                continue;
-            }
-
-            var end = Array.FindIndex(lines, i + 1, l => l.StartsWith("```", StringComparison.Ordinal));
-            Assert.True(end > i, $"The ```ts block at README.md line {i + 1} is never closed");
-            blocks.Add((i + 2, string.Join('\n', lines[(i + 1)..end])));
-            i = end;
-        }
-
-        return blocks;
     }
 }
