@@ -81,15 +81,19 @@ public sealed class NpmPackageTests(NpmPackageFixture package, BrowserFixture br
 
         await page.GotoAsync($"{server.HttpBase}vizhtml/bundled/");
 
+        // The page answers the pose its connect brings, then closes and reconnects once: a second session, the same again.
+        await Expect(page.Locator("#opens")).ToHaveTextAsync("2");
         await Expect(page.Locator("#ack")).ToHaveTextAsync("43");
         await Expect(page.Locator("#pose")).ToHaveTextAsync("40,2");
         await Expect(page.Locator("#last")).ToHaveTextAsync("ack 43");
         await Expect(page.Locator("#supported")).ToHaveTextAsync("true");
         await Expect(page.Locator("#global")).ToHaveTextAsync("undefined");
-        var received = await messages.WaitForCountAsync(2);
-        Assert.Equal(2, received.Count);
-        Assert.True(Assert.Single(received, m => m.Event == "ready").Data.IsNull);
-        Assert.Equal(42, Assert.Single(received, m => m.Event == "button_click").Data.GetInt32("count"));
+        var received = await messages.WaitForCountAsync(4);
+        Assert.Equal(4, received.Count);
+        Assert.All(received.Where(m => m.Event == "ready"), m => Assert.True(m.Data.IsNull));
+        Assert.All(received.Where(m => m.Event == "button_click"), m => Assert.Equal(42, m.Data.GetInt32("count")));
+        Assert.Equal(2, received.Count(m => m.Event == "ready"));
+        Assert.Equal(2, received.Select(m => m.Client.Id).Distinct().Count());
         Assert.Empty(errors);
         Assert.Empty(consoleErrors);
     }

@@ -30,7 +30,9 @@ const show = (id: string, text: string) => {
 show('global', typeof (globalThis as { viz?: unknown }).viz);
 show('supported', String(viz.isWebSocketSupported()));
 
+let opens = 0;
 socket.onevent('open', function () {
+  show('opens', String(++opens));
   this.send('ready', null);
 });
 socket.onevent('pose', (e) => {
@@ -38,7 +40,14 @@ socket.onevent('pose', (e) => {
   show('pose', `${x},${e.data.y}`);
   socket.send('button_click', { count: e.data.x + e.data.y });
 });
-socket.onevent('ack', (e) => show('ack', String(e.data.count)));
+socket.onevent('ack', (e) => {
+  show('ack', String(e.data.count));
+  // Once: a new session, through reconnect(), which listens to the page's 'online' event while it waits.
+  if (opens === 1) {
+    socket.close();
+    socket.reconnect();
+  }
+});
 socket.onevent('*', (e) => {
   if (e.event === 'ack') {
     const count: number = e.data.count;
