@@ -27,17 +27,20 @@ if [ ! -x /usr/bin/mono ]; then
 fi
 
 # The README's page scripts are type-checked (test/VizHtml.Tests/Docs/ReadmeSnippetTests.cs) by TypeScript, pinned in
-# test/readme-typecheck and run by Node. npm ci again only when the lock file changed since the last install.
+# test/readme-typecheck and run by Node; the npm package (npm/vizhtml) is packed, bundled by esbuild and type-checked by
+# the esbuild and TypeScript pinned in test/npm-package (test/VizHtml.IntegrationTests/Packaging). npm ci in each again
+# only when its lock file changed since the last install.
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
-  echo "Installing Node.js and npm (Debian packages) for the README type check..."
+  echo "Installing Node.js and npm (Debian packages) for the README type check and the npm package..."
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq nodejs npm >/dev/null
 fi
-typecheck=test/readme-typecheck
-if [ ! -f "$typecheck/node_modules/.package-lock.json" ] || [ "$typecheck/package-lock.json" -nt "$typecheck/node_modules/.package-lock.json" ]; then
-  npm ci --prefix "$typecheck" --no-audit --no-fund --loglevel=error
-fi
+for tools in test/readme-typecheck test/npm-package; do
+  if [ ! -f "$tools/node_modules/.package-lock.json" ] || [ "$tools/package-lock.json" -nt "$tools/node_modules/.package-lock.json" ]; then
+    npm ci --prefix "$tools" --no-audit --no-fund --loglevel=error
+  fi
+done
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 results=artifacts/test-results

@@ -3,7 +3,8 @@
 // vizhtml.js is a classic script that defines a global `viz`, so this file is
 // a global declaration (no imports or exports). Reference it with
 //   /// <reference path="vizhtml.d.ts" />
-// or list it in tsconfig "files"/"include".
+// or list it in tsconfig "files"/"include". The npm package's module types
+// (npm/vizhtml) are made from this file: each declaration below, exported.
 
 declare namespace viz {
     /**
@@ -70,10 +71,27 @@ declare namespace viz {
      * A message event from the server. `data` is null when the server sent none. With protocol 2 a server frame may
      * be a batch (a JSON array of envelopes); each element arrives as its own event, in order.
      */
-    interface ServerEvent<T = any> {
-        event: string;
+    interface ServerEvent<T = any, Name extends string = string> {
+        event: Name;
         data: T;
     }
+
+    /**
+     * A WebSocket's events when it is given no event map: any name, any data (received data typed `any`, sent data
+     * `SendData`).
+     */
+    interface AnyEvents {
+        [name: string]: any;
+    }
+
+    /** What '*' handlers receive: one ServerEvent per name of the map, so a check of `e.event` narrows `e.data`. */
+    type AnyServerEvent<Events> = { [Name in keyof Events & string]: ServerEvent<Events[Name], Name> }[keyof Events & string];
+
+    /** send()'s arguments after the name: data may be left out only where the map's type for it allows undefined. */
+    type SendArguments<Data> = undefined extends Data ? [data?: Data, options?: SendOptions] : [data: Data, options?: SendOptions];
+
+    /** Without an event map, any event name (`string`); with one, none beyond the map's names. */
+    type UnmappedName<Events> = string extends keyof Events ? string : never;
 
     interface OpenEvent {
         event: 'open';
@@ -118,13 +136,20 @@ declare namespace viz {
         message: string;
     }
 
-    type EventHandler<E> = (this: WebSocket, e: E) => void;
+    type EventHandler<E, Socket = WebSocket> = (this: Socket, e: E) => void;
 
     /** Call to remove the handler it was returned for. Safe to call more than once. */
     type Unsubscribe = () => void;
 
-    /** A connection to the VizHtml server that speaks in named events. */
-    class WebSocket {
+    /**
+     * A connection to the VizHtml server that speaks in named events.
+     *
+     * Optionally typed by event maps, from event name to the type of its data: `Receive` for what the server sends,
+     * `Send` for what the page sends (the same map by default). `new viz.WebSocket<{ pose: Pose; button_click: Click }>()`
+     * makes `onevent('pose', e => ...)` see `e.data` as a `Pose`, and `send('button_click', data)` require a `Click`;
+     * names outside the maps do not compile. Without maps any name and data are accepted, as in JavaScript.
+     */
+    class WebSocket<Receive extends object = AnyEvents, Send extends object = string extends keyof Receive ? { [name: string]: SendData } : Receive> {
         /**
          * Connects immediately.
          * @param url defaults to ws(s)://<page host>/vizhtml/socket, keeping the page's `key` query parameter
@@ -146,22 +171,27 @@ declare namespace viz {
          * others still run.
          * @throws TypeError for an empty name or a handler that is not a function.
          */
-        onevent(name: 'open', fn: EventHandler<OpenEvent>): Unsubscribe;
-        onevent(name: 'close', fn: EventHandler<CloseEvent>): Unsubscribe;
-        onevent(name: 'error', fn: EventHandler<ErrorEvent>): Unsubscribe;
-        onevent(name: 'resync', fn: EventHandler<ResyncEvent>): Unsubscribe;
-        onevent(name: 'overflow', fn: EventHandler<OverflowEvent>): Unsubscribe;
-        onevent(name: '$error', fn: EventHandler<ServerEvent<ProtocolError>>): Unsubscribe;
+        onevent(name: 'open', fn: EventHandler<OpenEvent, this>): Unsubscribe;
+        onevent(name: 'close', fn: EventHandler<CloseEvent, this>): Unsubscribe;
+        onevent(name: 'error', fn: EventHandler<ErrorEvent, this>): Unsubscribe;
+        onevent(name: 'resync', fn: EventHandler<ResyncEvent, this>): Unsubscribe;
+        onevent(name: 'overflow', fn: EventHandler<OverflowEvent, this>): Unsubscribe;
+        onevent(name: '$error', fn: EventHandler<ServerEvent<ProtocolError, '$error'>, this>): Unsubscribe;
         /** '*' receives every server event (not the connection events, nor $welcome, $ack, $heartbeat). */
-        onevent<T = any>(name: string, fn: EventHandler<ServerEvent<T>>): Unsubscribe;
+        onevent(name: '*', fn: EventHandler<AnyServerEvent<Receive>, this>): Unsubscribe;
+        /** A server event of the `Receive` map: `e.data` has the map's type for `name`. */
+        onevent<Name extends keyof Receive & string>(name: Name, fn: EventHandler<ServerEvent<Receive[Name], Name>, this>): Unsubscribe;
+        /** Without an event map, `onevent<T>(name, fn)` states the data's type itself (any by default). */
+        onevent<T = any>(name: UnmappedName<Receive>, fn: EventHandler<ServerEvent<T>, this>): Unsubscribe;
 
         /**
          * Sends `{"event": name, "data": data}`. Protocol 2: while not connected the event is queued and sent, in
-         * order, once connected again; it is kept until the server acknowledges it.
+         * order, once connected again; it is kept until the server acknowledges it. With a `Send` map, `data` has the
+         * map's type for `name`.
          * @returns true if sent or queued; false if dropped: not connected and volatile, protocol 1, or after close().
          * @throws TypeError for an empty name, a name starting with '$', or data JSON cannot encode.
          */
-        send(name: string, data?: SendData, options?: SendOptions): boolean;
+        send<Name extends keyof Send & string>(name: Name, ...args: SendArguments<Send[Name]>): boolean;
 
         /** Retry with backoff and jitter until connected. No-op unless state is 'closed'. */
         reconnect(): void;
