@@ -39,7 +39,8 @@ public sealed class BrowserFixture : IAsyncLifetime
         // The driver must never fetch a browser of its own.
         Environment.SetEnvironmentVariable("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1");
         Assertions.SetDefaultExpectTimeout((float)TestServer.Timeout.TotalMilliseconds);
-        _playwright = await Playwright.CreateAsync().WaitAsync(TestServer.Timeout);
+        // Starting the driver (a Node process) takes longer on a busy machine than any one test step may.
+        _playwright = await Playwright.CreateAsync().WaitAsync(TestServer.Timeout * 3);
         _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
             ExecutablePath = ChromiumPath,

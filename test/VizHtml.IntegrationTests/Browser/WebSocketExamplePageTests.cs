@@ -1,4 +1,3 @@
-using System.Globalization;
 using Microsoft.Playwright;
 using VizHtml.IntegrationTests.Infrastructure;
 using WebSocketExample;
@@ -9,8 +8,6 @@ namespace VizHtml.IntegrationTests.Browser;
 /// <summary>The WebSocket sample page (samples/WebSocketExample) in Chromium against a real server.</summary>
 public sealed class WebSocketExamplePageTests(BrowserFixture browser) : IClassFixture<BrowserFixture>
 {
-    private static readonly PageWaitForFunctionOptions Poll = new() { PollingInterval = 25 };
-
     [Theory]
     [OnEveryHost]
     public async Task SamplePageConnectsShowsTheClockAndReportsThreeClicksInOrderFromLoopback(TestHost host)
@@ -27,25 +24,9 @@ public sealed class WebSocketExamplePageTests(BrowserFixture browser) : IClassFi
             var page = await context.NewPageAsync().WaitAsync(TestServer.Timeout);
             var pageErrors = PageDiagnostics.CollectPageErrors(page);
 
-            await page.GotoAsync($"{server.HttpBase}vizhtml/{WebSocketExampleApp.PageName}");
+            await SamplePage.OpenAndSeeTheClockTickAsync(page, $"{server.HttpBase}vizhtml/{WebSocketExampleApp.PageName}");
 
-            Assert.Equal($"{server.HttpBase}vizhtml/{WebSocketExampleApp.PageName}/", page.Url);
-            await Expect(page.Locator("#status")).ToHaveTextAsync("connected");
-            await Expect(page.Locator("#my_button")).ToBeEnabledAsync();
-
-            // The clock ticks every 0.1 s: the field must fill and then change.
-            await page.WaitForFunctionAsync("() => document.querySelector('#script_time').value !== ''", null, Poll);
-            var first = await page.InputValueAsync("#script_time");
-            await page.WaitForFunctionAsync("v => document.querySelector('#script_time').value !== v", first, Poll);
-            var second = await page.InputValueAsync("#script_time");
-            Assert.True(
-                double.Parse(second, CultureInfo.InvariantCulture) > double.Parse(first, CultureInfo.InvariantCulture),
-                $"The time went from '{first}' to '{second}'.");
-
-            for (var i = 0; i < 3; i++)
-            {
-                await page.ClickAsync("#my_button");
-            }
+            await SamplePage.ClickAsync(page, 3);
 
             var lines = await output.WaitForLinesAsync(l => l.StartsWith("BUTTON CLICK", StringComparison.Ordinal), 3, serverLog.Describe);
             Assert.Equal(

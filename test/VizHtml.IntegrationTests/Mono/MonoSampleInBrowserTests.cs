@@ -1,4 +1,3 @@
-using System.Globalization;
 using Microsoft.Playwright;
 using VizHtml.IntegrationTests.Browser;
 using VizHtml.IntegrationTests.Infrastructure;
@@ -14,7 +13,6 @@ public sealed class MonoSampleInBrowserTests(BrowserFixture browser) : IClassFix
 {
     private const string FirstName = "Ada Lovelace & Co. = 100% ü€";
 
-    private static readonly PageWaitForFunctionOptions Poll = new() { PollingInterval = 25 };
 
     [Fact]
     public async Task SamplePageUnderMonoConnectsShowsTheClockReportsThreeClicksInOrderFromLoopbackAndSeesAGracefulStop()
@@ -24,25 +22,9 @@ public sealed class MonoSampleInBrowserTests(BrowserFixture browser) : IClassFix
         var page = await context.NewPageAsync().WaitAsync(TestServer.Timeout);
         var pageErrors = PageDiagnostics.CollectPageErrors(page);
 
-        await page.GotoAsync($"http://127.0.0.1:{mono.Port}/vizhtml/websocket");
+        await SamplePage.OpenAndSeeTheClockTickAsync(page, $"http://127.0.0.1:{mono.Port}/vizhtml/websocket");
 
-        Assert.Equal($"http://127.0.0.1:{mono.Port}/vizhtml/websocket/", page.Url);
-        await Expect(page.Locator("#status")).ToHaveTextAsync("connected");
-        await Expect(page.Locator("#my_button")).ToBeEnabledAsync();
-
-        // The clock ticks every 0.1 s: the field must fill and then change.
-        await page.WaitForFunctionAsync("() => document.querySelector('#script_time').value !== ''", null, Poll);
-        var first = await page.InputValueAsync("#script_time");
-        await page.WaitForFunctionAsync("v => document.querySelector('#script_time').value !== v", first, Poll);
-        var second = await page.InputValueAsync("#script_time");
-        Assert.True(
-            double.Parse(second, CultureInfo.InvariantCulture) > double.Parse(first, CultureInfo.InvariantCulture),
-            $"The time went from '{first}' to '{second}'.");
-
-        for (var i = 0; i < 3; i++)
-        {
-            await page.ClickAsync("#my_button");
-        }
+        await SamplePage.ClickAsync(page, 3);
 
         await mono.WaitForLinesAsync(l => l.StartsWith("BUTTON CLICK", StringComparison.Ordinal), 3);
 

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Microsoft.Playwright;
 using VizHtml.IntegrationTests.Browser;
 using VizHtml.IntegrationTests.Faults;
@@ -10,8 +9,6 @@ namespace VizHtml.IntegrationTests.Net8;
 /// <summary>The WebSocket sample on the .NET 8 runtime (VizHtml's .NET Standard build, the standalone host), in Chromium.</summary>
 public sealed class Net8SampleTests(Net8SampleFixture sample, BrowserFixture browser) : IClassFixture<Net8SampleFixture>, IClassFixture<BrowserFixture>
 {
-    private static readonly PageWaitForFunctionOptions Poll = new() { PollingInterval = 25 };
-
     [Fact]
     public void TheSampleIsPublishedWithTheDotNet8RuntimeOfItsOwn()
     {
@@ -29,17 +26,8 @@ public sealed class Net8SampleTests(Net8SampleFixture sample, BrowserFixture bro
         var page = await context.NewPageAsync().WaitAsync(TestServer.Timeout);
         var pageErrors = PageDiagnostics.CollectPageErrors(page);
 
-        await page.GotoAsync($"http://127.0.0.1:{program.Port}/vizhtml/websocket/");
-
-        await Expect(page.Locator("#status")).ToHaveTextAsync("connected");
-        await page.WaitForFunctionAsync("() => document.querySelector('#script_time').value !== ''", null, Poll);
-        var first = await page.InputValueAsync("#script_time");
-        await page.WaitForFunctionAsync("v => document.querySelector('#script_time').value !== v", first, Poll);
-        Assert.True(double.Parse(await page.InputValueAsync("#script_time"), CultureInfo.InvariantCulture) > double.Parse(first, CultureInfo.InvariantCulture));
-        for (var i = 0; i < 3; i++)
-        {
-            await page.ClickAsync("#my_button");
-        }
+        await SamplePage.OpenAndSeeTheClockTickAsync(page, $"http://127.0.0.1:{program.Port}/vizhtml/websocket");
+        await SamplePage.ClickAsync(page, 3);
 
         await program.Lines.WaitForAsync(l => l.Count(x => x.StartsWith("BUTTON CLICK", StringComparison.Ordinal)) == 3);
         Assert.Equal(
@@ -62,7 +50,7 @@ public sealed class Net8SampleTests(Net8SampleFixture sample, BrowserFixture bro
 
         await page.GotoAsync($"{proxy.HttpBase}vizhtml/websocket/");
         await Expect(page.Locator("#status")).ToHaveTextAsync("connected");
-        await page.WaitForFunctionAsync("() => socket.id !== null", null, Poll);
+        await page.WaitForFunctionAsync("() => socket.id !== null", null, SamplePage.Poll);
         var id = await page.EvaluateAsync<string>("() => socket.id");
         await page.ClickAsync("#my_button");
         await program.Lines.WaitForAsync(l => l.Contains("BUTTON CLICK 1 from 127.0.0.1"));
@@ -86,6 +74,6 @@ public sealed class Net8SampleTests(Net8SampleFixture sample, BrowserFixture bro
             program.Lines.Items.Where(l => l.StartsWith("CONNECT", StringComparison.Ordinal) || l.StartsWith("DISCONNECT", StringComparison.Ordinal) || l.StartsWith("BUTTON", StringComparison.Ordinal)));
 
         var before = await page.InputValueAsync("#script_time");
-        await page.WaitForFunctionAsync("v => document.querySelector('#script_time').value !== v", before, Poll);
+        await page.WaitForFunctionAsync("v => document.querySelector('#script_time').value !== v", before, SamplePage.Poll);
     }
 }
