@@ -15,8 +15,9 @@ internal enum QrErrorCorrection
 /// <summary>
 /// A QR code (ISO/IEC 18004, model 2) of a text in byte mode (UTF-8, no ECI), versions 1 to 10: up to 271 bytes at
 /// level L and 213 at M, ample for a URL. VizHtml's own so that the package depends on no imaging library (the usual
-/// .NET QR packages pull System.Drawing.Common into every app). The smallest version that fits is used and the mask
-/// with the lowest penalty, as the standard asks, so the matrix is the one any conforming encoder makes.
+/// .NET QR packages pull System.Drawing.Common into every app). The smallest version that fits is used, and the mask
+/// with the lowest score under the standard's four penalty rules. Encoders differ in how they count those rules (QRCoder
+/// picks another mask for about one code in seven), and every choice reads alike.
 /// </summary>
 internal sealed class QrCode
 {

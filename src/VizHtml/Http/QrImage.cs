@@ -50,20 +50,20 @@ internal static class QrImage
     /// with the quiet zone: read from a console with light text on a dark background, in a monospaced font. The shape is
     /// QRCoder's small ASCII graphic, which the Unity banner printed before.
     /// </summary>
-    public static string Text(QrCode qr, string endOfLine = "\n")
+    public static string Text(QrCode qr)
     {
-        const int Margin = QuietZone;
         var text = new StringBuilder();
-        for (var y = -Margin; y < qr.Size + Margin; y += 2)
+        for (var y = -QuietZone; y < qr.Size + QuietZone; y += 2)
         {
-            if (y > -Margin)
+            if (y > -QuietZone)
             {
-                text.Append(endOfLine); // between lines, none after the last
+                text.Append('\n'); // between lines, none after the last
             }
 
-            for (var x = -Margin; x < qr.Size + Margin; x++)
+            for (var x = -QuietZone; x < qr.Size + QuietZone; x++)
             {
-                bool top = !qr.IsDark(x, y), bottom = y + 1 < qr.Size + Margin && !qr.IsDark(x, y + 1);
+                // An odd row count leaves the last line's lower half outside the code: drawn dark (blank), as QRCoder did.
+                bool top = !qr.IsDark(x, y), bottom = y + 1 < qr.Size + QuietZone && !qr.IsDark(x, y + 1);
                 text.Append(top ? (bottom ? '\u2588' : '\u2580') : (bottom ? '\u2584' : ' '));
             }
         }
