@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds VizHtml and runs every test (unit, socket integration, Chromium browser tests).
+# Builds VizHtml and runs every test (unit, socket integration, Chromium browser tests, and the NuGet package packed,
+# installed into a fresh console project and run: test/VizHtml.IntegrationTests/Packaging).
 # Installs what the tests need on a fresh Debian machine (Chromium, Node.js and the pinned TypeScript), then prints
 # "N passed, N failed, N skipped".
 set -euo pipefail

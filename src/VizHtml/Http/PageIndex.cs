@@ -1,6 +1,5 @@
 using System.Net;
 using System.Text;
-using QRCoder;
 
 namespace VizHtml.Http;
 
@@ -29,14 +28,12 @@ internal static class PageIndex
         }
 
         html.Append("<ul>");
-        using var generator = new QRCodeGenerator();
         foreach (var page in pages)
         {
             var url = urlOf(page.Name).ToString();
             var encodedUrl = WebUtility.HtmlEncode(url);
             var name = WebUtility.HtmlEncode(page.Name);
-            using var data = generator.CreateQrCode(url, QRCodeGenerator.ECCLevel.M);
-            var png = new PngByteQRCode(data).GetGraphic(8);
+            var png = QrImage.Png(QrCode.Encode(url, QrErrorCorrection.Medium), pixelsPerModule: 8);
             html.Append("<li class=\"page\" data-url=\"").Append(encodedUrl).Append("\">")
                 .Append("<img alt=\"QR code for ").Append(encodedUrl).Append("\" src=\"data:image/png;base64,").Append(Convert.ToBase64String(png)).Append("\">")
                 .Append("<a href=\"").Append(encodedUrl).Append("\">").Append(name).Append("</a><br><code>").Append(encodedUrl).Append("</code></li>");

@@ -62,6 +62,16 @@ public sealed class UnityPackageTests(UnityPackageFixture fixture) : IClassFixtu
         Assert.Contains("System.Text.Json.dll", referenced);
     }
 
+    /// <summary>The banner's QR code is VizHtml's own (VizQrCode): neither QRCoder nor the System.Drawing.Common it pulled in ships.</summary>
+    [Fact]
+    public void NoImagingLibraryShipsForTheBannersQrCode()
+    {
+        var shipped = Directory.EnumerateFiles(Plugins, "*.dll").Select(Path.GetFileName).ToList();
+        Assert.Contains("VizHtml.dll", shipped);
+        Assert.DoesNotContain("System.Drawing.Common.dll", shipped);
+        Assert.DoesNotContain("QRCoder.dll", shipped);
+    }
+
     /// <summary>Every assembly a plugin references is another plugin or part of .NET Standard 2.0, which Unity provides.</summary>
     [Fact]
     public void EveryAssemblyThePluginsLoadIsShippedOrPartOfDotNetStandard()

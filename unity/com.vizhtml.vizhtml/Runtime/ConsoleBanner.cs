@@ -1,5 +1,4 @@
 using System.Text;
-using QRCoder;
 
 namespace VizHtml.Unity
 {
@@ -15,12 +14,9 @@ namespace VizHtml.Unity
             text.Append("VizHtml listening on port ").Append(server.Port).Append('\n');
             text.Append("This machine: ").Append(local).Append('\n');
             text.Append("A tablet on this network: ").Append(remote).Append('\n');
-            using (var generator = new QRCodeGenerator())
-            using (var data = generator.CreateQrCode(remote.ToString(), QRCodeGenerator.ECCLevel.L))
-            {
-                // Two rows a line, in a monospaced font (copy it from the console if Unity's font is not one).
-                text.Append(new AsciiQRCode(data).GetGraphicSmall());
-            }
+
+            // Two rows a line, in a monospaced font (copy it from the console if Unity's font is not one).
+            text.Append(VizQrCode.ToText(remote.ToString()));
 
             return text.ToString();
         }
