@@ -34,11 +34,15 @@ public sealed class Net8SampleFixture : IAsyncLifetime
             publish.ArgumentList.Add(argument);
         }
 
-        using var process = Process.Start(publish)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var errors = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(5));
-        Assert.True(process.ExitCode == 0, $"dotnet publish of the .NET 8 sample failed:\n{await output}\n{await errors}");
+        var (exitCode, output, errors) = await RepositoryBuild.OneAtATimeAsync(async () =>
+        {
+            using var process = Process.Start(publish)!;
+            var output = process.StandardOutput.ReadToEndAsync();
+            var errors = process.StandardError.ReadToEndAsync();
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(5));
+            return (process.ExitCode, await output, await errors);
+        });
+        Assert.True(exitCode == 0, $"dotnet publish of the .NET 8 sample failed:\n{output}\n{errors}");
 
         using var config = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(Directory, "WebSocketExample.Net8.runtimeconfig.json")));
         RuntimeVersion = config.RootElement.GetProperty("runtimeOptions").GetProperty("includedFrameworks")[0].GetProperty("version").GetString()!;

@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 
+using VizHtml.IntegrationTests.Infrastructure;
+
 namespace VizHtml.IntegrationTests.Packaging;
 
 /// <summary>The package tests share one pack.</summary>
@@ -45,7 +47,7 @@ public sealed class PackageFixture : IAsyncLifetime
         // PackageVersion (not Version) keeps the assemblies' inputs unchanged.
         var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Debug{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Debug" : "Release";
         var watch = Stopwatch.StartNew();
-        await RunAsync(RepositoryRoot, ["pack", "src/VizHtml", "-c", configuration, "-o", Feed, $"-p:PackageVersion={Version}", "--nologo", "-v", "q"]);
+        await RepositoryBuild.OneAtATimeAsync(() => RunAsync(RepositoryRoot, ["pack", "src/VizHtml", "-c", configuration, "-o", Feed, $"-p:PackageVersion={Version}", "--nologo", "-v", "q"]));
         PackTime = watch.Elapsed;
         Assert.True(File.Exists(Package), $"dotnet pack wrote no {Package}");
     }
