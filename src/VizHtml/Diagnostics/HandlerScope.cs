@@ -49,9 +49,10 @@ internal readonly struct HandlerScope
     /// <summary>
     /// Begins a run. With no <paramref name="parent"/> the span is a root, whatever is current on this thread: events
     /// from a browser have no caller in this process (the socket's own request activity lasts as long as the connection,
-    /// and the thread a dispatcher item runs on carries nothing of the event's).
+    /// and the thread a dispatcher item runs on carries nothing of the event's). The run is recorded in
+    /// <c>vizhtml.handler.duration</c> as <c>timedAs</c>, unless that is <see langword="null"/>.
     /// </summary>
-    public static HandlerScope Begin(string spanName, ActivityKind kind, ActivityContext parent, VizHtmlMetrics? metrics, TimeProvider time, HandlerKind handlerKind, bool timed = true)
+    public static HandlerScope Begin(string spanName, ActivityKind kind, ActivityContext parent, VizHtmlMetrics? metrics, TimeProvider time, HandlerKind? timedAs)
     {
         Activity? activity = null, previous = null;
         if (VizHtmlActivities.Source.HasListeners())
@@ -70,8 +71,8 @@ internal readonly struct HandlerScope
         }
 
         // The clock is read only for a listener of the duration.
-        var timing = timed && metrics is { HandlerDurationEnabled: true };
-        return new HandlerScope(activity, previous, timing ? metrics : null, time, timing ? time.GetTimestamp() : 0, handlerKind);
+        var timing = timedAs is not null && metrics is { HandlerDurationEnabled: true };
+        return new HandlerScope(activity, previous, timing ? metrics : null, time, timing ? time.GetTimestamp() : 0, timedAs.GetValueOrDefault());
     }
 
     /// <summary>

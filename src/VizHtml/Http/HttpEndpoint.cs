@@ -428,7 +428,7 @@ internal sealed class HttpEndpoint
                     return;
                 }
 
-                var scope = HandlerScope.Begin(VizHtmlActivities.Request, ActivityKind.Internal, caller, null, time, HandlerKind.Message, timed: false);
+                var scope = HandlerScope.Begin(VizHtmlActivities.Request, ActivityKind.Internal, caller, null, time, timedAs: null);
                 scope.Activity?.SetTag("vizhtml.page", page.Name).SetTag("http.request.method", request.Method);
                 var failed = false;
                 try
