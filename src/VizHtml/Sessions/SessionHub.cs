@@ -170,11 +170,16 @@ internal sealed partial class SessionHub : IObservedState
             deliveries.Add(SendAndTrack(client.Session, eventName, payload, delivery, Wake.Into(wakes), cancellationToken, position));
         }
 
+        if (Metrics is { } metrics)
+        {
+            // Counted as SendAll counts, once: the clients it was queued for. A task already false is one that was not
+            // queued (a writer that was busy may already have written one: true).
+            metrics.EventsSent(deliveries.Count(d => d.Status != TaskStatus.RanToCompletion || d.Result), delivery);
+        }
+
         wakes.WakeFromThreadPool();
         var results = await Task.WhenAll(deliveries).ConfigureAwait(false);
-        var delivered = results.Count(delivered => delivered);
-        Metrics?.EventsSent(delivered, delivery);
-        return delivered;
+        return results.Count(delivered => delivered);
     }
 
     /// <summary>

@@ -92,6 +92,14 @@ public sealed class MetricsTests
         Assert.Equal(1, metrics.Sum("vizhtml.events.sent", "vizhtml.delivery=reliable"));
         Assert.Equal(1, metrics.Sum("vizhtml.events.sent", "vizhtml.delivery=latest"));
         Assert.Equal(1, metrics.Sum("vizhtml.events.sent", "vizhtml.delivery=volatile"));
+
+        // SendAllAsync and a send to one client count as SendAll does.
+        var written = test.Server.SendAllAsync("reliable", 4);
+        Assert.Equal("reliable", await client.ReceiveEventAsync());
+        Assert.Equal(1, await written.WaitAsync(TestServer.Timeout));
+        Assert.True(connects.Items[0].Client.Send("reliable", 5));
+        Assert.Equal("reliable", await client.ReceiveEventAsync());
+        Assert.Equal(3, metrics.Sum("vizhtml.events.sent", "vizhtml.delivery=reliable"));
         await TestServer.WaitUntilAsync(() => metrics.Sum("vizhtml.bytes.sent") >= client.BytesReceived);
 
         // A version 1 client that never reads: latest values replace each other in its queue, volatile ones are dropped
@@ -131,7 +139,7 @@ public sealed class MetricsTests
 
         Assert.Equal(1 + latestSends, metrics.Sum("vizhtml.events.sent", "vizhtml.delivery=latest"));
         Assert.Equal(1 + volatileQueued, metrics.Sum("vizhtml.events.sent", "vizhtml.delivery=volatile"));
-        Assert.Equal(1 + reliableQueued, metrics.Sum("vizhtml.events.sent", "vizhtml.delivery=reliable"));
+        Assert.Equal(3 + reliableQueued, metrics.Sum("vizhtml.events.sent", "vizhtml.delivery=reliable"));
         Assert.Equal(volatileDropped, metrics.Sum("vizhtml.events.dropped", "vizhtml.delivery=volatile"));
         Assert.Equal(1, metrics.Sum("vizhtml.events.dropped", "vizhtml.delivery=reliable"));
         Assert.Equal(0, metrics.Sum("vizhtml.events.dropped", "vizhtml.delivery=latest"));
