@@ -10,8 +10,11 @@ using VizHtml.LoadGen.Servers;
 //   dotnet run -c Release --project bench/VizHtml.LoadGen -- [--servers vizhtml,signalr,...] [--scenarios echo,hostapp,sustained,broadcast,storm,idle] [--runs 3] [--quick] [--results bench/results]
 //   dotnet run -c Release --project bench/VizHtml.LoadGen -- report [--command "bench/run.sh"]
 //   dotnet run -c Release --project bench/VizHtml.LoadGen -- standalone [--runs 3] [--quick] [--note TEXT] [--report-only] [--write docs/benchmarks.md]
+//   dotnet run -c Release --project bench/VizHtml.LoadGen -- metrics [--runs 3] [--quick] [--note TEXT] [--report-only] [--write docs/benchmarks.md]
 // The last is issue 12's comparison: vizhtml (Kestrel host), vizhtml-standalone, vizhtml-mono and the kestrel baseline,
 // broadcast and idle memory, into bench/results/standalone/ and the "Standalone host (issue 12)" section only.
+// metrics is issue 13's: vizhtml with and without listeners on its meter and activity source, broadcast only, into
+// bench/results/metrics/ and the "Metrics and tracing cost (issue 13)" section only.
 var repoRoot = FindRepoRoot();
 if (args.FirstOrDefault() == "report")
 {
@@ -22,7 +25,7 @@ if (args.FirstOrDefault() == "report")
 
 if (args.Contains("--help") || args.Contains("-h"))
 {
-    Console.WriteLine("usage: VizHtml.LoadGen [--servers a,b] [--scenarios echo,hostapp,sustained,broadcast,storm,idle] [--runs N] [--quick] [--results FOLDER]\n       VizHtml.LoadGen report [--command TEXT]\n       VizHtml.LoadGen standalone [--runs N] [--quick] [--note TEXT] [--report-only] [--write FILE]");
+    Console.WriteLine("usage: VizHtml.LoadGen [--servers a,b] [--scenarios echo,hostapp,sustained,broadcast,storm,idle] [--runs N] [--quick] [--results FOLDER]\n       VizHtml.LoadGen report [--command TEXT]\n       VizHtml.LoadGen standalone [--runs N] [--quick] [--note TEXT] [--report-only] [--write FILE]\n       VizHtml.LoadGen metrics [--runs N] [--quick] [--note TEXT] [--report-only] [--write FILE]");
     return 0;
 }
 
@@ -46,7 +49,26 @@ if (args.FirstOrDefault() == "standalone")
     return 0;
 }
 
-var servers = List("--servers", ServerCatalog.All.Select(s => s.Name));
+if (args.FirstOrDefault() == "metrics")
+{
+    var write = Path.Combine(repoRoot, Option("--write") ?? "docs/benchmarks.md");
+    if (!args.Contains("--report-only"))
+    {
+        var runs = int.Parse(Option("--runs") ?? (quick ? "1" : "3"), CultureInfo.InvariantCulture);
+        var status = RunSuite(
+            new SuiteOptions { RepoRoot = repoRoot, Servers = MetricsSection.Servers, Scenarios = MetricsSection.Scenarios, Runs = runs, Quick = quick, ResultsFolder = MetricsSection.ResultsFolder },
+            "dotnet run -c Release --project bench/VizHtml.LoadGen -- " + string.Join(' ', args.Where(a => a != "--note" && a != Option("--note"))));
+        if (status != 0)
+        {
+            return status;
+        }
+    }
+
+    MetricsSection.Write(repoRoot, write, Option("--note"));
+    return 0;
+}
+
+var servers = List("--servers", ServerCatalog.Default);
 var scenarios = List("--scenarios", SuiteOptions.AllScenarios);
 var unknown = servers.Where(s => ServerCatalog.Find(s) is null).Concat(scenarios.Where(s => !SuiteOptions.AllScenarios.Contains(s))).ToList();
 if (unknown.Count > 0)

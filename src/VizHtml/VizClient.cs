@@ -67,8 +67,16 @@ public sealed class VizClient
 
     /// <summary>Queues an event for this client with an explicit delivery class for this send.</summary>
     /// <returns>As <see cref="Send(string, object?)"/>.</returns>
-    public bool Send(string eventName, object? data, VizDelivery delivery) =>
-        _session.Send(OutboundMessage.Event(_session.Hub.Serialize(eventName, data), delivery, eventName), Wake.Inline);
+    public bool Send(string eventName, object? data, VizDelivery delivery)
+    {
+        var queued = _session.Send(OutboundMessage.Event(_session.Hub.Serialize(eventName, data), delivery, eventName), Wake.Inline);
+        if (queued)
+        {
+            _session.Hub.Metrics?.EventsSent(1, delivery);
+        }
+
+        return queued;
+    }
 
     /// <summary>Queues an event and completes when it has been written to the socket.</summary>
     /// <returns>

@@ -104,6 +104,16 @@ public sealed class VizHtmlOptions
     /// <value><see langword="null"/>: warnings and errors to the console.</value>
     public ILoggerFactory? LoggerFactory { get; set; }
 
+    /// <summary>
+    /// Where the server's <c>VizHtml</c> meter comes from: an app's <see cref="System.Diagnostics.Metrics.IMeterFactory"/>
+    /// (from DI) owns the meter and keeps its instruments apart from other apps' in the same process.
+    /// </summary>
+    /// <value>
+    /// <see langword="null"/>: the server makes a <c>VizHtml</c> meter of its own and disposes it with itself;
+    /// <c>AddVizHtml</c> uses the app's factory.
+    /// </value>
+    public System.Diagnostics.Metrics.IMeterFactory? MeterFactory { get; set; }
+
     /// <summary>How sent data is written and received data is bound by <see cref="VizHtmlServer.OnMessage{T}(string, Action{T, VizMessageEvent})"/>.</summary>
     /// <value><see langword="null"/>: <see cref="JsonSerializerDefaults.Web"/> (camelCase property names, case-insensitive binding).</value>
     public JsonSerializerOptions? JsonSerializerOptions { get; set; }

@@ -35,6 +35,7 @@ public sealed class VizHtmlServer : IAsyncDisposable
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILoggerFactory? _ownedLoggerFactory;
     private readonly ILogger _logger;
+    private readonly Diagnostics.VizHtmlMetrics _metrics;
     private readonly EventRouter _router;
     private readonly Dispatcher _dispatcher;
     private readonly SessionHub _hub;
@@ -57,6 +58,9 @@ public sealed class VizHtmlServer : IAsyncDisposable
     private bool _disposed;
 
 #if NET
+    /// <summary>The server's instruments, for tests.</summary>
+    internal Diagnostics.VizHtmlMetrics Metrics => _metrics;
+
     /// <summary>The running Kestrel host, for tests.</summary>
     internal EmbeddedHost? Host => _host as EmbeddedHost;
 #endif
@@ -80,10 +84,12 @@ public sealed class VizHtmlServer : IAsyncDisposable
         _loggerFactory = Security.RedactingLoggerFactory.For(loggerFactory, _options.AccessKey);
         _logger = _loggerFactory.CreateLogger("VizHtml");
         var eventsLogger = _loggerFactory.CreateLogger("VizHtml.Events");
-        _router = new EventRouter(eventsLogger);
+        _metrics = new Diagnostics.VizHtmlMetrics(_options.MeterFactory);
+        _router = new EventRouter(eventsLogger, _metrics, _options.TimeProvider);
         _dispatcher = Dispatcher.Create(_options.Dispatch, _options.SynchronizationContext, eventsLogger);
         _jsonOptions = _options.JsonSerializerOptions ?? new JsonSerializerOptions(JsonSerializerDefaults.Web);
-        _hub = new SessionHub(_options, new EnvelopeSerializer(_jsonOptions), _dispatcher, _router, new InMemorySessionStore(_options.MaxAwaySessions, _options.MaxConnectionsPerAddress), _logger);
+        _hub = new SessionHub(_options, new EnvelopeSerializer(_jsonOptions), _dispatcher, _router, new InMemorySessionStore(_options.MaxAwaySessions, _options.MaxConnectionsPerAddress), _logger, _metrics);
+        _metrics.Observe(_hub);
         _policy = new AccessPolicy(_options);
         _connectionLimits = new ConnectionLimits(_options.MaxConnections, _options.MaxConnectionsPerAddress);
         _formBudget = new FormBudget(_options.MaxFormBytesInFlight, _options.MaxFormBytesInFlightPerAddress);
@@ -297,6 +303,7 @@ public sealed class VizHtmlServer : IAsyncDisposable
         }
 
         _ownedLoggerFactory?.Dispose();
+        _metrics.Dispose();
 
         _lifecycle.Dispose();
     }
@@ -326,7 +333,8 @@ public sealed class VizHtmlServer : IAsyncDisposable
             new HttpSettings(mount, _options.MaxFormBytes, _options.FormUploadTimeout, _options.FormSubmittedHtml, _options.RequestHandlerTimeout, _options.TimeProvider, pageUrl, _options.SocketSendBufferBytes, _options.ServeJQuery),
             (socket, address, v2, user, aborted) => _hub.RunSocketAsync(socket, new SocketPeer(address, v2, user), aborted),
             () => _hub.Accepting,
-            _logger);
+            _logger,
+            _metrics);
     }
 
     /// <summary>Tells a mapped server where the app listens (its first address), for <see cref="Port"/> and the URLs it builds.</summary>

@@ -19,6 +19,7 @@ internal static class ReportWriter
     private static readonly string[] KeptSections =
     [
         StandaloneSection.Heading,
+        MetricsSection.Heading,
         "## One slow client never hurts the others",
         "## Broadcast with clients away",
     ];

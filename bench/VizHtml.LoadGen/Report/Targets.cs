@@ -69,6 +69,20 @@ internal static class Targets
         return checks;
     }
 
+    /// <summary>Issue 13: broadcast CPU per delivery with listeners on every VizHtml instrument and span within 3 % of none, same run.</summary>
+    public static IReadOnlyList<TargetCheck> CheckMetrics(ResultSet results)
+    {
+        const string Off = Servers.ServerCatalog.VizHtml, On = Servers.ServerCatalog.VizHtmlMetrics;
+        var checks = new List<TargetCheck>();
+        foreach (var scenario in results.Rows.Select(r => r.Row.Scenario).Where(s => s.StartsWith("broadcast-", StringComparison.Ordinal)).Distinct().OrderBy(ReportWriter.ScenarioOrder))
+        {
+            checks.Add(AtMost($"{scenario}: server CPU per delivery with metrics and tracing listened to ≤ 1.03× without",
+                results.Median(scenario, On, "cpu_us_per_delivery"), results.Median(scenario, Off, "cpu_us_per_delivery") * 1.03, "µs", "1.03× vizhtml's"));
+        }
+
+        return checks;
+    }
+
     private static double ToKilobytes(double value, string unit) =>
         unit.Trim().ToUpperInvariant() switch
         {

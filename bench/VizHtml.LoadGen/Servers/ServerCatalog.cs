@@ -28,6 +28,13 @@ internal static class ServerCatalog
     /// <summary>VizHtml's .NET Standard build (so the standalone host) under Debian's Mono.</summary>
     public const string VizHtmlMono = "vizhtml-mono";
 
+    /// <summary>
+    /// The vizhtml program with a MeterListener on every VizHtml instrument and an ActivityListener on the VizHtml source
+    /// (<c>VIZHTML_METRICS=listen</c>): issue 13's cost of metrics and tracing. Not in the default suite; the
+    /// <c>metrics</c> command runs it beside vizhtml.
+    /// </summary>
+    public const string VizHtmlMetrics = "vizhtml-metrics";
+
     private static readonly ProtocolAdapter Plain = new PlainAdapter();
 
     /// <summary>In the order tables show them: VizHtml and its other hosts first, then the peers.</summary>
@@ -35,6 +42,7 @@ internal static class ServerCatalog
     [
         DotNet(VizHtml, "VizHtmlBenchServer", new VizHtmlAdapter()) with { Environment = new Dictionary<string, string> { ["VIZHTML_HOST"] = "kestrel" } },
         DotNet(VizHtmlStandalone, "VizHtmlBenchServer", new VizHtmlAdapter()) with { Environment = new Dictionary<string, string> { ["VIZHTML_HOST"] = "standalone" } },
+        DotNet(VizHtmlMetrics, "VizHtmlBenchServer", new VizHtmlAdapter()) with { Environment = new Dictionary<string, string> { ["VIZHTML_HOST"] = "kestrel", ["VIZHTML_METRICS"] = "listen" } },
         new(VizHtmlMono, "mono", ["bench/servers/VizHtmlMonoBenchServer/bin/Release/net48/VizHtmlMonoBenchServer.exe"], new VizHtmlAdapter(),
             "bench/servers/VizHtmlMonoBenchServer/VizHtmlMonoBenchServer.csproj"),
         DotNet("signalr", "SignalRServer", new SignalRAdapter()),
@@ -43,6 +51,9 @@ internal static class ServerCatalog
         new("bun", $"{NodeFolder}/node_modules/.bin/bun", [$"{NodeFolder}/bun-server.mjs"], Plain),
         DotNet("kestrel", "KestrelServer", Plain),
     ];
+
+    /// <summary>What a run without <c>--servers</c> starts: every server but the ones a command of their own compares.</summary>
+    public static IEnumerable<string> Default => All.Select(s => s.Name).Where(n => n != VizHtmlMetrics);
 
     public static ServerSpec? Find(string name) => All.FirstOrDefault(s => s.Name == name);
 

@@ -9,6 +9,7 @@ using VizHtml.BenchServers;
 // VizHtml as the benchmarks drive it: public API only, the defaults a user has, except where noted.
 //   PORT=9000 dotnet bin/Release/net10.0/VizHtmlBenchServer.dll                 # vizhtml: the Kestrel host
 //   PORT=9000 VIZHTML_HOST=standalone dotnet bin/Release/net10.0/VizHtmlBenchServer.dll   # vizhtml-standalone
+//   PORT=9000 VIZHTML_METRICS=listen dotnet bin/Release/net10.0/VizHtmlBenchServer.dll     # vizhtml-metrics: listeners on VizHtml's meter and spans
 //   PORT=9000 mono ../VizHtmlMonoBenchServer/bin/Release/net48/VizHtmlMonoBenchServer.exe  # vizhtml-mono
 // ws://127.0.0.1:PORT/vizhtml/socket?v=2; broadcast is SendAll("b", payload); "echo" goes back to its sender.
 // The Mono build (VizHtmlMonoBenchServer) compiles this same file against VizHtml's .NET Standard build, whose only
@@ -21,6 +22,11 @@ var host = Environment.GetEnvironmentVariable("VIZHTML_HOST") switch
     "standalone" => VizHtmlHost.Standalone,
     var other => throw new ArgumentException($"VIZHTML_HOST must be kestrel, standalone or automatic, not '{other}'"),
 };
+
+#if NET
+// Attached before the server exists, as an app's OpenTelemetry or dotnet-counters session would be.
+using var telemetry = TelemetryListeners.FromEnvironment();
+#endif
 
 // stdout carries the control protocol, so the (default: warnings and up) console log goes to stderr.
 using var loggerFactory = LoggerFactory.Create(logging => logging

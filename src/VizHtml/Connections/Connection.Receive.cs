@@ -108,6 +108,7 @@ internal sealed partial class Connection
                         return;
                 }
 
+                _options.Metrics?.BytesReceived(message.Length);
                 var handler = _handler;
                 if (handler.ThrottlesInsteadOfDropping)
                 {

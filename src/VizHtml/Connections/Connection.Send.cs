@@ -55,7 +55,15 @@ internal sealed partial class Connection
         {
             case Enqueued.Queued:
                 return true;
+            case Enqueued.Replaced:
+                _options.Metrics?.EventCoalesced();
+                return true;
+            case Enqueued.Dropped:
+                _options.Metrics?.EventDropped(message.Delivery);
+                message.Delivered?.TrySetResult(false);
+                return false;
             case Enqueued.Overflowed:
+                _options.Metrics?.EventDropped(message.Delivery);
                 message.Delivered?.TrySetResult(false);
                 Overflow();
                 return false;
@@ -183,6 +191,7 @@ internal sealed partial class Connection
         }
 
         var frame = batch.Frame;
+        _options.Metrics?.BytesSent(frame.Length);
         var first = true;
         do
         {

@@ -1,8 +1,10 @@
+using VizHtml.Diagnostics;
+
 namespace VizHtml.Connections;
 
 /// <summary>
 /// The per-connection limits, copied from the server options at start, and the message assembly limits every connection
-/// of the server shares (<see langword="null"/>: none, for connections made outside a server).
+/// of the server shares and its instruments (<see langword="null"/>: none, for connections made outside a server).
 /// </summary>
 internal sealed record ConnectionOptions(
     int MaxMessageBytes,
@@ -12,4 +14,5 @@ internal sealed record ConnectionOptions(
     TimeSpan SendTimeout,
     TimeSpan CloseTimeout,
     TimeProvider TimeProvider,
-    MessageAssemblyLimits? Assembly = null);
+    MessageAssemblyLimits? Assembly = null,
+    VizHtmlMetrics? Metrics = null);

@@ -5,8 +5,11 @@ namespace VizHtml.Connections;
 /// <summary>What became of a message offered to an <see cref="OutboundQueue"/>.</summary>
 internal enum Enqueued
 {
-    /// <summary>Queued (or, for a latest-class event, put in place of an older pending value).</summary>
+    /// <summary>Queued.</summary>
     Queued,
+
+    /// <summary>A latest-class event put in place of an older value of its event still pending (conflated).</summary>
+    Replaced,
 
     /// <summary>Not queued: a volatile event met the queue's bound.</summary>
     Dropped,
@@ -146,7 +149,7 @@ internal sealed class OutboundQueue(int maxMessages, long maxBytes) : IValueTask
                     slot.Delivered?.TrySetResult(false);
                     slot.Payload = message.Payload;
                     slot.Delivered = message.Delivered;
-                    return Enqueued.Queued;
+                    return Enqueued.Replaced;
                 }
 
                 slot ??= _latest[key] = new LatestSlot();

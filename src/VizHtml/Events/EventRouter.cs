@@ -1,15 +1,20 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
+using VizHtml.Diagnostics;
 
 namespace VizHtml.Events;
 
 /// <summary>
 /// Event name to handlers, synchronous and asynchronous alike. Delivery goes through <see cref="Handlers"/>, the
 /// boundary where user exceptions are caught: one throwing handler is logged and the others still run; the connection
-/// never sees the exception.
+/// never sees the exception. Each run of handlers is a span of the <c>VizHtml</c> activity source and a
+/// <c>vizhtml.handler.duration</c> measurement, when someone listens.
 /// </summary>
-internal sealed class EventRouter(ILogger logger)
+internal sealed class EventRouter(ILogger logger, VizHtmlMetrics? metrics = null, TimeProvider? time = null)
 {
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+
     private readonly MessageHandlers<VizMessageEvent> _messages = new(logger);
     private readonly HandlerList<Func<VizConnectEvent, ValueTask>> _connect = new();
     private readonly HandlerList<Func<VizDisconnectEvent, ValueTask>> _disconnect = new();
@@ -29,19 +34,58 @@ internal sealed class EventRouter(ILogger logger)
 
     public ValueTask DeliverAsync(VizMessageEvent e)
     {
-        if (!_messages.TryDeliver(e.Event, e, out var delivered))
+        if (!_messages.HasHandlers(e.Event))
         {
             logger.LogDebug("No handler for event {Event} from {Address}", e.Event, e.Client.Address);
+            return default;
         }
 
-        return delivered;
+        var scope = HandlerScope.Begin(VizHtmlActivities.Message, ActivityKind.Server, default, metrics, _time, HandlerKind.Message);
+        scope.Activity?.SetTag("vizhtml.event", e.Event).SetTag("vizhtml.client.id", e.Client.Id);
+        _messages.TryDeliver(e.Event, e, out var delivered);
+        return scope.Finish(delivered);
     }
 
-    public ValueTask DeliverAsync(VizConnectEvent e) => Handlers.InvokeAll(_connect.Snapshot, e, "connect", logger);
+    public ValueTask DeliverAsync(VizConnectEvent e)
+    {
+        var handlers = _connect.Snapshot;
+        if (handlers.Length == 0)
+        {
+            return default;
+        }
 
-    public ValueTask DeliverAsync(VizDisconnectEvent e) => Handlers.InvokeAll(_disconnect.Snapshot, e, "disconnect", logger);
+        var scope = HandlerScope.Begin(VizHtmlActivities.Connect, ActivityKind.Server, default, metrics, _time, HandlerKind.Connect);
+        scope.Activity?.SetTag("vizhtml.client.id", e.Client.Id).SetTag("vizhtml.connect.resumed", e.Resumed);
+        return scope.Finish(Handlers.InvokeAll(handlers, e, "connect", logger));
+    }
 
-    public ValueTask DeliverAsync(VizFormSubmitEvent e) => Handlers.InvokeAll(_formSubmit.Snapshot, e, "form submit", logger);
+    public ValueTask DeliverAsync(VizDisconnectEvent e)
+    {
+        var handlers = _disconnect.Snapshot;
+        if (handlers.Length == 0)
+        {
+            return default;
+        }
+
+        var scope = HandlerScope.Begin(VizHtmlActivities.Disconnect, ActivityKind.Server, default, metrics, _time, HandlerKind.Disconnect);
+        scope.Activity?.SetTag("vizhtml.client.id", e.Client.Id).SetTag("vizhtml.disconnect.reason", e.Reason.ToString());
+        return scope.Finish(Handlers.InvokeAll(handlers, e, "disconnect", logger));
+    }
+
+    /// <param name="e">The form.</param>
+    /// <param name="parent">The request that brought the form (its activity, captured where the request was handled).</param>
+    public ValueTask DeliverAsync(VizFormSubmitEvent e, ActivityContext parent = default)
+    {
+        var handlers = _formSubmit.Snapshot;
+        if (handlers.Length == 0)
+        {
+            return default;
+        }
+
+        var scope = HandlerScope.Begin(VizHtmlActivities.FormSubmit, ActivityKind.Internal, parent, metrics, _time, HandlerKind.FormSubmit);
+        scope.Activity?.SetTag("vizhtml.page", e.Page);
+        return scope.Finish(Handlers.InvokeAll(handlers, e, "form submit", logger));
+    }
 }
 
 /// <summary>Handlers of named messages plus catch-all handlers, for the server's and the .NET client's events alike.</summary>
@@ -54,6 +98,10 @@ internal sealed class MessageHandlers<TEvent>(ILogger logger)
     public IDisposable On(string eventName, Func<TEvent, ValueTask> handler) => _byName.GetOrAdd(eventName, static _ => new()).Add(handler);
 
     public IDisposable OnAny(Func<TEvent, ValueTask> handler) => _any.Add(handler);
+
+    /// <summary>Whether a handler would run for the event (a named one or a catch-all one).</summary>
+    public bool HasHandlers(string eventName) =>
+        _any.Snapshot.Length > 0 || (_byName.TryGetValue(eventName, out var handlers) && handlers.Snapshot.Length > 0);
 
     /// <summary>Runs the named handlers, then the catch-all ones, each to completion in turn.</summary>
     /// <returns>False when no handler is registered for the event (<paramref name="delivered"/> is then already complete).</returns>

@@ -1,9 +1,11 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.WebSockets;
 using System.Security.Claims;
 using System.Text;
 using Microsoft.Extensions.Logging;
+using VizHtml.Diagnostics;
 using VizHtml.Events;
 
 namespace VizHtml.Http;
@@ -49,12 +51,14 @@ internal sealed class HttpEndpoint
     private readonly SocketHandoff _runSocket;
     private readonly Func<bool> _accepting;
     private readonly ILogger _logger;
+    private readonly VizHtmlMetrics? _metrics;
     private readonly string _socketPath;
     private readonly string _formPath;
 
     public HttpEndpoint(PageRegistry pages, AccessPolicy policy, ConnectionLimits limits, FormBudget formBudget, FormSpoolFolder formSpool, Dispatcher dispatcher, EventRouter router,
-        HttpSettings settings, SocketHandoff runSocket, Func<bool> accepting, ILogger logger)
+        HttpSettings settings, SocketHandoff runSocket, Func<bool> accepting, ILogger logger, VizHtmlMetrics? metrics = null)
     {
+        _metrics = metrics;
         _pages = pages;
         _policy = policy;
         _limits = limits;
@@ -154,6 +158,7 @@ internal sealed class HttpEndpoint
         if (!_policy.IsHostAllowed(exchange.Host))
         {
             _logger.LogWarning("Refused a request from {Address} (not an allowed host name; DNS rebinding?); to allow it, add \"{Host}\" to VizHtmlOptions.AllowedHosts", FormatAddress(exchange.RemoteAddress), AccessPolicy.HostName(exchange.Host));
+            _metrics?.Refused(RefusalRule.Host);
             await WriteTextAsync(exchange, 400, "This host name is not allowed; use the server's address or add the name to VizHtmlOptions.AllowedHosts.").ConfigureAwait(false);
             return false;
         }
@@ -163,6 +168,7 @@ internal sealed class HttpEndpoint
         if (acts && !_policy.IsOriginAllowed(exchange.Header("Origin"), exchange.Scheme, exchange.Host))
         {
             _logger.LogWarning("Refused {Method} {Path} from {Address} (cross-site); to allow its page's origin, add \"{Origin}\" to VizHtmlOptions.AllowedOrigins", exchange.Method, path, FormatAddress(exchange.RemoteAddress), exchange.Header("Origin"));
+            _metrics?.Refused(RefusalRule.Origin);
             await WriteTextAsync(exchange, 403, "This origin is not allowed; add it to VizHtmlOptions.AllowedOrigins.").ConfigureAwait(false);
             return false;
         }
@@ -171,6 +177,7 @@ internal sealed class HttpEndpoint
         if (!_policy.HasKey(keyInQuery, exchange.Cookie(AccessPolicy.KeyCookieName), exchange.Header(AccessPolicy.KeyHeaderName), out var fromQuery))
         {
             _logger.LogWarning("Refused {Method} {Path} from {Address}: no valid access key", exchange.Method, path, FormatAddress(exchange.RemoteAddress));
+            _metrics?.Refused(RefusalRule.Key);
             await WriteTextAsync(exchange, 401, "This VizHtml server needs its access key: open the page from the link or QR code the program shows.").ConfigureAwait(false);
             return false;
         }
@@ -194,6 +201,7 @@ internal sealed class HttpEndpoint
 
         if (!_accepting())
         {
+            _metrics?.Refused(RefusalRule.NotAccepting);
             await exchange.RespondAsync(503, null, ReadOnlyMemory<byte>.Empty).ConfigureAwait(false);
             return;
         }
@@ -202,6 +210,7 @@ internal sealed class HttpEndpoint
         if (!_limits.TryAcquire(address, out var refusal))
         {
             _logger.LogWarning("Refused a socket from {Address}: {Problem}", address, refusal.Message);
+            _metrics?.Refused(refusal.StatusCode == 429 ? RefusalRule.MaxConnectionsPerAddress : RefusalRule.MaxConnections);
             await WriteTextAsync(exchange, refusal.StatusCode, refusal.Message).ConfigureAwait(false);
             return;
         }
@@ -339,12 +348,15 @@ internal sealed class HttpEndpoint
         }
 
         var form = new VizFormSubmitEvent(pageName, received.Address, received.Content.Fields, received.Content.Files);
+
+        // The dispatcher runs the handlers elsewhere: their span's parent is the request that brought the form.
+        var caller = Activity.Current?.Context ?? default;
         _dispatcher.Post(async () =>
         {
             // The form's temporary file and its share of the budget are held until every handler has finished, async ones included.
             try
             {
-                await _router.DeliverAsync(form).ConfigureAwait(false);
+                await _router.DeliverAsync(form, caller).ConfigureAwait(false);
             }
             finally
             {
@@ -393,6 +405,10 @@ internal sealed class HttpEndpoint
 
         // The handler's time starts once the form is in: a large upload does not eat into it.
         var time = _settings.TimeProvider;
+        var started = _metrics is { RequestHandlerDurationEnabled: true } ? time.GetTimestamp() : 0;
+
+        // The dispatcher runs the handler elsewhere: its span's parent is this request's activity (the host's), if any.
+        var caller = Activity.Current?.Context ?? default;
         using var timeout = time.CreateCancellationTokenSource(_settings.RequestHandlerTimeout);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, exchange.Aborted);
         var token = linked.Token;
@@ -412,6 +428,9 @@ internal sealed class HttpEndpoint
                     return;
                 }
 
+                var scope = HandlerScope.Begin(VizHtmlActivities.Request, ActivityKind.Internal, caller, null, time, timedAs: null);
+                scope.Activity?.SetTag("vizhtml.page", page.Name).SetTag("http.request.method", request.Method);
+                var failed = false;
                 try
                 {
                     answer.TrySetResult(await handler(request).ConfigureAwait(false));
@@ -420,13 +439,18 @@ internal sealed class HttpEndpoint
                 catch (Exception ex)
 #pragma warning restore CA1031
                 {
+                    failed = true;
                     answer.TrySetException(ex);
+                }
+                finally
+                {
+                    scope.End(failed);
                 }
 
                 // After the answer is set, so the browser's response does not wait for the form-submit handlers.
                 if (form is not null)
                 {
-                    await _router.DeliverAsync(form).ConfigureAwait(false);
+                    await _router.DeliverAsync(form, caller).ConfigureAwait(false);
                 }
             }
             finally
@@ -435,13 +459,16 @@ internal sealed class HttpEndpoint
             }
         });
 
+        var outcome = RequestOutcome.Aborted;
         try
         {
             var response = await answer.Task.WaitAsync(token).ConfigureAwait(false);
+            outcome = response is null ? RequestOutcome.Declined : RequestOutcome.Answered;
             return (response, form is not null);
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested)
         {
+            outcome = RequestOutcome.Timeout;
             _logger.LogWarning("The handler of page {Page} did not answer {Method} {Path} within {Timeout}", page.Name, request.Method, path, _settings.RequestHandlerTimeout);
             return (VizResponse.Status(503, "The page's handler did not answer in time."), false);
         }
@@ -453,8 +480,16 @@ internal sealed class HttpEndpoint
         catch (Exception ex)
 #pragma warning restore CA1031
         {
+            outcome = RequestOutcome.Error;
             _logger.LogError(ex, "The handler of page {Page} threw on {Method} {Path}", page.Name, request.Method, path);
             return (VizResponse.Status(500, "The page's handler failed."), false);
+        }
+        finally
+        {
+            if (started != 0)
+            {
+                _metrics!.RequestHandled(outcome, time.GetElapsedTime(started));
+            }
         }
     }
 
@@ -470,6 +505,7 @@ internal sealed class HttpEndpoint
         if (exchange.ContentLength > maxBytes)
         {
             _logger.LogWarning("Refused a form of {Bytes} bytes from {Address}: over the limit of {Limit}", exchange.ContentLength, address, maxBytes);
+            _metrics?.Refused(RefusalRule.MaxFormBytes);
             // Its body is not read: the connection cannot carry another request, and the client must not try one on it.
             return (null, VizResponse.Status(413, $"The form is larger than the limit of {maxBytes} bytes.").WithHeader("Connection", "close"));
         }
@@ -479,6 +515,7 @@ internal sealed class HttpEndpoint
         if (!_formBudget.TryAcquire(address, share, out var refusal))
         {
             _logger.LogWarning("Refused a form of {Bytes} bytes from {Address}: {Problem}", share, address, refusal.Message);
+            _metrics?.Refused(RefusalRule.FormBudget);
             return (null, VizResponse.Status(refusal.StatusCode, refusal.Message)
                 .WithHeader("Retry-After", FormBudget.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture))
                 .WithHeader("Connection", "close"));
@@ -497,12 +534,14 @@ internal sealed class HttpEndpoint
         catch (FormRejectedException ex)
         {
             _logger.LogWarning("Refused a form from {Address}: {Problem}", address, ex.Message);
+            _metrics?.Refused(RefusalRule.FormRejected);
             // Refused part-way through its body: the rest is not read, so this connection ends with the answer.
             return (null, exchange.Aborted.IsCancellationRequested ? null : VizResponse.Status(ex.StatusCode, ex.Message).WithHeader("Connection", "close"));
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested && !exchange.Aborted.IsCancellationRequested)
         {
             _logger.LogWarning("Refused a form from {Address}: it did not arrive within {Timeout}", address, _settings.FormUploadTimeout);
+            _metrics?.Refused(RefusalRule.FormUploadTimeout);
 
             // The rest of the body is not read: the connection cannot carry another request.
             return (null, VizResponse.Status(408, $"The form did not arrive within {_settings.FormUploadTimeout.TotalSeconds:0} seconds.").WithHeader("Connection", "close"));

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using VizHtml.Connections;
+using VizHtml.Diagnostics;
 using VizHtml.Protocol;
 
 namespace VizHtml.Sessions;
@@ -67,7 +68,17 @@ internal sealed partial class SessionHub
         {
             // The client came back before the server noticed it had gone: the old socket ends here, reported before the resume.
             replaced.Close(CloseKind.Superseded, VizDisconnectReason.ConnectionLost, null, "replaced by a resumed connection");
+            Metrics?.ConnectionClosed(VizDisconnectReason.ConnectionLost);
             Post(new VizDisconnectEvent(session.Client, VizDisconnectReason.ConnectionLost, null, "replaced by a resumed connection", canResume: true));
+        }
+
+        if (Metrics is { } metrics)
+        {
+            metrics.ConnectionOpened(protocolVersion: 2);
+            if (token is not null)
+            {
+                metrics.Resumed(!resumed ? ResumeOutcome.UnknownSession : recovered ? ResumeOutcome.Recovered : ResumeOutcome.Unrecovered);
+            }
         }
 
         _logger.LogDebug("Client {Client} {How}", session.Client, resumed ? recovered ? "resumed" : "resumed without recovery" : "connected");

@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using VizHtml.Connections;
+using VizHtml.Diagnostics;
 using VizHtml.Events;
 using VizHtml.Protocol;
 
@@ -15,7 +16,7 @@ namespace VizHtml.Sessions;
 /// disconnects, and once a second expires away sessions and sends heartbeats. Host-neutral: a host hands it an accepted
 /// <see cref="WebSocket"/>.
 /// </summary>
-internal sealed partial class SessionHub
+internal sealed partial class SessionHub : IObservedState
 {
     private readonly VizHtmlOptions _options;
     private readonly ConnectionOptions _connectionOptions;
@@ -34,10 +35,11 @@ internal sealed partial class SessionHub
     private volatile string _epoch = NewId();
     private TaskCompletionSource _disconnected = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public SessionHub(VizHtmlOptions options, EnvelopeSerializer serializer, Dispatcher dispatcher, EventRouter router, ISessionStore store, ILogger logger)
+    public SessionHub(VizHtmlOptions options, EnvelopeSerializer serializer, Dispatcher dispatcher, EventRouter router, ISessionStore store, ILogger logger, VizHtmlMetrics? metrics = null)
     {
         _options = options;
-        _connectionOptions = new ConnectionOptions(options.MaxMessageBytes, options.MaxMessagesPerSecond, options.MaxQueuedMessages, options.MaxQueuedBytes, options.SendTimeout, options.CloseTimeout, options.TimeProvider, new MessageAssemblyLimits(options.MaxAssemblyBytes, options.MaxAssemblyBytesPerAddress, options.MaxMessageFrames, options.MessageAssemblyTimeout));
+        Metrics = metrics;
+        _connectionOptions = new ConnectionOptions(options.MaxMessageBytes, options.MaxMessagesPerSecond, options.MaxQueuedMessages, options.MaxQueuedBytes, options.SendTimeout, options.CloseTimeout, options.TimeProvider, new MessageAssemblyLimits(options.MaxAssemblyBytes, options.MaxAssemblyBytesPerAddress, options.MaxMessageFrames, options.MessageAssemblyTimeout), metrics);
         _reader = new EnvelopeReader(options.MaxJsonDepth);
         _serializer = serializer;
         _dispatcher = dispatcher;
@@ -59,6 +61,42 @@ internal sealed partial class SessionHub
 
     /// <summary>How many version 2 clients are away and may still resume.</summary>
     public int AwayCount => _store.AwayCount;
+
+    /// <summary>The server's instruments; <see langword="null"/> for a hub made outside a server.</summary>
+    public VizHtmlMetrics? Metrics { get; }
+
+    int IObservedState.ConnectedClients => Connected.Count;
+
+    int IObservedState.AwaySessions => AwayCount;
+
+    // Walked only when a listener collects (every few seconds), never on a send.
+    long IObservedState.QueuedMessages
+    {
+        get
+        {
+            long total = 0;
+            foreach (var client in Connected.Current)
+            {
+                total += client.Session.Connection.QueuedMessages;
+            }
+
+            return total;
+        }
+    }
+
+    long IObservedState.QueuedBytes
+    {
+        get
+        {
+            long total = 0;
+            foreach (var client in Connected.Current)
+            {
+                total += client.Session.Connection.QueuedBytes;
+            }
+
+            return total;
+        }
+    }
 
     /// <summary>Whether new sockets are taken (false before start and while stopping: they get 503).</summary>
     public bool Accepting
@@ -113,6 +151,9 @@ internal sealed partial class SessionHub
         }
 
         wakes.WakeFromThreadPool();
+
+        // Once per broadcast, with its number of recipients: not once per client.
+        Metrics?.EventsSent(queued, delivery);
         return queued;
     }
 
@@ -127,6 +168,13 @@ internal sealed partial class SessionHub
         foreach (var client in view)
         {
             deliveries.Add(SendAndTrack(client.Session, eventName, payload, delivery, Wake.Into(wakes), cancellationToken, position));
+        }
+
+        if (Metrics is { } metrics)
+        {
+            // Counted as SendAll counts, once: the clients it was queued for. A task already false is one that was not
+            // queued (a writer that was busy may already have written one: true).
+            metrics.EventsSent(deliveries.Count(d => d.Status != TaskStatus.RanToCompletion || d.Result), delivery);
         }
 
         wakes.WakeFromThreadPool();
@@ -163,6 +211,11 @@ internal sealed partial class SessionHub
         {
             delivered.TrySetResult(false);
         }
+        else if (broadcastPosition is null)
+        {
+            // A broadcast's are counted once for all its recipients.
+            session.Hub.Metrics?.EventsSent(1, delivery);
+        }
 
         return delivered.Task.WaitAsync(cancellationToken);
     }
@@ -183,6 +236,7 @@ internal sealed partial class SessionHub
         {
             var session = new Session(this, connection, NewClientInfo(peer), replay: null);
             Connected.Add(session.Client);
+            Metrics?.ConnectionOpened(protocolVersion: 1);
             _logger.LogDebug("Client {Client} connected", session.Client);
             Post(new VizConnectEvent(session.Client, resumed: false, recovered: false));
         }
@@ -200,6 +254,7 @@ internal sealed partial class SessionHub
     /// <summary>A message from a client, for the handlers: the read loop may run them itself when the dispatcher is idle.</summary>
     public void Deliver(Session session, InboundEnvelope envelope)
     {
+        Metrics?.EventReceived();
         var e = new VizMessageEvent(envelope.EventName!, VizData.FromNode(envelope.Data), session.Client);
         _dispatcher.PostFromReader(() => _router.DeliverAsync(e));
     }
@@ -253,6 +308,7 @@ internal sealed partial class SessionHub
         }
 
         Interlocked.Exchange(ref _disconnected, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+        Metrics?.ConnectionClosed(reason);
         var e = new VizDisconnectEvent(session.Client, reason, (int?)connection.CloseStatus, connection.CloseDescription, canResume);
         _logger.LogDebug("Client {Client} disconnected: {Reason}", session.Client, e.Reason);
         Post(e);

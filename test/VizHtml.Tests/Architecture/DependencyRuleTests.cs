@@ -35,15 +35,16 @@ public sealed class DependencyRuleTests(ITestOutputHelper output)
     {
         //  part             may use
         ["Protocol"]    = ["Protocol", "VizHtml.VizData", "VizHtml.VizDataKind"],
-        ["Connections"] = ["Connections", "Protocol", "VizHtml.VizDelivery", "VizHtml.VizDisconnectReason"],
-        ["Events"]      = ["Events", Model],
-        ["Sessions"]    = ["Sessions", "Connections", "Events", "Protocol", Model],
-        ["Http"]        = ["Http", "Events", "Protocol", Model],
+        ["Connections"] = ["Connections", "Protocol", "Diagnostics", "VizHtml.VizDelivery", "VizHtml.VizDisconnectReason"],
+        ["Events"]      = ["Events", "Diagnostics", Model],
+        ["Sessions"]    = ["Sessions", "Connections", "Events", "Protocol", "Diagnostics", Model],
+        ["Http"]        = ["Http", "Events", "Protocol", "Diagnostics", Model],
+        ["Diagnostics"] = ["Diagnostics", "VizHtml.VizDelivery", "VizHtml.VizDisconnectReason"],
         ["Security"]    = ["Security"],
         ["Compat"]      = [],
         ["NetClient"]   = ["NetClient", "Protocol", "Events", "Security", Model],
-        [Model]         = [Model, "Sessions", "Connections", "Protocol", "Events", "Http"],
-        [Facade]        = [Facade, Model, "Protocol", "Connections", "Sessions", "Events", "Http", "Security", "NetClient", "VizHtml.Hosting.IServerHost", "VizHtml.Hosting.Kestrel.EmbeddedHost", "VizHtml.Hosting.Standalone.StandaloneHost"],
+        [Model]         = [Model, "Sessions", "Connections", "Protocol", "Events", "Http", "Diagnostics"],
+        [Facade]        = [Facade, Model, "Protocol", "Connections", "Sessions", "Events", "Http", "Security", "NetClient", "Diagnostics", "VizHtml.Hosting.IServerHost", "VizHtml.Hosting.Kestrel.EmbeddedHost", "VizHtml.Hosting.Standalone.StandaloneHost"],
         ["Hosting"]     = [Anything],
     };
 

@@ -6,7 +6,7 @@ public sealed class OutboundQueueTests
 {
     private static OutboundMessage Frame(int n) => OutboundMessage.Control(new byte[] { (byte)n }).WithSeq(n);
 
-    private static bool TryWrite(OutboundQueue queue, OutboundMessage message) => queue.TryEnqueue(message, Wake.Inline) == Enqueued.Queued;
+    private static bool TryWrite(OutboundQueue queue, OutboundMessage message) => queue.TryEnqueue(message, Wake.Inline) is Enqueued.Queued or Enqueued.Replaced;
 
     private static bool TryRead(OutboundQueue queue, out OutboundMessage message) => queue.TryDequeue(out message, out _, out _);
 
@@ -175,7 +175,7 @@ public sealed class OutboundQueueTests
     {
         var queue = new OutboundQueue(int.MaxValue, long.MaxValue);
         Assert.Equal(Enqueued.Queued, queue.TryEnqueue(OutboundMessage.Event(new byte[] { 1 }, VizDelivery.Latest, "pose"), Wake.Deferred));
-        Assert.Equal(Enqueued.Queued, queue.TryEnqueue(OutboundMessage.Event(new byte[] { 2, 2 }, VizDelivery.Latest, "pose"), Wake.Deferred));
+        Assert.Equal(Enqueued.Replaced, queue.TryEnqueue(OutboundMessage.Event(new byte[] { 2, 2 }, VizDelivery.Latest, "pose"), Wake.Deferred));
         Assert.Equal(1, queue.PendingMessages);
         Assert.Equal(2, queue.PendingBytes);
         Assert.True(queue.TryDequeue(out _, out var payload, out _));

@@ -39,6 +39,7 @@ public static class VizHtmlServiceCollectionExtensions
         {
             var options = provider.GetRequiredService<IOptions<VizHtmlOptions>>().Value.Clone();
             options.LoggerFactory ??= provider.GetService<ILoggerFactory>();
+            options.MeterFactory ??= provider.GetService<System.Diagnostics.Metrics.IMeterFactory>();
             if (ReferenceEquals(options.TimeProvider, TimeProvider.System) && provider.GetService<TimeProvider>() is { } time)
             {
                 options.TimeProvider = time;

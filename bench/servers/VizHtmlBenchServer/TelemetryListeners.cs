@@ -1,0 +1,58 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace VizHtml.BenchServers;
+
+/// <summary>
+/// What a process that watches VizHtml attaches (<c>VIZHTML_METRICS=listen</c>, the <c>vizhtml-metrics</c> server): a
+/// <see cref="MeterListener"/> enabled on every instrument of the <c>VizHtml</c> meter, summing counters and counting
+/// histogram values as an exporter's aggregation would, collecting the observable instruments once a second (the
+/// interval of <c>dotnet-counters</c>), and an <see cref="ActivityListener"/> that records every <c>VizHtml</c> span.
+/// </summary>
+internal sealed class TelemetryListeners : IDisposable
+{
+    private readonly MeterListener _meters = new();
+    private readonly ActivityListener _spans;
+    private readonly Timer _collect;
+    private long _sum;
+    private long _values;
+    private long _stoppedSpans;
+
+    private TelemetryListeners()
+    {
+        _meters.InstrumentPublished = (instrument, listener) =>
+        {
+            if (instrument.Meter.Name == "VizHtml")
+            {
+                listener.EnableMeasurementEvents(instrument);
+            }
+        };
+        _meters.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref _sum, value));
+        _meters.SetMeasurementEventCallback<double>((_, _, _, _) => Interlocked.Increment(ref _values));
+        _meters.Start();
+        _spans = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == "VizHtml",
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = _ => Interlocked.Increment(ref _stoppedSpans),
+        };
+        ActivitySource.AddActivityListener(_spans);
+        _collect = new Timer(_ => _meters.RecordObservableInstruments(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+    }
+
+    public static TelemetryListeners? FromEnvironment() =>
+        Environment.GetEnvironmentVariable("VIZHTML_METRICS") switch
+        {
+            null or "" or "off" => null,
+            "listen" => new TelemetryListeners(),
+            var other => throw new ArgumentException($"VIZHTML_METRICS must be listen or off, not '{other}'"),
+        };
+
+    public void Dispose()
+    {
+        _collect.Dispose();
+        _meters.Dispose();
+        _spans.Dispose();
+        Console.Error.WriteLine($"VizHtml telemetry seen: counter total {Interlocked.Read(ref _sum)}, histogram values {Interlocked.Read(ref _values)}, spans {Interlocked.Read(ref _stoppedSpans)}");
+    }
+}
