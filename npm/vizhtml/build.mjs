@@ -3,6 +3,7 @@
 //   dist/vizhtml.d.ts  src/VizHtml/Script/vizhtml.d.ts byte for byte: its global types
 //   dist/index.js      the ES module: the same script text, run in the module's own scope instead of globalThis
 //   dist/index.d.ts    the module's types: the declarations of vizhtml.d.ts's namespace, exported
+//   dist/LICENSE       the repository's licence (MIT), as the NuGet package carries it
 // Nothing here is edited by hand: change the two files in src/VizHtml/Script and pack again.
 // `node build.mjs [outDir]` writes elsewhere than dist/ (the tests use it).
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -82,4 +83,5 @@ writeFileSync(join(out, 'vizhtml.js'), script);
 writeFileSync(join(out, 'vizhtml.d.ts'), types);
 writeFileSync(join(out, 'index.js'), esModule);
 writeFileSync(join(out, 'index.d.ts'), moduleTypes);
-console.log(`vizhtml build: ${out}: vizhtml.js, vizhtml.d.ts, index.js, index.d.ts (${exported} declarations exported)`);
+writeFileSync(join(out, 'LICENSE'), readFileSync(join(here, '..', '..', 'LICENSE')));
+console.log(`vizhtml build: ${out}: vizhtml.js, vizhtml.d.ts, index.js, index.d.ts, LICENSE (${exported} declarations exported)`);

@@ -27,6 +27,10 @@ public sealed class NpmPackageTests(NpmPackageFixture package, BrowserFixture br
         var main = manifest.RootElement.GetProperty("exports").GetProperty(".");
         Assert.Equal("./dist/index.js", main.GetProperty("import").GetString());
         Assert.Equal("./dist/index.d.ts", main.GetProperty("types").GetString());
+        Assert.Equal("MIT", manifest.RootElement.GetProperty("license").GetString());
+        Assert.Equal(
+            await File.ReadAllTextAsync(Path.Combine(NpmPackageFixture.ScriptSource, "..", "..", "..", "LICENSE")),
+            await File.ReadAllTextAsync(Path.Combine(installed, "dist", "LICENSE")));
         var module = await File.ReadAllTextAsync(Path.Combine(installed, "dist", "index.js"));
         Assert.Contains("export const WebSocket = root.viz.WebSocket;", module, StringComparison.Ordinal);
     }
