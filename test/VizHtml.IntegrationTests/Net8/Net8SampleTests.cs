@@ -58,6 +58,9 @@ public sealed class Net8SampleTests(Net8SampleFixture sample, BrowserFixture bro
         // Cut every link and keep new ones out while the page clicks twice: the clicks wait in its queue.
         proxy.RefuseNewConnections = true;
         Assert.True(proxy.CutAll() > 0);
+
+        // The page disables its button when it sees the close; enabling it again before then would be undone under the click.
+        await Expect(page.Locator("#status")).ToHaveTextAsync("waiting for connection");
         await page.EvaluateAsync("() => { document.getElementById('my_button').disabled = false; }");
         await page.ClickAsync("#my_button");
         await page.EvaluateAsync("() => { document.getElementById('my_button').disabled = false; }");
