@@ -392,4 +392,4 @@ internal sealed class Session : IConnectionHandler
 }
 
 /// <summary>What a new client is known by before its session exists.</summary>
-internal readonly record struct VizClientInfo(string Id, string Address, DateTimeOffset ConnectedAt, System.Security.Claims.ClaimsPrincipal? User);
+internal readonly record struct VizClientInfo(string Id, string Address, DateTimeOffset ConnectedAt, System.Security.Claims.ClaimsPrincipal? User, string? UserAgent = null);
