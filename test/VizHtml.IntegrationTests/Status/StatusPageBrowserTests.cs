@@ -102,6 +102,50 @@ public sealed class StatusPageBrowserTests(BrowserFixture browser) : IClassFixtu
         Assert.Equal(401, await UpgradeStatusAsync(new Uri($"ws://127.0.0.1:{server.Port}/vizhtml/_status/socket")));
     }
 
+    /// <summary>
+    /// The screenshot in the README: the status page with two pages connected and talking, a refusal and a disconnect. It
+    /// is written beside the tests every run; with <c>VIZHTML_UPDATE_DOCS=1</c> also to <c>docs/status-page.png</c>.
+    /// </summary>
+    [Fact]
+    public async Task TheDocsScreenshotShowsTwoConnectedPages()
+    {
+        await using var server = await TestServer.StartAsync();
+        var hellos = RecorderPage.Register(server.Server);
+        var news = 0;
+        server.Server.OnMessage("ping", _ => server.Server.SendAll("news", Interlocked.Increment(ref news)));
+        await using var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 860 } });
+        context.SetDefaultTimeout((float)TestServer.Timeout.TotalMilliseconds);
+        var (pageA, _) = await RecorderPage.OpenAsync(context, server, hellos, "A");
+        var (pageB, _) = await RecorderPage.OpenAsync(context, server, hellos, "B");
+        var (leaving, _) = await RecorderPage.OpenAsync(context, server, hellos, "C");
+        await leaving.CloseAsync();
+        await TestServer.WaitUntilAsync(() => server.Server.ClientCount == 2);
+        Assert.Equal(403, await UpgradeStatusAsync(server.SocketUri, o => o.SetRequestHeader("Origin", "http://evil.example")));
+
+        var status = await OpenStatusPageAsync(context, server);
+        await pageA.EvaluateAsync("() => { window.pinging = setInterval(() => socket.send('ping', 1), 50); }");
+        await pageB.EvaluateAsync("() => { window.pinging = setInterval(() => socket.send('ping', 2), 200); }");
+
+        // A few seconds of rates for the chart: each second the page draws one more point.
+        await status.WaitForFunctionAsync("() => document.querySelector('#rates .in').getAttribute('points').split(' ').length >= 6", null, new PageWaitForFunctionOptions { PollingInterval = 100, Timeout = 20_000 });
+        await Expect(status.Locator("#clients tbody tr[data-id]")).ToHaveCountAsync(2);
+        await Expect(status.Locator("#disconnects tbody tr:not(.empty)")).ToHaveCountAsync(1);
+        var png = await status.ScreenshotAsync(new PageScreenshotOptions { FullPage = true });
+        Assert.True(png.Length > 10_000, $"the screenshot is only {png.Length} bytes");
+
+        await File.WriteAllBytesAsync(Path.Combine(AppContext.BaseDirectory, "status-page.png"), png);
+        if (Environment.GetEnvironmentVariable("VIZHTML_UPDATE_DOCS") == "1")
+        {
+            var root = new DirectoryInfo(AppContext.BaseDirectory);
+            while (!File.Exists(Path.Combine(root.FullName, "VizHtml.slnx")))
+            {
+                root = root.Parent ?? throw new InvalidOperationException("The repository root (VizHtml.slnx) was not found above the tests.");
+            }
+
+            await File.WriteAllBytesAsync(Path.Combine(root.FullName, "docs", "status-page.png"), png);
+        }
+    }
+
     internal static async Task<IPage> OpenStatusPageAsync(IBrowserContext context, TestServer server)
     {
         var page = await context.NewPageAsync().WaitAsync(TestServer.Timeout);
