@@ -271,6 +271,9 @@ internal sealed class StatusMonitor : IStatusRoute
         {
             var now = _time.GetTimestamp();
             var seconds = _time.GetElapsedTime(_previousTimestamp, now).TotalSeconds;
+
+            // A tick that comes right after a late one would divide a few events by a sliver of a second: a false spike.
+            advance &= seconds >= 0.5;
             var utcNow = _time.GetUtcNow();
             var clients = _hub.Connected.Current;
             var counts = advance ? new Dictionary<Connection, Counts>(_previous.Count) : _previous;

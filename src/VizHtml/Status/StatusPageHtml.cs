@@ -57,7 +57,7 @@ internal static class StatusPageHtml
         <h2>Connected clients</h2>
         <table id="clients"><thead><tr><th>Id</th><th>Address</th><th>User agent</th><th class="n">Protocol</th><th>Connected since</th><th class="n">Queued</th><th class="n">Events in</th><th class="n">In/s</th><th class="n">Messages out</th><th class="n">Out/s</th></tr></thead><tbody></tbody></table>
         <h2>Event rates <span class="legend-in">— events/s in</span> <span class="legend-out">— messages/s out</span></h2>
-        <svg id="rates" width="720" height="140" viewBox="0 0 720 140" role="img" aria-label="Event rates over the last five minutes"><polyline class="in" fill="none" stroke-width="1.5" points=""/><polyline class="out" fill="none" stroke-width="1.5" points=""/><text id="rates-max" x="4" y="12" font-size="10" fill="#888"></text></svg>
+        <svg id="rates" width="720" height="140" viewBox="0 0 720 140" role="img" aria-label="Event rates over the last five minutes"><path class="in" fill="none" stroke-width="1.5" d=""/><path class="out" fill="none" stroke-width="1.5" d=""/><text id="rates-max" x="4" y="12" font-size="10" fill="#888"></text></svg>
         <div class="columns">
         <div><h2>Last refusals</h2>
         <table id="refusals"><thead><tr><th>Time</th><th>Rule</th><th>Address</th></tr></thead><tbody></tbody></table></div>
@@ -97,9 +97,10 @@ internal static class StatusPageHtml
             const span = Math.min(300000, Math.max(30000, rates.length ? end - rates[0][0] : 0));
             let max = 1;
             for (const r of rates) max = Math.max(max, r[1], r[2]);
-            const line = (i) => rates.map((r) => ((w - (end - r[0]) * w / span).toFixed(1) + ',' + (h - 2 - r[i] * (h - top - 2) / max).toFixed(1))).join(' ');
-            svg.querySelector('.in').setAttribute('points', line(1));
-            svg.querySelector('.out').setAttribute('points', line(2));
+            // A gap (no status page was open) breaks the line instead of bridging it.
+            const line = (i) => rates.map((r, n) => (n === 0 || r[0] - rates[n - 1][0] > 5000 ? 'M' : 'L') + (w - (end - r[0]) * w / span).toFixed(1) + ',' + (h - 2 - r[i] * (h - top - 2) / max).toFixed(1)).join(' ');
+            svg.querySelector('.in').setAttribute('d', line(1));
+            svg.querySelector('.out').setAttribute('d', line(2));
             $('rates-max').textContent = 'max ' + max + '/s over the last ' + Math.round(span / 1000) + ' s';
           }
           function render(s) {

@@ -127,7 +127,7 @@ public sealed class StatusPageBrowserTests(BrowserFixture browser) : IClassFixtu
         await pageB.EvaluateAsync("() => { window.pinging = setInterval(() => socket.send('ping', 2), 200); }");
 
         // A few seconds of rates for the chart: each second the page draws one more point.
-        await status.WaitForFunctionAsync("() => document.querySelector('#rates .in').getAttribute('points').split(' ').length >= 12", null, new PageWaitForFunctionOptions { PollingInterval = 100, Timeout = 30_000 });
+        await status.WaitForFunctionAsync("() => document.querySelector('#rates .in').getAttribute('d').split(' ').length >= 12", null, new PageWaitForFunctionOptions { PollingInterval = 100, Timeout = 30_000 });
         await Expect(status.Locator("#clients tbody tr[data-id]")).ToHaveCountAsync(2);
         await Expect(status.Locator("#disconnects tbody tr:not(.empty)")).ToHaveCountAsync(1);
         var png = await status.ScreenshotAsync(new PageScreenshotOptions { FullPage = true });
