@@ -16,16 +16,12 @@ internal sealed partial class Connection
     private volatile bool _overflowed;
     private bool _batching;
     private long _lastWrite;
-    private long _messagesSent;
 
     /// <summary>Whether this connection now writes several envelopes per frame (its client announced batching and was welcomed).</summary>
     public bool Batching => Volatile.Read(ref _batching);
 
     /// <summary>When the write loop last finished a write (a <see cref="TimeProvider"/> timestamp).</summary>
     public long LastWriteTimestamp => Interlocked.Read(ref _lastWrite);
-
-    /// <summary>Messages handed to the socket so far (events and the protocol's own: welcome, acks, heartbeats); read by the status page.</summary>
-    public long MessagesSent => Volatile.Read(ref _messagesSent);
 
     /// <summary>Messages waiting to be written.</summary>
     public int QueuedMessages => _queue.PendingMessages;
@@ -212,9 +208,6 @@ internal sealed partial class Connection
                 // fast as it can must not look a frame further behind than it is (the queue bounds would then close it
                 // with 4008 one frame early).
                 _queue.MarkHandedOff(batch.Count, batch.PayloadBytes);
-
-                // Only this write loop writes it: no interlocked add.
-                Volatile.Write(ref _messagesSent, _messagesSent + batch.Count);
                 first = false;
             }
 

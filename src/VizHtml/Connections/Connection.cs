@@ -25,7 +25,6 @@ internal sealed partial class Connection
     private WebSocketCloseStatus? _closeStatus;
     private string? _closeDescription;
     private volatile IConnectionHandler _handler;
-    private long _eventsReceived;
 
     public Connection(WebSocket socket, string remoteAddress, IConnectionHandler handler, ConnectionOptions options, EnvelopeReader reader, ILogger logger)
     {
@@ -60,12 +59,6 @@ internal sealed partial class Connection
     public WebSocketCloseStatus? CloseStatus => _closeStatus;
 
     public string? CloseDescription => _closeDescription;
-
-    /// <summary>Events received on this connection and handed to the handlers; read by the status page.</summary>
-    public long EventsReceived => Volatile.Read(ref _eventsReceived);
-
-    /// <summary>Counts an event handed to the handlers (called from the read loop, the only writer).</summary>
-    public void CountEventReceived() => Volatile.Write(ref _eventsReceived, _eventsReceived + 1);
 
     /// <summary>Set when a resumed connection of the same session took this one's place; its end raises no events.</summary>
     public bool Superseded { get; private set; }

@@ -253,7 +253,7 @@ internal sealed partial class SessionHub : IObservedState
     public void Deliver(Session session, InboundEnvelope envelope)
     {
         Metrics?.EventReceived();
-        session.Connection.CountEventReceived();
+        session.CountEventReceived();
         var e = new VizMessageEvent(envelope.EventName!, VizData.FromNode(envelope.Data), session.Client);
         _dispatcher.PostFromReader(() => _router.DeliverAsync(e));
     }

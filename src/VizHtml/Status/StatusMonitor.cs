@@ -3,7 +3,6 @@ using System.Net;
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
-using VizHtml.Connections;
 using VizHtml.Diagnostics;
 using VizHtml.Http;
 using VizHtml.Sessions;
@@ -14,7 +13,7 @@ namespace VizHtml.Status;
 /// The live status page at <c>&lt;mount&gt;/_status</c>: a <c>vizhtml.js</c> page (protocol version 1 on a socket of its
 /// own, <c>&lt;mount&gt;/_status/socket</c>, so it is never a client of the hub: not in <see cref="VizHtmlServer.ClientCount"/>,
 /// no connect event, no metrics) that gets one <c>status</c> event a second. The sampling runs only while at least one
-/// status page is connected; otherwise all it costs is the per-connection counters and the two rings of <see cref="StatusLog"/>.
+/// status page is connected; otherwise all it costs is each client's two event counters and the two rings of <see cref="StatusLog"/>.
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "The sampling loop owns its token source and disposes it when it ends.")]
 internal sealed class StatusMonitor : IStatusRoute
@@ -39,7 +38,7 @@ internal sealed class StatusMonitor : IStatusRoute
     private readonly List<Watcher> _watchers = [];
     private readonly Lock _sampleGate = new();
     private readonly (long AtMs, double In, double Out, int Clients)[] _history = new (long, double, double, int)[HistorySeconds];
-    private Dictionary<Connection, Counts> _previous = [];
+    private Dictionary<Session, Counts> _previous = [];
     private long _previousTimestamp;
     private int _historyNext;
     private int _historyCount;
@@ -244,16 +243,16 @@ internal sealed class StatusMonitor : IStatusRoute
         }
     }
 
-    /// <summary>Takes every connection's counters as the starting point, so a page opened late shows no spike of everything counted before.</summary>
+    /// <summary>Takes every client's counters as the starting point, so a page opened late shows no spike of everything counted before.</summary>
     private void Prime()
     {
         lock (_sampleGate)
         {
-            var counts = new Dictionary<Connection, Counts>();
+            var counts = new Dictionary<Session, Counts>();
             foreach (var client in _hub.Connected.Current)
             {
-                var connection = client.Session.Connection;
-                counts[connection] = new Counts(connection.EventsReceived, connection.MessagesSent, 0, 0);
+                var session = client.Session;
+                counts[session] = new Counts(session.EventsReceived, session.EventsSent, 0, 0);
             }
 
             _previous = counts;
@@ -276,7 +275,7 @@ internal sealed class StatusMonitor : IStatusRoute
             advance &= seconds >= 0.5;
             var utcNow = _time.GetUtcNow();
             var clients = _hub.Connected.Current;
-            var counts = advance ? new Dictionary<Connection, Counts>(_previous.Count) : _previous;
+            var counts = advance ? new Dictionary<Session, Counts>(_previous.Count) : _previous;
             double totalIn = 0, totalOut = 0;
 
             using var stream = new MemoryStream();
@@ -293,24 +292,25 @@ internal sealed class StatusMonitor : IStatusRoute
                 var listed = 0;
                 foreach (var client in clients)
                 {
-                    var connection = client.Session.Connection;
-                    var received = connection.EventsReceived;
-                    var sent = connection.MessagesSent;
+                    var session = client.Session;
+                    var connection = session.Connection;
+                    var received = session.EventsReceived;
+                    var sent = session.EventsSent;
                     Counts current;
                     if (advance)
                     {
-                        // A connection the last sample did not see started after it: everything it counted is new.
-                        var before = _previous.TryGetValue(connection, out var b) ? b : default;
+                        // A client the last sample did not see connected after it: everything it counted is new.
+                        var before = _previous.TryGetValue(session, out var b) ? b : default;
                         current = seconds > 0
                             ? new Counts(received, sent, (received - before.In) / seconds, (sent - before.Out) / seconds)
                             : new Counts(received, sent, before.InPerSecond, before.OutPerSecond);
-                        counts[connection] = current;
+                        counts[session] = current;
                         totalIn += current.InPerSecond;
                         totalOut += current.OutPerSecond;
                     }
                     else
                     {
-                        current = _previous.TryGetValue(connection, out var known) ? known with { In = received, Out = sent } : new Counts(received, sent, 0, 0);
+                        current = _previous.TryGetValue(session, out var known) ? known with { In = received, Out = sent } : new Counts(received, sent, 0, 0);
                     }
 
                     if (listed++ >= MaxListedClients)
@@ -327,7 +327,7 @@ internal sealed class StatusMonitor : IStatusRoute
                     json.WriteNumber("queued", connection.QueuedMessages);
                     json.WriteNumber("queuedBytes", connection.QueuedBytes);
                     json.WriteNumber("eventsIn", received);
-                    json.WriteNumber("messagesOut", sent);
+                    json.WriteNumber("eventsOut", sent);
                     json.WriteNumber("inPerSecond", Math.Round(current.InPerSecond, 1));
                     json.WriteNumber("outPerSecond", Math.Round(current.OutPerSecond, 1));
                     json.WriteEndObject();
@@ -344,7 +344,7 @@ internal sealed class StatusMonitor : IStatusRoute
                     _historyCount = Math.Min(_historyCount + 1, _history.Length);
                 }
 
-                // Oldest first, as [time in ms, events/s in, messages/s out, clients].
+                // Oldest first, as [time in ms, events/s in, events/s out, clients].
                 json.WriteStartArray("rates");
                 for (var i = _historyCount; i > 0; i--)
                 {
@@ -436,7 +436,7 @@ internal sealed class StatusMonitor : IStatusRoute
         _ => reason.ToString(),
     };
 
-    /// <summary>A connection's counters at a sample, and its rates over the second before it.</summary>
+    /// <summary>A client's counters at a sample, and its rates over the second before it.</summary>
     private readonly record struct Counts(long In, long Out, double InPerSecond, double OutPerSecond);
 
     /// <summary>One open status page: its socket, written by the sampler one snapshot at a time (a slow page skips seconds).</summary>

@@ -53,10 +53,10 @@ internal static class StatusPageHtml
         </style></head>
         <body>
         <h1>VizHtml status <span id="state">connecting</span></h1>
-        <div id="summary"><span>Clients <b id="client-count">–</b></span><span>Away (may resume) <b id="away">–</b></span><span>Events/s in <b id="rate-in">–</b></span><span>Messages/s out <b id="rate-out">–</b></span><span id="now"></span></div>
+        <div id="summary"><span>Clients <b id="client-count">–</b></span><span>Away (may resume) <b id="away">–</b></span><span>Events/s in <b id="rate-in">–</b></span><span>Events/s out <b id="rate-out">–</b></span><span id="now"></span></div>
         <h2>Connected clients</h2>
-        <table id="clients"><thead><tr><th>Id</th><th>Address</th><th>User agent</th><th class="n">Protocol</th><th>Connected since</th><th class="n">Queued</th><th class="n">Events in</th><th class="n">In/s</th><th class="n">Messages out</th><th class="n">Out/s</th></tr></thead><tbody></tbody></table>
-        <h2>Event rates <span class="legend-in">— events/s in</span> <span class="legend-out">— messages/s out</span></h2>
+        <table id="clients"><thead><tr><th>Id</th><th>Address</th><th>User agent</th><th class="n">Protocol</th><th>Connected since</th><th class="n">Queued</th><th class="n">Events in</th><th class="n">In/s</th><th class="n">Events out</th><th class="n">Out/s</th></tr></thead><tbody></tbody></table>
+        <h2>Event rates <span class="legend-in">— events/s in</span> <span class="legend-out">— events/s out</span></h2>
         <svg id="rates" width="720" height="140" viewBox="0 0 720 140" role="img" aria-label="Event rates over the last five minutes"><path class="in" fill="none" stroke-width="1.5" d=""/><path class="out" fill="none" stroke-width="1.5" d=""/><text id="rates-max" x="4" y="12" font-size="10" fill="#888"></text></svg>
         <div class="columns">
         <div><h2>Last refusals</h2>
@@ -111,7 +111,7 @@ internal static class StatusPageHtml
             $('rate-out').textContent = last[2];
             $('now').textContent = 'at ' + time(s.now);
             fill('clients', s.clients, (c) => [[c.id, 'id'], [c.address, 'address'], [c.userAgent, 'ua'], [c.protocol, 'n protocol'], [time(c.connectedAt), 'since'],
-              [c.queued, 'n queued'], [c.eventsIn, 'n events-in'], [c.inPerSecond, 'n in'], [c.messagesOut, 'n messages-out'], [c.outPerSecond, 'n out']],
+              [c.queued, 'n queued'], [c.eventsIn, 'n events-in'], [c.inPerSecond, 'n in'], [c.eventsOut, 'n events-out'], [c.outPerSecond, 'n out']],
               'No client is connected.', (tr, c) => { tr.dataset.id = c.id; tr.title = c.userAgent || ''; });
             if (s.clientCount > s.clients.length) { const tr = $('clients').tBodies[0].insertRow(); tr.className = 'empty'; cell(tr, (s.clientCount - s.clients.length) + ' more not listed').colSpan = 10; }
             fill('refusals', s.refusals, (r) => [[time(r.at)], [r.rule, 'rule'], [r.address, 'address']], 'None.');

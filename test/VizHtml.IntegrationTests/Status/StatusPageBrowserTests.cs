@@ -48,16 +48,16 @@ public sealed class StatusPageBrowserTests(BrowserFixture browser) : IClassFixtu
         await WaitForNumberAsync(status, clientA, "td.events-in", inBefore + 5);
         await WaitForNumberAsync(status, clientA, "td.in", 0.1);
 
-        // Broadcasts from the server: both pages' counts of messages out rise.
-        var outBeforeA = await NumberAsync(rowA, "td.messages-out");
-        var outBeforeB = await NumberAsync(rowB, "td.messages-out");
+        // Broadcasts from the server: both pages' counts of events out rise.
+        var outBeforeA = await NumberAsync(rowA, "td.events-out");
+        var outBeforeB = await NumberAsync(rowB, "td.events-out");
         Assert.Equal(2, server.Server.SendAll("news", 1));
         Assert.Equal(2, server.Server.SendAll("news", 2));
         Assert.Equal(2, server.Server.SendAll("news", 3));
         await RecorderPage.WaitForReceivedAsync(pageA, "news", 3);
         await RecorderPage.WaitForReceivedAsync(pageB, "news", 3);
-        await WaitForNumberAsync(status, clientA, "td.messages-out", outBeforeA + 3);
-        await WaitForNumberAsync(status, clientB, "td.messages-out", outBeforeB + 3);
+        await WaitForNumberAsync(status, clientA, "td.events-out", outBeforeA + 3);
+        await WaitForNumberAsync(status, clientB, "td.events-out", outBeforeB + 3);
         Assert.Equal(2, server.Server.ClientCount);
     }
 

@@ -26,7 +26,7 @@ public sealed class StatusPageOnMonoTests
         var row = Assert.Single(data!["clients"]!.AsArray())!;
         Assert.Equal("127.0.0.1", row["address"]!.GetValue<string>());
         Assert.Equal(1, row["eventsIn"]!.GetValue<long>());
-        Assert.Equal(1, row["messagesOut"]!.GetValue<long>());
+        Assert.Equal(1, row["eventsOut"]!.GetValue<long>());
         Assert.Equal("standalone", data["server"]!["host"]!.GetValue<string>());
     }
 }

@@ -45,7 +45,7 @@ public sealed class StatusSamplingTests
         var row = Assert.Single(second["clients"]!.AsArray())!;
         Assert.Equal(5, row["eventsIn"]!.GetValue<long>());
         Assert.Equal(5.0, row["inPerSecond"]!.GetValue<double>());
-        Assert.Equal(2, row["messagesOut"]!.GetValue<long>());
+        Assert.Equal(2, row["eventsOut"]!.GetValue<long>());
         Assert.Equal(2.0, row["outPerSecond"]!.GetValue<double>());
         var rate = second["rates"]!.AsArray()[^1]!.AsArray();
         Assert.Equal(clock.GetUtcNow().ToUnixTimeMilliseconds(), rate[0]!.GetValue<long>());
