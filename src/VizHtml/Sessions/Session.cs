@@ -161,7 +161,10 @@ internal sealed class Session : IConnectionHandler
             queued = connection.SendClaimingWake(numbered, out wakeClaimed) || message.Delivery == VizDelivery.Reliable;
         }
 
-        Interlocked.Increment(ref _eventsSent);
+        if (queued)
+        {
+            Interlocked.Increment(ref _eventsSent);
+        }
 
         if (wakeClaimed)
         {
