@@ -22,6 +22,7 @@ public sealed class VizClient
         Address = info.Address;
         ConnectedAt = info.ConnectedAt;
         User = info.User;
+        UserAgent = info.UserAgent;
     }
 
     /// <summary>A unique identifier for this client, stable for its lifetime, resumes included (not a secret).</summary>
@@ -47,6 +48,9 @@ public sealed class VizClient
 
     /// <summary>Application state kept with the client (a user name, a role); never sent anywhere.</summary>
     public IDictionary<string, object?> Items { get; } = new ConcurrentDictionary<string, object?>(StringComparer.Ordinal);
+
+    /// <summary>The browser's User-Agent header when its first socket was opened (for the status page).</summary>
+    internal string? UserAgent { get; }
 
     internal Session Session => _session;
 

@@ -264,6 +264,16 @@ public sealed class VizHtmlOptions
     /// <value><see langword="true"/>.</value>
     public bool ServeJQuery { get; set; } = true;
 
+    /// <summary>
+    /// Who may open the live status page at <c>&lt;mount&gt;/_status</c> (connected clients, their queues and event rates,
+    /// the last refusals and disconnects, the options that matter; never the access key). Loopback by default: whoever sits
+    /// at the machine sees it at once, nothing leaves the machine, and a request a proxy forwarded (it carries
+    /// <c>Forwarded</c> or <c>X-Forwarded-For</c>) is refused as not local. With an <see cref="AccessKey"/>, the page needs the
+    /// key as every page does. It costs nothing while no status page is open.
+    /// </summary>
+    /// <value><see cref="VizStatusPageAccess.Loopback"/>.</value>
+    public VizStatusPageAccess StatusPage { get; set; } = VizStatusPageAccess.Loopback;
+
     /// <summary>How long a custom request handler may take before the browser gets 503.</summary>
     /// <value>10 seconds.</value>
     public TimeSpan RequestHandlerTimeout { get; set; } = TimeSpan.FromSeconds(10);
@@ -335,6 +345,7 @@ public sealed class VizHtmlOptions
         Require(CloseTimeout > TimeSpan.Zero, nameof(CloseTimeout), "must be positive");
         Require(ShutdownTimeout >= TimeSpan.Zero, nameof(ShutdownTimeout), "must not be negative");
         Require(Enum.IsDefined(Dispatch), nameof(Dispatch), $"is not a {nameof(VizDispatchMode)} ({Dispatch})");
+        Require(Enum.IsDefined(StatusPage), nameof(StatusPage), $"is not a {nameof(VizStatusPageAccess)} ({StatusPage})");
         Require(TimeProvider is not null, nameof(TimeProvider), "must not be null");
     }
 

@@ -44,6 +44,9 @@ public sealed class VizHtmlServer : IAsyncDisposable
     private readonly ConnectionLimits _connectionLimits;
     private readonly FormBudget _formBudget;
     private readonly FormSpoolFolder _formSpool = new();
+
+    // Null when VizHtmlOptions.StatusPage is Off: nothing is recorded and its path is an unknown page.
+    private readonly Status.StatusMonitor? _status;
     private readonly JsonSerializerOptions _jsonOptions;
     private readonly SemaphoreSlim _lifecycle = new(1, 1);
 
@@ -94,7 +97,21 @@ public sealed class VizHtmlServer : IAsyncDisposable
         _connectionLimits = new ConnectionLimits(_options.MaxConnections, _options.MaxConnectionsPerAddress);
         _formBudget = new FormBudget(_options.MaxFormBytesInFlight, _options.MaxFormBytesInFlightPerAddress);
         _port = _options.Port;
+        if (_options.StatusPage != VizStatusPageAccess.Off)
+        {
+            _status = new Status.StatusMonitor(_hub, _options, () => Port, !embedded ? "ASP.NET Core app (MapVizHtml)" : _options.Host == VizHtmlHost.Standalone || !IsKestrelBuild ? "standalone" : "Kestrel (embedded)");
+            _hub.Departed = _status.Log.Departed;
+        }
     }
+
+#if NET
+    private const bool IsKestrelBuild = true;
+#else
+    private const bool IsKestrelBuild = false;
+#endif
+
+    /// <summary>The live status page; <see langword="null"/> when it is off (for tests).</summary>
+    internal Status.StatusMonitor? StatusPage => _status;
 
     /// <summary>
     /// The process-wide server that starts by itself on first use, as the original module does. Its port is
@@ -253,6 +270,7 @@ public sealed class VizHtmlServer : IAsyncDisposable
 
             // A stop ends every session: after a restart nothing can be resumed (the page is told recovered: false).
             _hub.CloseAll();
+            _status?.CloseAll();
             using var grace = _options.TimeProvider.CreateCancellationTokenSource(_options.ShutdownTimeout);
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(grace.Token, cancellationToken);
             if (_host is { } host)
@@ -331,10 +349,13 @@ public sealed class VizHtmlServer : IAsyncDisposable
             _dispatcher,
             _router,
             new HttpSettings(mount, _options.MaxFormBytes, _options.FormUploadTimeout, _options.FormSubmittedHtml, _options.RequestHandlerTimeout, _options.TimeProvider, pageUrl, _options.SocketSendBufferBytes, _options.ServeJQuery),
-            (socket, address, v2, user, aborted) => _hub.RunSocketAsync(socket, new SocketPeer(address, v2, user), aborted),
+            (socket, address, v2, user, aborted, userAgent) => _hub.RunSocketAsync(socket, new SocketPeer(address, v2, user, userAgent), aborted),
             () => _hub.Accepting,
             _logger,
-            _metrics);
+            _metrics)
+        {
+            Status = _status,
+        };
     }
 
     /// <summary>Tells a mapped server where the app listens (its first address), for <see cref="Port"/> and the URLs it builds.</summary>

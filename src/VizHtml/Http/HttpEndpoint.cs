@@ -11,7 +11,7 @@ using VizHtml.Events;
 namespace VizHtml.Http;
 
 /// <summary>Hands an accepted socket to the session layer; completes when the connection has ended.</summary>
-internal delegate Task SocketHandoff(WebSocket socket, string address, bool speaksVersion2, ClaimsPrincipal? user, CancellationToken aborted);
+internal delegate Task SocketHandoff(WebSocket socket, string address, bool speaksVersion2, ClaimsPrincipal? user, CancellationToken aborted, string? userAgent);
 
 /// <summary>What the HTTP side needs from the server, fixed at start.</summary>
 internal sealed record HttpSettings(
@@ -54,6 +54,8 @@ internal sealed class HttpEndpoint
     private readonly VizHtmlMetrics? _metrics;
     private readonly string _socketPath;
     private readonly string _formPath;
+    private readonly string _statusPath;
+    private IStatusRoute? _status;
 
     public HttpEndpoint(PageRegistry pages, AccessPolicy policy, ConnectionLimits limits, FormBudget formBudget, FormSpoolFolder formSpool, Dispatcher dispatcher, EventRouter router,
         HttpSettings settings, SocketHandoff runSocket, Func<bool> accepting, ILogger logger, VizHtmlMetrics? metrics = null)
@@ -72,7 +74,19 @@ internal sealed class HttpEndpoint
         _logger = logger;
         _socketPath = settings.Mount + "/socket";
         _formPath = settings.Mount + "_form";
+        _statusPath = settings.Mount + "/_status";
     }
+
+    /// <summary>The live status page, routed at <c>&lt;mount&gt;/_status</c>; without one that path is an unknown page.</summary>
+    public IStatusRoute? Status
+    {
+        get => _status;
+        init => _status = value;
+    }
+
+    /// <summary>Whether a path is the status page or its socket.</summary>
+    private bool IsStatusPath(string path) =>
+        _status is not null && path.StartsWith(_statusPath, StringComparison.Ordinal) && (path.Length == _statusPath.Length || path[_statusPath.Length] == '/');
 
     public async Task HandleAsync(HttpExchange exchange)
     {
@@ -83,6 +97,12 @@ internal sealed class HttpEndpoint
         }
 
         var mount = _settings.Mount;
+        if (IsStatusPath(path))
+        {
+            await _status!.HandleAsync(exchange, path[_statusPath.Length..], exchange.PathBase + mount).ConfigureAwait(false);
+            return;
+        }
+
         if (path.Equals(_socketPath, StringComparison.Ordinal))
         {
             await AcceptSocketAsync(exchange).ConfigureAwait(false);
@@ -159,16 +179,26 @@ internal sealed class HttpEndpoint
         {
             _logger.LogWarning("Refused a request from {Address} (not an allowed host name; DNS rebinding?); to allow it, add \"{Host}\" to VizHtmlOptions.AllowedHosts", FormatAddress(exchange.RemoteAddress), AccessPolicy.HostName(exchange.Host));
             _metrics?.Refused(RefusalRule.Host);
+            _status?.Refused(RefusalRule.Host, FormatAddress(exchange.RemoteAddress));
             await WriteTextAsync(exchange, 400, "This host name is not allowed; use the server's address or add the name to VizHtmlOptions.AllowedHosts.").ConfigureAwait(false);
             return false;
         }
 
+        var isStatus = IsStatusPath(path);
+        if (isStatus && !_status!.Admits(exchange))
+        {
+            // Off, or loopback only and this request came from elsewhere: as if there were no such page.
+            await WriteTextAsync(exchange, 404, "No page is registered at this address.").ConfigureAwait(false);
+            return false;
+        }
+
         // A foreign page may link to this server, but not open its socket or post to its pages (cross-site WebSocket hijacking, CSRF).
-        var acts = path == _socketPath || (exchange.IsPost && path != _formPath && path != _formPath + "/");
+        var acts = path == _socketPath || (exchange.IsPost && path != _formPath && path != _formPath + "/") || (isStatus && exchange.IsWebSocketRequest);
         if (acts && !_policy.IsOriginAllowed(exchange.Header("Origin"), exchange.Scheme, exchange.Host))
         {
             _logger.LogWarning("Refused {Method} {Path} from {Address} (cross-site); to allow its page's origin, add \"{Origin}\" to VizHtmlOptions.AllowedOrigins", exchange.Method, path, FormatAddress(exchange.RemoteAddress), exchange.Header("Origin"));
             _metrics?.Refused(RefusalRule.Origin);
+            _status?.Refused(RefusalRule.Origin, FormatAddress(exchange.RemoteAddress));
             await WriteTextAsync(exchange, 403, "This origin is not allowed; add it to VizHtmlOptions.AllowedOrigins.").ConfigureAwait(false);
             return false;
         }
@@ -178,6 +208,13 @@ internal sealed class HttpEndpoint
         {
             _logger.LogWarning("Refused {Method} {Path} from {Address}: no valid access key", exchange.Method, path, FormatAddress(exchange.RemoteAddress));
             _metrics?.Refused(RefusalRule.Key);
+            _status?.Refused(RefusalRule.Key, FormatAddress(exchange.RemoteAddress));
+            if (isStatus && exchange.IsGetOrHead && !exchange.IsWebSocketRequest)
+            {
+                await _status!.AskForKeyAsync(exchange).ConfigureAwait(false);
+                return false;
+            }
+
             await WriteTextAsync(exchange, 401, "This VizHtml server needs its access key: open the page from the link or QR code the program shows.").ConfigureAwait(false);
             return false;
         }
@@ -202,6 +239,7 @@ internal sealed class HttpEndpoint
         if (!_accepting())
         {
             _metrics?.Refused(RefusalRule.NotAccepting);
+            _status?.Refused(RefusalRule.NotAccepting, FormatAddress(exchange.RemoteAddress));
             await exchange.RespondAsync(503, null, ReadOnlyMemory<byte>.Empty).ConfigureAwait(false);
             return;
         }
@@ -211,6 +249,7 @@ internal sealed class HttpEndpoint
         {
             _logger.LogWarning("Refused a socket from {Address}: {Problem}", address, refusal.Message);
             _metrics?.Refused(refusal.StatusCode == 429 ? RefusalRule.MaxConnectionsPerAddress : RefusalRule.MaxConnections);
+            _status?.Refused(refusal.StatusCode == 429 ? RefusalRule.MaxConnectionsPerAddress : RefusalRule.MaxConnections, address);
             await WriteTextAsync(exchange, refusal.StatusCode, refusal.Message).ConfigureAwait(false);
             return;
         }
@@ -220,7 +259,7 @@ internal sealed class HttpEndpoint
             // A version 2 client says so in the URL and then sends $hello: which session it joins is known only then.
             var speaksV2 = exchange.Query.TryGetValue("v", out var v) && v.Count == 1 && v[0] == "2";
             var socket = await exchange.AcceptWebSocketAsync(_settings.SocketSendBufferBytes).ConfigureAwait(false);
-            await _runSocket(socket, address, speaksV2, exchange.User, exchange.Aborted).ConfigureAwait(false);
+            await _runSocket(socket, address, speaksV2, exchange.User, exchange.Aborted, exchange.Header("User-Agent")).ConfigureAwait(false);
         }
         finally
         {
@@ -506,6 +545,7 @@ internal sealed class HttpEndpoint
         {
             _logger.LogWarning("Refused a form of {Bytes} bytes from {Address}: over the limit of {Limit}", exchange.ContentLength, address, maxBytes);
             _metrics?.Refused(RefusalRule.MaxFormBytes);
+            _status?.Refused(RefusalRule.MaxFormBytes, address);
             // Its body is not read: the connection cannot carry another request, and the client must not try one on it.
             return (null, VizResponse.Status(413, $"The form is larger than the limit of {maxBytes} bytes.").WithHeader("Connection", "close"));
         }
@@ -516,6 +556,7 @@ internal sealed class HttpEndpoint
         {
             _logger.LogWarning("Refused a form of {Bytes} bytes from {Address}: {Problem}", share, address, refusal.Message);
             _metrics?.Refused(RefusalRule.FormBudget);
+            _status?.Refused(RefusalRule.FormBudget, address);
             return (null, VizResponse.Status(refusal.StatusCode, refusal.Message)
                 .WithHeader("Retry-After", FormBudget.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture))
                 .WithHeader("Connection", "close"));
@@ -535,6 +576,7 @@ internal sealed class HttpEndpoint
         {
             _logger.LogWarning("Refused a form from {Address}: {Problem}", address, ex.Message);
             _metrics?.Refused(RefusalRule.FormRejected);
+            _status?.Refused(RefusalRule.FormRejected, address);
             // Refused part-way through its body: the rest is not read, so this connection ends with the answer.
             return (null, exchange.Aborted.IsCancellationRequested ? null : VizResponse.Status(ex.StatusCode, ex.Message).WithHeader("Connection", "close"));
         }
@@ -542,6 +584,7 @@ internal sealed class HttpEndpoint
         {
             _logger.LogWarning("Refused a form from {Address}: it did not arrive within {Timeout}", address, _settings.FormUploadTimeout);
             _metrics?.Refused(RefusalRule.FormUploadTimeout);
+            _status?.Refused(RefusalRule.FormUploadTimeout, address);
 
             // The rest of the body is not read: the connection cannot carry another request.
             return (null, VizResponse.Status(408, $"The form did not arrive within {_settings.FormUploadTimeout.TotalSeconds:0} seconds.").WithHeader("Connection", "close"));

@@ -24,6 +24,8 @@ internal sealed class Session : IConnectionHandler
     private long? _detachedAt;
     private BroadcastLog.Mark _awayFrom;
     private bool _ended;
+    private long _eventsReceived;
+    private long _eventsSent;
 
     public Session(SessionHub hub, Connection connection, VizClientInfo info, ReplayBuffer? replay)
     {
@@ -67,6 +69,15 @@ internal sealed class Session : IConnectionHandler
         }
     }
 
+    /// <summary>Events from this client handed to the handlers, resumes included (the status page reads it).</summary>
+    public long EventsReceived => Interlocked.Read(ref _eventsReceived);
+
+    /// <summary>Events queued for this client's connection, resumes included; replays and the protocol's own messages not counted.</summary>
+    public long EventsSent => Interlocked.Read(ref _eventsSent);
+
+    /// <summary>Counts an event from this client (its read loop, as it hands the event on).</summary>
+    public void CountEventReceived() => Interlocked.Increment(ref _eventsReceived);
+
     /// <summary>The current connection, or the last one while the client is away.</summary>
     public Connection Connection => _connection;
 
@@ -88,7 +99,13 @@ internal sealed class Session : IConnectionHandler
     {
         if (_replay is null)
         {
-            return _connection.Send(message, wake);
+            if (_connection.Send(message, wake))
+            {
+                Interlocked.Increment(ref _eventsSent);
+                return true;
+            }
+
+            return false;
         }
 
         var numbered = message;
@@ -142,6 +159,11 @@ internal sealed class Session : IConnectionHandler
             // inside the lock. A reliable event the queue refuses (slow consumer) stays in the replay buffer for the resume.
             connection = _connection;
             queued = connection.SendClaimingWake(numbered, out wakeClaimed) || message.Delivery == VizDelivery.Reliable;
+        }
+
+        if (queued)
+        {
+            Interlocked.Increment(ref _eventsSent);
         }
 
         if (wakeClaimed)
@@ -392,4 +414,4 @@ internal sealed class Session : IConnectionHandler
 }
 
 /// <summary>What a new client is known by before its session exists.</summary>
-internal readonly record struct VizClientInfo(string Id, string Address, DateTimeOffset ConnectedAt, System.Security.Claims.ClaimsPrincipal? User);
+internal readonly record struct VizClientInfo(string Id, string Address, DateTimeOffset ConnectedAt, System.Security.Claims.ClaimsPrincipal? User, string? UserAgent = null);

@@ -98,6 +98,9 @@ internal sealed partial class SessionHub : IObservedState
         }
     }
 
+    /// <summary>Told of every client that left, before its disconnect event is posted (the status page's ring); null when none listens.</summary>
+    public Action<VizDisconnectEvent>? Departed { get; set; }
+
     /// <summary>Whether new sockets are taken (false before start and while stopping: they get 503).</summary>
     public bool Accepting
     {
@@ -255,6 +258,7 @@ internal sealed partial class SessionHub : IObservedState
     public void Deliver(Session session, InboundEnvelope envelope)
     {
         Metrics?.EventReceived();
+        session.CountEventReceived();
         var e = new VizMessageEvent(envelope.EventName!, VizData.FromNode(envelope.Data), session.Client);
         _dispatcher.PostFromReader(() => _router.DeliverAsync(e));
     }
@@ -311,6 +315,7 @@ internal sealed partial class SessionHub : IObservedState
         Metrics?.ConnectionClosed(reason);
         var e = new VizDisconnectEvent(session.Client, reason, (int?)connection.CloseStatus, connection.CloseDescription, canResume);
         _logger.LogDebug("Client {Client} disconnected: {Reason}", session.Client, e.Reason);
+        Departed?.Invoke(e);
         Post(e);
     }
 
@@ -428,7 +433,7 @@ internal sealed partial class SessionHub : IObservedState
 
     private void Post(VizDisconnectEvent e) => _dispatcher.Post(() => _router.DeliverAsync(e));
 
-    private VizClientInfo NewClientInfo(SocketPeer peer) => new(NewId(), peer.Address, _options.TimeProvider.GetUtcNow(), peer.User);
+    private VizClientInfo NewClientInfo(SocketPeer peer) => new(NewId(), peer.Address, _options.TimeProvider.GetUtcNow(), peer.User, peer.UserAgent);
 
     private static void ThrowIfInvalidEventName(string eventName)
     {
@@ -450,4 +455,5 @@ internal sealed partial class SessionHub : IObservedState
 /// <param name="Address">The peer's IP address as text.</param>
 /// <param name="SpeaksVersion2">Whether the URL asked for protocol version 2 (<c>?v=2</c>).</param>
 /// <param name="User">The user the host authenticated, if any.</param>
-internal readonly record struct SocketPeer(string Address, bool SpeaksVersion2, System.Security.Claims.ClaimsPrincipal? User);
+/// <param name="UserAgent">The upgrade request's User-Agent header, for the status page.</param>
+internal readonly record struct SocketPeer(string Address, bool SpeaksVersion2, System.Security.Claims.ClaimsPrincipal? User, string? UserAgent = null);

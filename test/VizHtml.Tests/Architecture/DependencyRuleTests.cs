@@ -40,11 +40,12 @@ public sealed class DependencyRuleTests(ITestOutputHelper output)
         ["Sessions"]    = ["Sessions", "Connections", "Events", "Protocol", "Diagnostics", Model],
         ["Http"]        = ["Http", "Events", "Protocol", "Diagnostics", Model],
         ["Diagnostics"] = ["Diagnostics", "VizHtml.VizDelivery", "VizHtml.VizDisconnectReason"],
+        ["Status"]      = ["Status", "Http", "Sessions", "Connections", "Diagnostics", Model],
         ["Security"]    = ["Security"],
         ["Compat"]      = [],
         ["NetClient"]   = ["NetClient", "Protocol", "Events", "Security", Model],
         [Model]         = [Model, "Sessions", "Connections", "Protocol", "Events", "Http", "Diagnostics"],
-        [Facade]        = [Facade, Model, "Protocol", "Connections", "Sessions", "Events", "Http", "Security", "NetClient", "Diagnostics", "VizHtml.Hosting.IServerHost", "VizHtml.Hosting.Kestrel.EmbeddedHost", "VizHtml.Hosting.Standalone.StandaloneHost"],
+        [Facade]        = [Facade, Model, "Protocol", "Connections", "Sessions", "Events", "Http", "Security", "NetClient", "Diagnostics", "Status", "VizHtml.Hosting.IServerHost", "VizHtml.Hosting.Kestrel.EmbeddedHost", "VizHtml.Hosting.Standalone.StandaloneHost"],
         ["Hosting"]     = [Anything],
     };
 
