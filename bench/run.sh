@@ -5,6 +5,8 @@
 #   QUICK=1 bench/run.sh    # the ~5-minute development pass (1 run, small counts)
 # The standalone host (issue 12) also has a section of its own that one command reruns alone (about 15 minutes):
 #   dotnet run -c Release --project bench/VizHtml.LoadGen -- standalone --runs 3 --write docs/benchmarks.md
+# and so does the cost of metrics and tracing (issue 13):
+#   dotnet run -c Release --project bench/VizHtml.LoadGen -- metrics --runs 3 --write docs/benchmarks.md
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs="${RUNS:-3}"
@@ -28,6 +30,8 @@ dotnet run -c Release --project bench/VizHtml.Micro -- "${quick[@]}" || micro=$?
 dotnet run -c Release --project bench/VizHtml.LoadGen -- report --command "bench/run.sh"
 # The standalone host beside the Kestrel host (issue 12): broadcast and idle memory, its own section.
 dotnet run -c Release --project bench/VizHtml.LoadGen -- standalone --runs "$runs" "${quick[@]}" --write docs/benchmarks.md
+# Metrics and tracing (issue 13): broadcast with a listener on every VizHtml instrument and span against none, its own section.
+dotnet run -c Release --project bench/VizHtml.LoadGen -- metrics --runs "$runs" "${quick[@]}" --write docs/benchmarks.md
 # One slow client among a hundred (its own section of docs/benchmarks.md).
 dotnet run -c Release --project bench/VizHtml.Bench -- slow-consumer --runs "$runs" --seconds "${SECONDS_PER_RUN:-5}" --write docs/benchmarks.md
 if [ "$micro" -ne 0 ]; then echo "bench/VizHtml.Micro failed (exit $micro): see its output above" >&2; exit "$micro"; fi
