@@ -67,25 +67,7 @@ internal static class MetricsSection
             }
         }
 
-        Replace(markdownPath, md.ToString().TrimEnd() + "\n");
+        ReportWriter.ReplaceSection(markdownPath, Heading, md.ToString().TrimEnd() + "\n");
         Console.WriteLine($"wrote the \"{Heading[3..]}\" section of {markdownPath} from {rows.Count} rows");
-    }
-
-    private static void Replace(string markdownPath, string section)
-    {
-        var text = File.Exists(markdownPath) ? File.ReadAllText(markdownPath) : "# Benchmarks\n";
-        if (ReportWriter.Section(text, Heading) is { } old)
-        {
-            var start = text.IndexOf(old, StringComparison.Ordinal);
-            text = text[..start] + section + (start + old.Length < text.Length ? "\n" + text[(start + old.Length)..].TrimStart('\n') : string.Empty);
-        }
-        else
-        {
-            // After the standalone host's section, before the sections of VizHtml.Bench.
-            var next = text.IndexOf("\n## One slow client", StringComparison.Ordinal);
-            text = next < 0 ? text.TrimEnd() + "\n\n" + section : text[..(next + 1)] + section + "\n" + text[(next + 1)..];
-        }
-
-        File.WriteAllText(markdownPath, text.TrimEnd() + "\n");
     }
 }

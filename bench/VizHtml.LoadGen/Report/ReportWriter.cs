@@ -337,4 +337,26 @@ internal static class ReportWriter
         var end = text.IndexOf("\n## ", start + heading.Length, StringComparison.Ordinal);
         return end < 0 ? text[start..] : text[start..(end + 1)];
     }
+
+    /// <summary>
+    /// Puts <paramref name="section"/> (which starts with <paramref name="heading"/>) in place of that section of
+    /// <paramref name="markdownPath"/>, or, the first time, before the sections of VizHtml.Bench (the one-slow-client
+    /// section) and after the load generator's own; the rest of the file is left as it is.
+    /// </summary>
+    public static void ReplaceSection(string markdownPath, string heading, string section)
+    {
+        var text = File.Exists(markdownPath) ? File.ReadAllText(markdownPath) : "# Benchmarks\n";
+        if (Section(text, heading) is { } old)
+        {
+            var start = text.IndexOf(old, StringComparison.Ordinal);
+            text = text[..start] + section + (start + old.Length < text.Length ? "\n" + text[(start + old.Length)..].TrimStart('\n') : string.Empty);
+        }
+        else
+        {
+            var next = text.IndexOf("\n## One slow client", StringComparison.Ordinal);
+            text = next < 0 ? text.TrimEnd() + "\n\n" + section : text[..(next + 1)] + section + "\n" + text[(next + 1)..];
+        }
+
+        File.WriteAllText(markdownPath, text.TrimEnd() + "\n");
+    }
 }

@@ -73,26 +73,8 @@ internal static class StandaloneSection
             }
         }
 
-        Replace(markdownPath, md.ToString().TrimEnd() + "\n");
+        ReportWriter.ReplaceSection(markdownPath, Heading, md.ToString().TrimEnd() + "\n");
         Console.WriteLine($"wrote the \"{Heading[3..]}\" section of {markdownPath} from {rows.Count} rows");
-    }
-
-    private static void Replace(string markdownPath, string section)
-    {
-        var text = File.Exists(markdownPath) ? File.ReadAllText(markdownPath) : "# Benchmarks\n";
-        if (ReportWriter.Section(text, Heading) is { } old)
-        {
-            var start = text.IndexOf(old, StringComparison.Ordinal);
-            text = text[..start] + section + (start + old.Length < text.Length ? "\n" + text[(start + old.Length)..].TrimStart('\n') : string.Empty);
-        }
-        else
-        {
-            // Before the sections of VizHtml.Bench, after the load generator's own tables.
-            var next = text.IndexOf("\n## One slow client", StringComparison.Ordinal);
-            text = next < 0 ? text.TrimEnd() + "\n\n" + section : text[..(next + 1)] + section + "\n" + text[(next + 1)..];
-        }
-
-        File.WriteAllText(markdownPath, text.TrimEnd() + "\n");
     }
 
     private static string MonoVersion()
