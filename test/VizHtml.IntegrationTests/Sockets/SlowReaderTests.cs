@@ -160,10 +160,14 @@ public sealed class SlowReaderTests(ITestOutputHelper output)
     {
         // Pings after 2 s without a frame from the peer, 2 s to answer. At 8 KB/s, the socket's buffers alone hold far
         // more than 2 s of backlog, so a pong comes too late; a reader that says it is reading is never pinged.
+        // The send timeout is out of the way: at 8 KB/s one write of up to 64 KiB behind a full socket buffer can take
+        // longer than the default 10 s, and then the reader is rightly cut as a slow consumer (it failed CI once so); this
+        // test is about pings and acknowledgements only.
         await using var test = await TestServer.StartAsync(host, o =>
         {
             o.KeepAliveInterval = TimeSpan.FromSeconds(2);
             o.KeepAliveTimeout = TimeSpan.FromSeconds(2);
+            o.SendTimeout = TimeSpan.FromSeconds(60);
         });
         var connects = new EventLog<VizConnectEvent>();
         test.Server.OnConnect(connects.Add);
