@@ -42,7 +42,8 @@ internal static class Targets
 
         // The browser figures come from the client helper's results file; its exact names are matched loosely.
         var gzip = results.Find(r => r.Metric.Contains("gzip", StringComparison.OrdinalIgnoreCase));
-        checks.Add(AtMost("vizhtml.js ≤ 6 KB gzipped", gzip?.Median is { } size ? ToKilobytes(size, gzip.Unit) : null, 6, "KB", null));
+        // 6 KB until issue 14 raised it for requests both ways and binary payloads.
+        checks.Add(AtMost("vizhtml.js ≤ 8 KB gzipped", gzip?.Median is { } size ? ToKilobytes(size, gzip.Unit) : null, 8, "KB", null));
         var decode = results.Find(r => r.Server == "chromium" && r.Better == "higher" && r.Unit.Contains("/s", StringComparison.Ordinal));
         checks.Add(AtLeast("vizhtml.js decodes and dispatches ≥ 200 k small events/s in Chromium", decode?.Median, 200_000, "/s", null));
         return checks;

@@ -136,6 +136,49 @@ declare namespace viz {
         message: string;
     }
 
+    /** Options of request(). */
+    interface RequestOptions {
+        /** How long to wait for the answer before the promise rejects with code 'timeout'. Default 30000. */
+        timeoutMs?: number;
+    }
+
+    /**
+     * Why a request failed: the promise of request() rejects with one, and a request handler may throw one to answer
+     * with a code and message of its own. Codes of VizHtml: 'no_handler' (nobody answers that name), 'handler_error'
+     * (the handler threw; the server sends no exception text unless told to), 'invalid_data' (the data did not fit the
+     * handler's type), 'timeout' (no answer within timeoutMs), 'session_lost' (the session ended before the answer
+     * came: closed, or the server restarted or forgot it), 'not_supported' (protocol 1, or a server without requests).
+     */
+    class RequestError extends Error {
+        constructor(code: string, message?: string);
+        readonly code: RequestErrorCode;
+    }
+
+    type RequestErrorCode = 'no_handler' | 'handler_error' | 'invalid_data' | 'timeout' | 'session_lost' | 'not_supported' | (string & {});
+
+    /** One request of a request map: the data it carries and the answer it gets. */
+    interface Call<Request = any, Response = any> {
+        request: Request;
+        response: Response;
+    }
+
+    /** A socket's requests when it is given no request map: any name, any data, any answer. */
+    interface AnyRequests {
+        [name: string]: Call;
+    }
+
+    /** request()'s arguments after the name: data may be left out only where the map's type for it allows undefined. */
+    type RequestArguments<Data> = undefined extends Data ? [data?: Data, options?: RequestOptions] : [data: Data, options?: RequestOptions];
+
+    /** A server request to the page: its name and data, as a ServerEvent. */
+    interface ServerRequest<T = any, Name extends string = string> {
+        event: Name;
+        data: T;
+    }
+
+    /** Answers a server request: the value to send back, or a promise of it. A throw answers with an error. */
+    type RequestHandler<C extends Call, Socket = WebSocket> = (this: Socket, e: ServerRequest<C['request']>) => C['response'] | PromiseLike<C['response']>;
+
     type EventHandler<E, Socket = WebSocket> = (this: Socket, e: E) => void;
 
     /** Call to remove the handler it was returned for. Safe to call more than once. */
@@ -149,7 +192,12 @@ declare namespace viz {
      * makes `onevent('pose', e => ...)` see `e.data` as a `Pose`, and `send('button_click', data)` require a `Click`;
      * names outside the maps do not compile. Without maps any name and data are accepted, as in JavaScript.
      */
-    class WebSocket<Receive extends object = AnyEvents, Send extends object = string extends keyof Receive ? { [name: string]: SendData } : Receive> {
+    class WebSocket<
+        Receive extends object = AnyEvents,
+        Send extends object = string extends keyof Receive ? { [name: string]: SendData } : Receive,
+        Requests extends object = AnyRequests,
+        Answers extends object = AnyRequests,
+    > {
         /**
          * Connects immediately.
          * @param url defaults to ws(s)://<page host>/vizhtml/socket, keeping the page's `key` query parameter
@@ -192,6 +240,22 @@ declare namespace viz {
          * @throws TypeError for an empty name, a name starting with '$', or data JSON cannot encode.
          */
         send<Name extends keyof Send & string>(name: Name, ...args: SendArguments<Send[Name]>): boolean;
+
+        /**
+         * Protocol 2: asks the server's request handler for `name` (OnRequest in C#) and resolves with its answer.
+         * Sent as a reliable event: queued while offline, resent after a resume, answered exactly once. With a
+         * `Requests` map, `data` and the answer have the map's types for `name`.
+         * @returns a promise that rejects with a viz.RequestError (see its codes).
+         * @throws TypeError for an empty name, a name starting with '$', or data JSON cannot encode.
+         */
+        request<Name extends keyof Requests & string>(name: Name, ...args: RequestArguments<Requests[Name] extends Call ? Requests[Name]['request'] : never>): Promise<Requests[Name] extends Call ? Requests[Name]['response'] : never>;
+
+        /**
+         * Protocol 2: answers the server's requests named `name` (VizClient.RequestAsync in C#) with what `fn` returns
+         * (or the value its promise resolves to). One handler per name; a server request with none gets 'no_handler'.
+         * @throws TypeError for an empty name, a handler that is not a function, or a name that already has a handler.
+         */
+        onrequest<Name extends keyof Answers & string>(name: Name, fn: RequestHandler<Answers[Name] extends Call ? Answers[Name] : never, this>): Unsubscribe;
 
         /** Retry with backoff and jitter until connected. No-op unless state is 'closed'. */
         reconnect(): void;

@@ -4,13 +4,16 @@ using VizHtml.Http;
 
 namespace VizHtml.Tests.Http;
 
-/// <summary>vizhtml.js stays small enough for a tablet on a slow network (issue 5: at most 6 KB gzipped).</summary>
+/// <summary>
+/// vizhtml.js stays small enough for a tablet on a slow network: at most 8 KB gzipped (issue 5 set 6 KB; issue 14 raised it
+/// to 8 KB for requests both ways and binary payloads, with the decode rate in Chromium kept at 200 k events/s or more).
+/// </summary>
 public sealed class ClientScriptSizeTests
 {
-    private const int MaxGzippedBytes = 6 * 1024;
+    private const int MaxGzippedBytes = 8 * 1024;
 
     [Fact]
-    public void TheServedScriptGzipsToAtMostSixKilobytes()
+    public void TheServedScriptGzipsToAtMostEightKilobytes()
     {
         // The embedded resource the server hands out, not the file in the checkout.
         var script = ClientScript.Script.Content;
