@@ -5,7 +5,8 @@
 #   QUICK=1 bench/run.sh    # the ~5-minute development pass (1 run, small counts)
 # The standalone host (issue 12) also has a section of its own that one command reruns alone (about 15 minutes):
 #   dotnet run -c Release --project bench/VizHtml.LoadGen -- standalone --runs 3 --write docs/benchmarks.md
-# and so does the cost of metrics and tracing (issue 13):
+# and so does the cost of metrics and tracing (issue 13; the first command is the interleaved comparison the target is judged on):
+#   dotnet run -c Release --project bench/VizHtml.Micro -- --metrics-cost
 #   dotnet run -c Release --project bench/VizHtml.LoadGen -- metrics --runs 3 --write docs/benchmarks.md
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,7 +31,9 @@ dotnet run -c Release --project bench/VizHtml.Micro -- "${quick[@]}" || micro=$?
 dotnet run -c Release --project bench/VizHtml.LoadGen -- report --command "bench/run.sh"
 # The standalone host beside the Kestrel host (issue 12): broadcast and idle memory, its own section.
 dotnet run -c Release --project bench/VizHtml.LoadGen -- standalone --runs "$runs" "${quick[@]}" --write docs/benchmarks.md
-# Metrics and tracing (issue 13): broadcast with a listener on every VizHtml instrument and span against none, its own section.
+# Metrics and tracing (issue 13): broadcast with a listener on every VizHtml instrument and span against none, its own section;
+# judged on the interleaved comparison in one server process (bench/results/metrics/interleaved.json), then the two processes.
+dotnet run -c Release --project bench/VizHtml.Micro -- --metrics-cost "${quick[@]}"
 dotnet run -c Release --project bench/VizHtml.LoadGen -- metrics --runs "$runs" "${quick[@]}" --write docs/benchmarks.md
 # One slow client among a hundred (its own section of docs/benchmarks.md).
 dotnet run -c Release --project bench/VizHtml.Bench -- slow-consumer --runs "$runs" --seconds "${SECONDS_PER_RUN:-5}" --write docs/benchmarks.md

@@ -12,6 +12,8 @@ using VizHtml.Micro;
 //   dotnet run -c Release --project bench/VizHtml.Micro -- [--quick] [--check | --trace-allocations] [--filter GLOB] [--no-probe]
 // Default: every benchmark, then the allocation probe; writes bench/results/micro.json (BenchmarkDotNet's own files go
 // to bench/results/micro-artifacts/). --quick: BenchmarkDotNet's short-run job and shorter probe runs, for development.
+// --metrics-cost: only the interleaved comparison of metrics and tracing listened to against not (issue 13, MetricsCost.cs);
+// writes bench/results/metrics/interleaved.json, which `VizHtml.LoadGen -- metrics` renders into docs/benchmarks.md.
 // --check: only the probe at N = 10 and N = 1000; exits 1 if the calling thread's bytes per broadcast grow with N.
 // --trace-allocations: only the probe at N = 10 and N = 1000, with the types allocated (sampled by the runtime's
 // AllocationTick event) on the calling thread and on the others: where the bytes of the figures come from.
@@ -23,6 +25,10 @@ switch (args.FirstOrDefault())
             int.Parse(args[1], CultureInfo.InvariantCulture), int.Parse(args[2], CultureInfo.InvariantCulture), args[3] == "v2");
     case "--probe-child":
         return ProbeChild(args);
+    case "--metrics-cost-child":
+        return MetricsCostChild(args);
+    case "--metrics-cost":
+        return RunMetricsCost(args.Contains("--quick"));
 }
 
 var quick = args.Contains("--quick");
@@ -198,6 +204,72 @@ if (probeFailures > 0)
 }
 
 return grows || failed.Count > 0 || probeFailures > 0 ? 1 : 0;
+
+// The interleaved metrics-cost comparison: each scenario in a child process on the server core; rows for the metrics section.
+static int RunMetricsCost(bool quick)
+{
+    var folder = Path.Combine(RepositoryRoot(), "bench", "results", "metrics");
+    Directory.CreateDirectory(folder);
+    Environment.SetEnvironmentVariable(SelfProcess.ProgramVariable, typeof(SelfProcess).Assembly.Location);
+    var rounds = quick ? 3 : 12;
+    var deliveries = quick ? 100_000 : 600_000;
+    var rows = new List<ResultRow>();
+    var started = DateTime.UtcNow;
+    foreach (var (clients, size) in new[] { (100, 64), (100, 1024), (1000, 64), (1000, 1024) })
+    {
+        var output = Path.Combine(Path.GetTempPath(), $"vizhtml-micro-metrics-{Environment.ProcessId}-{clients}x{size}.json");
+        var start = SelfProcess.StartInfo(SelfProcess.ServerCore, "--metrics-cost-child", clients.ToString(CultureInfo.InvariantCulture),
+            size.ToString(CultureInfo.InvariantCulture), rounds.ToString(CultureInfo.InvariantCulture), deliveries.ToString(CultureInfo.InvariantCulture), output);
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {start.FileName}");
+        process.WaitForExit();
+        if (process.ExitCode != 0 || !File.Exists(output))
+        {
+            Console.Error.WriteLine($"// the metrics-cost comparison at {clients} clients, {size} B failed (exit code {process.ExitCode})");
+            return 1;
+        }
+
+        var result = JsonSerializer.Deserialize<MetricsCostResult>(File.ReadAllText(output))!;
+        File.Delete(output);
+        var note = $"{rounds} rounds, one block each way per round ({result.DeliveriesPerBlock:N0} deliveries), alternating order, one server process; " +
+            "values are per round, server process CPU (CLOCK_PROCESS_CPUTIME_ID) per delivery";
+        rows.Add(ResultRow.Lower(result.Scenario, "cpu_us_per_delivery", "µs", result.UnlistenedNs.Select(n => n / 1000).ToArray(), note));
+        rows.Add(ResultRow.Lower(result.Scenario, "cpu_us_per_delivery", "µs", result.ListenedNs.Select(n => n / 1000).ToArray(), note) with { Server = "vizhtml-metrics" });
+        rows.Add(ResultRow.Lower(result.Scenario, "cpu_ratio_listened", "×", result.Ratios, "per round: listened ÷ unlistened CPU per delivery, the two blocks back to back") with { Server = "vizhtml-metrics" });
+        var ratios = result.Ratios;
+        Console.WriteLine($"{result.Scenario}: listened ÷ unlistened, mean of {ratios.Length} rounds {ratios.Average():0.000} (median {Stats.Median(ratios):0.000}, " +
+            $"min {ratios.Min():0.000}, max {ratios.Max():0.000}); unlistened {Stats.Median(result.UnlistenedNs):0.0} ns, listened {Stats.Median(result.ListenedNs):0.0} ns per delivery (medians)");
+    }
+
+    var path = Path.Combine(folder, "interleaved.json");
+    File.WriteAllText(path, JsonSerializer.Serialize(rows, new JsonSerializerOptions { WriteIndented = true }) + "\n");
+    File.WriteAllText(Path.Combine(folder, "interleaved.meta.json"), JsonSerializer.Serialize(new
+    {
+        command = "dotnet run -c Release --project bench/VizHtml.Micro -- --metrics-cost" + (quick ? " --quick" : string.Empty),
+        started_utc = started,
+        finished_utc = DateTime.UtcNow,
+        quick,
+    }) + "\n");
+    Console.WriteLine($"// Wrote {rows.Count} rows to {path}");
+    return 0;
+}
+
+// --metrics-cost-child CLIENTS SIZE ROUNDS DELIVERIES OUTPUT: one scenario of the comparison, in the process that is measured.
+static int MetricsCostChild(string[] args)
+{
+    try
+    {
+        var result = MetricsCost.Run(
+            int.Parse(args[1], CultureInfo.InvariantCulture), int.Parse(args[2], CultureInfo.InvariantCulture),
+            int.Parse(args[3], CultureInfo.InvariantCulture), long.Parse(args[4], CultureInfo.InvariantCulture), Console.Out);
+        File.WriteAllText(args[5], JsonSerializer.Serialize(result));
+        return 0;
+    }
+    catch (Exception ex) when (ex is InvalidOperationException or TimeoutException)
+    {
+        Console.Error.WriteLine($"// {ex.Message}");
+        return 1;
+    }
+}
 
 // Runs the allocation probe in a child process on the server core and reads back its figures.
 static ProbeResult RunProbe(int clients, bool v2, int runs, long deliveriesPerRun, bool trace)

@@ -71,10 +71,28 @@ internal static class Targets
     }
 
     /// <summary>Issue 13: broadcast CPU per delivery with listeners on every VizHtml instrument and span within 3 % of none, same run.</summary>
+    /// <summary>
+    /// Issue 13's 3 % target. Judged on the interleaved comparison (bench/VizHtml.Micro --metrics-cost: one server process,
+    /// listened and unlistened blocks back to back, the mean over rounds of their ratio) where it was run; else on the two
+    /// server processes' medians, whose run-to-run spread is larger than what is judged.
+    /// </summary>
     public static IReadOnlyList<TargetCheck> CheckMetrics(ResultSet results)
     {
         const string Off = Servers.ServerCatalog.VizHtml, On = Servers.ServerCatalog.VizHtmlMetrics;
         var checks = new List<TargetCheck>();
+        var interleaved = results.Rows.Select(r => r.Row).Where(r => r.Metric == "cpu_ratio_listened" && r.Scenario.StartsWith("interleaved-", StringComparison.Ordinal)).ToList();
+        foreach (var row in interleaved.OrderBy(r => ReportWriter.ScenarioOrder(r.Scenario.Replace("interleaved-", "broadcast-", StringComparison.Ordinal))))
+        {
+            var (mean, low, high) = MeanInterval(row.Values);
+            var check = AtMost($"{row.Scenario}: server CPU per delivery listened to ÷ not, mean of {row.Values.Length} rounds ≤ 1.03", mean, 1.03, "×", null);
+            checks.Add(check with { Measured = $"{Number(mean)}× (95 % CI {Number(low)}–{Number(high)})" });
+        }
+
+        if (checks.Count > 0)
+        {
+            return checks;
+        }
+
         foreach (var scenario in results.Rows.Select(r => r.Row.Scenario).Where(s => s.StartsWith("broadcast-", StringComparison.Ordinal)).Distinct().OrderBy(ReportWriter.ScenarioOrder))
         {
             checks.Add(AtMost($"{scenario}: server CPU per delivery with metrics and tracing listened to ≤ 1.03× without",
@@ -82,6 +100,24 @@ internal static class Targets
         }
 
         return checks;
+    }
+
+    /// <summary>The mean of <paramref name="values"/> and its 95 % confidence interval (Student's t).</summary>
+    public static (double Mean, double Low, double High) MeanInterval(IReadOnlyList<double> values)
+    {
+        var n = values.Count;
+        var mean = values.Average();
+        if (n < 2)
+        {
+            return (mean, double.NaN, double.NaN);
+        }
+
+        var sd = Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / (n - 1));
+        // Two-sided 97.5 % quantiles of Student's t for 1..30 degrees of freedom; 1.96 beyond.
+        double[] t = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
+            2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042];
+        var half = (n - 1 <= t.Length ? t[n - 2] : 1.96) * sd / Math.Sqrt(n);
+        return (mean, mean - half, mean + half);
     }
 
     private static double ToKilobytes(double value, string unit) =>

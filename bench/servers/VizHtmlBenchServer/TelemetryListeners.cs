@@ -40,6 +40,9 @@ internal sealed class TelemetryListeners : IDisposable
         _collect = new Timer(_ => _meters.RecordObservableInstruments(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
     }
 
+    /// <summary>Attaches the listeners now (bench/VizHtml.Micro's interleaved comparison); <see cref="Dispose"/> detaches them.</summary>
+    public static TelemetryListeners Attach() => new() { Quiet = true };
+
     public static TelemetryListeners? FromEnvironment() =>
         Environment.GetEnvironmentVariable("VIZHTML_METRICS") switch
         {
@@ -48,11 +51,19 @@ internal sealed class TelemetryListeners : IDisposable
             var other => throw new ArgumentException($"VIZHTML_METRICS must be listen or off, not '{other}'"),
         };
 
+    /// <summary>What the listeners saw: counter total, histogram values, spans.</summary>
+    public (long CounterTotal, long HistogramValues, long Spans) Seen => (Interlocked.Read(ref _sum), Interlocked.Read(ref _values), Interlocked.Read(ref _stoppedSpans));
+
+    public bool Quiet { get; init; }
+
     public void Dispose()
     {
         _collect.Dispose();
         _meters.Dispose();
         _spans.Dispose();
-        Console.Error.WriteLine($"VizHtml telemetry seen: counter total {Interlocked.Read(ref _sum)}, histogram values {Interlocked.Read(ref _values)}, spans {Interlocked.Read(ref _stoppedSpans)}");
+        if (!Quiet)
+        {
+            Console.Error.WriteLine($"VizHtml telemetry seen: counter total {Interlocked.Read(ref _sum)}, histogram values {Interlocked.Read(ref _values)}, spans {Interlocked.Read(ref _stoppedSpans)}");
+        }
     }
 }
