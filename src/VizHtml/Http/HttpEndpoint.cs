@@ -389,7 +389,7 @@ internal sealed class HttpEndpoint
         var form = new VizFormSubmitEvent(pageName, received.Address, received.Content.Fields, received.Content.Files);
 
         // The dispatcher runs the handlers elsewhere: their span's parent is the request that brought the form.
-        var caller = Activity.Current?.Context ?? default;
+        var caller = CallerOf(exchange);
         _dispatcher.Post(async () =>
         {
             // The form's temporary file and its share of the budget are held until every handler has finished, async ones included.
@@ -447,7 +447,7 @@ internal sealed class HttpEndpoint
         var started = _metrics is { RequestHandlerDurationEnabled: true } ? time.GetTimestamp() : 0;
 
         // The dispatcher runs the handler elsewhere: its span's parent is this request's activity (the host's), if any.
-        var caller = Activity.Current?.Context ?? default;
+        var caller = CallerOf(exchange);
         using var timeout = time.CreateCancellationTokenSource(_settings.RequestHandlerTimeout);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, exchange.Aborted);
         var token = linked.Token;
@@ -624,6 +624,27 @@ internal sealed class HttpEndpoint
     }
 
     // The server has decoded the path except for %2F, which it leaves encoded so it cannot split a segment.
+    /// <summary>
+    /// The span a request's handlers continue: the host's own request activity (ASP.NET Core's, which continues the
+    /// browser's or a proxy's <c>traceparent</c>), else the W3C <c>traceparent</c>/<c>tracestate</c> headers themselves
+    /// (the standalone host, or ASP.NET Core with nobody listening to its activity), else none.
+    /// </summary>
+    private static ActivityContext CallerOf(HttpExchange exchange)
+    {
+        if (Activity.Current is { } current)
+        {
+            return current.Context;
+        }
+
+        if (!VizHtmlActivities.Source.HasListeners() || !exchange.Headers.TryGetValue("traceparent", out var traceParent))
+        {
+            return default;
+        }
+
+        exchange.Headers.TryGetValue("tracestate", out var traceState);
+        return ActivityContext.TryParse(traceParent, traceState, isRemote: true, out var parent) ? parent : default;
+    }
+
     private static string DecodeEncodedSlashes(string path) => path.Replace("%2F", "/", StringComparison.OrdinalIgnoreCase);
 
     private static async Task WriteResponseAsync(HttpExchange exchange, VizResponse response)
