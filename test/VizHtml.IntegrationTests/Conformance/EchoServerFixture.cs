@@ -85,7 +85,7 @@ public abstract class InProcessEchoServer(TestHost host, int? maxMessageBytes) :
 /// <summary>The echo server in a Mono process (test/VizHtml.MonoHost's <c>echo</c> scenario, the same handler).</summary>
 public abstract class MonoProcessEchoServer(int? maxMessageBytes) : EchoServerFixture
 {
-    private MonoProcess? _mono;
+    private ProgramUnderTest? _mono;
 
     public override EchoHost Host => EchoHost.Mono;
 

@@ -43,7 +43,7 @@ internal sealed class PageServer : IAsyncDisposable
     private static readonly TimeSpan RealHandshakeTimeout = TimeSpan.FromSeconds(1);
 
     private readonly TestServer? _test;
-    private readonly MonoProcess? _mono;
+    private readonly ProgramUnderTest? _mono;
     private readonly FakeTimeProvider? _clock;
     private readonly ServerLog? _log;
     private readonly Stopwatch _real = new();
@@ -62,7 +62,7 @@ internal sealed class PageServer : IAsyncDisposable
         test.Server.OnFormSubmit(_ => Reports.Add("form"));
     }
 
-    private PageServer(MonoProcess mono)
+    private PageServer(ProgramUnderTest mono)
     {
         _mono = mono;
         Reports = mono.Lines;

@@ -110,7 +110,7 @@ public sealed class MonoSampleInBrowserTests(BrowserFixture browser) : IClassFix
     public async Task SamplePageReconnectsByItselfWhenTheMonoServerIsKilledAndANewOneStartsOnTheSamePort()
     {
         var first = await MonoProcess.StartAsync("sample");
-        MonoProcess? second = null;
+        ProgramUnderTest? second = null;
         try
         {
             await using var context = await browser.NewContextAsync();

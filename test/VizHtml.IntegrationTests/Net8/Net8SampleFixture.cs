@@ -20,8 +20,8 @@ public sealed class Net8SampleFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var root = RepositoryRoot();
-        var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Debug{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Debug" : "Release";
+        var root = RepositoryBuild.Root;
+        var configuration = RepositoryBuild.Configuration;
         Directory = Path.Combine(root, "artifacts", "net8-sample");
         var publish = new ProcessStartInfo("dotnet")
         {
@@ -50,80 +50,15 @@ public sealed class Net8SampleFixture : IAsyncLifetime
 
     public Task DisposeAsync() => Task.CompletedTask;
 
-    /// <summary>Starts the sample on a free port and returns it with the port it prints.</summary>
-    public async Task<SampleProcess> StartAsync() => await SampleProcess.StartAsync(Executable);
-
-    private static string RepositoryRoot()
+    /// <summary>Starts the sample on a free port and returns it with the port from its "Open http://localhost:N/..." line.</summary>
+    public Task<ProgramUnderTest> StartAsync()
     {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "VizHtml.slnx")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("The repository root (VizHtml.slnx) was not found above the test binaries.");
-    }
-}
-
-/// <summary>The published sample running: its output lines, and the port from its "Open http://localhost:N/..." line.</summary>
-public sealed class SampleProcess : IAsyncDisposable
-{
-    private readonly Process _process;
-    private readonly TaskCompletionSource<int> _port = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-    private SampleProcess(Process process) => _process = process;
-
-    public EventLog<string> Lines { get; } = new();
-
-    public int Port { get; private set; }
-
-    public static async Task<SampleProcess> StartAsync(string executable)
-    {
-        var start = new ProcessStartInfo(executable)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-        };
+        var start = new ProcessStartInfo(Executable);
         start.ArgumentList.Add("--port");
         start.ArgumentList.Add("0");
-        var process = new Process { StartInfo = start };
-        var sample = new SampleProcess(process);
-        process.OutputDataReceived += (_, e) => sample.OnLine(e.Data);
-        process.ErrorDataReceived += (_, e) => sample.OnLine(e.Data is null ? null : "stderr: " + e.Data);
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        sample.Port = await sample._port.Task.WaitAsync(TestServer.Timeout);
-        return sample;
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (!_process.HasExited)
-        {
-            _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync().WaitAsync(TestServer.Timeout);
-        }
-
-        _process.Dispose();
-    }
-
-    private void OnLine(string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
         const string Open = "Open http://localhost:";
-        if (line.StartsWith(Open, StringComparison.Ordinal) && int.TryParse(line.AsSpan(Open.Length, line.IndexOf('/', Open.Length) - Open.Length), out var port))
-        {
-            _port.TrySetResult(port);
-        }
-
-        Lines.Add(line);
+        return ProgramUnderTest.StartAsync("The .NET 8 sample", start, line =>
+            line.StartsWith(Open, StringComparison.Ordinal) && line.IndexOf('/', Open.Length) is > 0 and var slash &&
+            int.TryParse(line.AsSpan(Open.Length, slash - Open.Length), out var port) ? port : null, TestServer.Timeout);
     }
 }

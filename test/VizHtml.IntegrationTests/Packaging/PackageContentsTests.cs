@@ -4,6 +4,7 @@ using System.Reflection.PortableExecutable;
 using System.Text;
 using System.Text.Json;
 using System.Xml.Linq;
+using VizHtml.IntegrationTests.Infrastructure;
 
 namespace VizHtml.IntegrationTests.Packaging;
 
@@ -60,7 +61,7 @@ public sealed class PackageContentsTests(PackageFixture package)
     {
         using var zip = ZipFile.OpenRead(package.Package);
         var readme = Encoding.UTF8.GetString(Read(zip, "README.md"));
-        var repository = ReadmeUseIt.Read(File.ReadAllText(Path.Combine(package.RepositoryRoot, "README.md")));
+        var repository = ReadmeUseIt.Read(File.ReadAllText(Path.Combine(RepositoryBuild.Root, "README.md")));
 
         Assert.Equal(repository, ReadmeUseIt.Read(readme));
         Assert.Contains("dotnet add package VizHtml", readme, StringComparison.Ordinal);
@@ -124,7 +125,7 @@ public sealed class PackageContentsTests(PackageFixture package)
 
         // In CI (ContinuousIntegrationBuild) the PDB names no path of the build machine.
         var ci = string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
-        Assert.Equal(ci ? "/_/*" : package.RepositoryRoot + "/*", documents.Name);
+        Assert.Equal(ci ? "/_/*" : RepositoryBuild.Root + "/*", documents.Name);
 
         // The assembly in the package is the one these symbols belong to.
         using var packageZip = ZipFile.OpenRead(package.Package);

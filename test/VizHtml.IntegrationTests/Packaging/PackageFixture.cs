@@ -22,7 +22,6 @@ public sealed class PackageFixture : IAsyncLifetime
 {
     public static readonly TimeSpan CommandTimeout = TimeSpan.FromMinutes(3);
 
-    public string RepositoryRoot { get; } = FindRepositoryRoot();
 
     public string Feed { get; private set; } = string.Empty;
 
@@ -37,7 +36,7 @@ public sealed class PackageFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Feed = Path.Combine(RepositoryRoot, "artifacts", "package-feed");
+        Feed = Path.Combine(RepositoryBuild.Root, "artifacts", "package-feed");
         if (Directory.Exists(Feed))
         {
             Directory.Delete(Feed, recursive: true);
@@ -47,7 +46,7 @@ public sealed class PackageFixture : IAsyncLifetime
         // PackageVersion (not Version) keeps the assemblies' inputs unchanged.
         var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Debug{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Debug" : "Release";
         var watch = Stopwatch.StartNew();
-        await RepositoryBuild.OneAtATimeAsync(() => RunAsync(RepositoryRoot, ["pack", "src/VizHtml", "-c", configuration, "-o", Feed, $"-p:PackageVersion={Version}", "--nologo", "-v", "q"]));
+        await RepositoryBuild.OneAtATimeAsync(() => RunAsync(RepositoryBuild.Root, ["pack", "src/VizHtml", "-c", configuration, "-o", Feed, $"-p:PackageVersion={Version}", "--nologo", "-v", "q"]));
         PackTime = watch.Elapsed;
         Assert.True(File.Exists(Package), $"dotnet pack wrote no {Package}");
     }
@@ -91,18 +90,5 @@ public sealed class PackageFixture : IAsyncLifetime
         var text = new StringBuilder().Append(await output).Append(await errors).ToString();
         Assert.True(process.ExitCode == 0, $"dotnet {string.Join(' ', start.ArgumentList)} (in {directory}) exited with {process.ExitCode}:\n{text}");
         return text;
-    }
-
-    private static string FindRepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "VizHtml.slnx")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("The repository root (VizHtml.slnx) was not found above the test binaries.");
     }
 }

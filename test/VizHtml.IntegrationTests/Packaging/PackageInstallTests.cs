@@ -34,7 +34,7 @@ public sealed partial class PackageInstallTests(PackageFixture package, BrowserF
             await PackageFixture.RunAsync(project, ["add", "package", "VizHtml", "--version", package.Version], isolated);
 
             // The README's program and page; only the port changes (0: a free one), so parallel runs never collide.
-            var useIt = ReadmeUseIt.Read(await File.ReadAllTextAsync(Path.Combine(package.RepositoryRoot, "README.md")));
+            var useIt = ReadmeUseIt.Read(await File.ReadAllTextAsync(Path.Combine(RepositoryBuild.Root, "README.md")));
             const string ReadmePort = "Port = 8080";
             Assert.Contains(ReadmePort, useIt.Program, StringComparison.Ordinal);
             await File.WriteAllTextAsync(Path.Combine(project, "Program.cs"), useIt.Program.Replace(ReadmePort, "Port = 0", StringComparison.Ordinal));
@@ -50,7 +50,7 @@ public sealed partial class PackageInstallTests(PackageFixture package, BrowserF
             }
 
             var setup = watch.Elapsed;
-            await using var program = await ProgramProcess.StartAsync(project, Path.Combine(project, "bin", "Debug", "net10.0", "MyLab.dll"));
+            await using var program = await StartProgramAsync(project, Path.Combine(project, "bin", "Debug", "net10.0", "MyLab.dll"));
             await using var context = await browser.NewContextAsync();
             var page = await context.NewPageAsync().WaitAsync(TestServer.Timeout);
             var pageErrors = PageDiagnostics.CollectPageErrors(page);
@@ -79,79 +79,21 @@ public sealed partial class PackageInstallTests(PackageFixture package, BrowserF
         }
     }
 
-    [GeneratedRegex(@"^-?\d\.\d\d, -?\d\.\d\d, 0$")]
-    private static partial Regex PoseText();
-}
-
-/// <summary>The installed program running from its project folder (it reads panel.html from there), and its output lines.</summary>
-internal sealed partial class ProgramProcess : IAsyncDisposable
-{
-    private readonly Process _process;
-    private readonly TaskCompletionSource<int> _port = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-    private ProgramProcess(Process process) => _process = process;
-
-    public EventLog<string> Lines { get; } = new();
-
-    public int Port { get; private set; }
-
-    public static async Task<ProgramProcess> StartAsync(string directory, string assembly)
+    /// <summary>The installed program, run from its project folder (it reads panel.html from there).</summary>
+    private static Task<ProgramUnderTest> StartProgramAsync(string directory, string assembly)
     {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = directory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-        };
+        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = directory };
         start.ArgumentList.Add(assembly);
-        var process = new Process { StartInfo = start };
-        var program = new ProgramProcess(process);
-        process.OutputDataReceived += (_, e) => program.OnLine(e.Data);
-        process.ErrorDataReceived += (_, e) => program.OnLine(e.Data is null ? null : "stderr: " + e.Data);
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        try
-        {
-            program.Port = await program._port.Task.WaitAsync(TestServer.Timeout);
-        }
-        catch (TimeoutException)
-        {
-            await program.DisposeAsync();
-            throw new TimeoutException("The program printed no \"Open http://...:PORT/vizhtml/panel/\" line:\n" + string.Join('\n', program.Lines.Items));
-        }
-
-        return program;
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (!_process.HasExited)
-        {
-            _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync().WaitAsync(TestServer.Timeout);
-        }
-
-        _process.Dispose();
-    }
-
-    private void OnLine(string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
 
         // The README's program prints "Open {server.GetServerUrl("panel")}": this machine's LAN address and the port.
-        if (OpenLine().Match(line) is { Success: true } open)
-        {
-            _port.TrySetResult(int.Parse(open.Groups["port"].Value, System.Globalization.CultureInfo.InvariantCulture));
-        }
-
-        Lines.Add(line);
+        return ProgramUnderTest.StartAsync("The README's program", start, line =>
+            OpenLine().Match(line) is { Success: true } open ? int.Parse(open.Groups["port"].Value, System.Globalization.CultureInfo.InvariantCulture) : null,
+            TestServer.Timeout);
     }
 
     [GeneratedRegex(@"^Open https?://[^/]+:(?<port>\d+)/vizhtml/panel/")]
     private static partial Regex OpenLine();
+
+    [GeneratedRegex(@"^-?\d\.\d\d, -?\d\.\d\d, 0$")]
+    private static partial Regex PoseText();
 }
