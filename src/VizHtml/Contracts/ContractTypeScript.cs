@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -38,6 +39,12 @@ internal static class ContractTypeScript
                 {
                     schema[SchemaTypeScript.NameKeyword] = names.Of(context.TypeInfo.Type);
                     schema[SchemaTypeScript.SourceKeyword] = "C#: " + Display(context.TypeInfo.Type);
+                }
+
+                // [Description] on a property (or on the record parameter it comes from) documents it in TypeScript too.
+                if (context.PropertyInfo is { } property && node is JsonObject described && DescriptionOf(property) is { } description)
+                {
+                    described["description"] = description;
                 }
 
                 return node;
@@ -121,6 +128,13 @@ internal static class ContractTypeScript
         options.TypeInfoResolver ??= new DefaultJsonTypeInfoResolver();
         options.NumberHandling &= ~JsonNumberHandling.AllowReadingFromString;
         return options;
+    }
+
+    private static string? DescriptionOf(JsonPropertyInfo property)
+    {
+        var attribute = property.AttributeProvider?.GetCustomAttributes(typeof(DescriptionAttribute), inherit: true).FirstOrDefault()
+            ?? property.AssociatedParameter?.AttributeProvider?.GetCustomAttributes(typeof(DescriptionAttribute), inherit: true).FirstOrDefault();
+        return (attribute as DescriptionAttribute)?.Description;
     }
 
     /// <summary>A .NET type as C# spells it, namespace included: <c>MyApp.Trial.Pose</c>, <c>MyApp.Page&lt;MyApp.Pose&gt;</c>.</summary>

@@ -206,7 +206,7 @@ internal sealed class SchemaTypeScript
             return schema.ContainsKey("properties") ? "{}" : "{ [key: string]: unknown }";
         }
 
-        return "{ " + string.Join(" ", members.Select(m => m.Replace("\n", " ", StringComparison.Ordinal))) + " }";
+        return "{ " + string.Join("; ", members.Select(m => m.Replace("\n", " ", StringComparison.Ordinal).TrimEnd(';'))) + " }";
     }
 
     private string ArrayOf(JsonNode? items, JsonNode root, int depth)
