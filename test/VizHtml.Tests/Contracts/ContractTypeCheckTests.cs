@@ -95,6 +95,18 @@ public sealed class ContractTypeCheckTests(ITestOutputHelper output)
         Assert.All(problems, p => Assert.True(p.Line >= line, $"{mistake}: an error before the mistake: {p}"));
     }
 
+    [Fact]
+    public void TheContractSamplesCommittedDeclarationsAreCurrentAndItsPageChecksAgainstThem()
+    {
+        // samples/ContractExample's build writes page/contract.d.ts; the committed copy must be what it writes today.
+        var page = Path.Combine(RepositoryRoot(), "samples", "ContractExample", "page");
+        Assert.Equal(VizContract.From(typeof(ContractExample.Trial)).ToTypeScript(), File.ReadAllText(Path.Combine(page, "contract.d.ts")));
+
+        var printed = RunTsc(["-p", Path.Combine(page, "jsconfig.json")], page);
+
+        Assert.True(printed.Length == 0, "samples/ContractExample/page/trial.js does not check against its contract:\n" + printed);
+    }
+
     private static string FileOf(int index) => $"mistake-{index}.ts";
 
     private static int MistakeLine((string Mistake, string Replaced, string Replacement, string Code) mistake)
@@ -143,9 +155,6 @@ public sealed class ContractTypeCheckTests(ITestOutputHelper output)
     private static string RunTsc(Dictionary<string, string> pages)
     {
         var root = RepositoryRoot();
-        var tsc = Path.Combine(root, "test", "readme-typecheck", "node_modules", "typescript", "bin", "tsc");
-        Assert.True(File.Exists(tsc), $"TypeScript is not installed in test/readme-typecheck: run `npm ci` there (scripts/test.sh does)");
-
         var folder = Directory.CreateTempSubdirectory("vizhtml-contract-");
         try
         {
@@ -178,29 +187,37 @@ public sealed class ContractTypeCheckTests(ITestOutputHelper output)
             var configFile = Path.Combine(folder.FullName, "tsconfig.json");
             File.WriteAllText(configFile, JsonSerializer.Serialize(config));
 
-            var start = new ProcessStartInfo("node", [tsc, "-p", configFile, "--pretty", "false"])
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                WorkingDirectory = folder.FullName,
-            };
-            using var process = Process.Start(start) ?? throw new InvalidOperationException("node did not start");
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            var stderr = process.StandardError.ReadToEndAsync();
-            if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
-            {
-                process.Kill(entireProcessTree: true);
-                throw new TimeoutException("tsc ran for over 2 minutes");
-            }
-
-            var printed = stdout.Result + stderr.Result;
-            Assert.True(process.ExitCode == 0 || printed.Trim().Length > 0, $"tsc exited with {process.ExitCode} and printed nothing");
-            return printed;
+            return RunTsc(["-p", configFile], folder.FullName);
         }
         finally
         {
             folder.Delete(recursive: true);
         }
+    }
+
+    /// <summary>What the pinned tsc prints with <paramref name="arguments"/> (empty when everything checks).</summary>
+    private static string RunTsc(string[] arguments, string workingDirectory)
+    {
+        var tsc = Path.Combine(RepositoryRoot(), "test", "readme-typecheck", "node_modules", "typescript", "bin", "tsc");
+        Assert.True(File.Exists(tsc), $"TypeScript is not installed in test/readme-typecheck: run `npm ci` there (scripts/test.sh does)");
+        var start = new ProcessStartInfo("node", [tsc, .. arguments, "--pretty", "false"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = workingDirectory,
+        };
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("node did not start");
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException("tsc ran for over 2 minutes");
+        }
+
+        var printed = stdout.Result + stderr.Result;
+        Assert.True(process.ExitCode == 0 || printed.Trim().Length > 0, $"tsc exited with {process.ExitCode} and printed nothing");
+        return process.ExitCode == 0 ? "" : printed;
     }
 
     private static string RepositoryRoot()
