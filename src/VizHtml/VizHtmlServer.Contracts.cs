@@ -38,6 +38,9 @@ public sealed partial class VizHtmlServer
     /// <exception cref="ArgumentException">A type declares no descriptor, or two descriptors use one name the same way.</exception>
     public void UseContract(params Type[] contractTypes) => UseContract(VizContract.From(contractTypes));
 
+    /// <summary>The delivery class sends of <paramref name="eventName"/> get when they name none (for tests).</summary>
+    internal VizDelivery DeliveryOf(string eventName) => _hub.DeliveryOf(eventName);
+
     /// <summary>The TypeScript the server serves at <c>&lt;mount&gt;/contract.d.ts</c>; <see langword="null"/> without a contract.</summary>
     internal ClientScript? ContractDeclarations => _contractDeclarations;
 

@@ -50,6 +50,18 @@ public sealed class ContractServerTests
     }
 
     [Fact]
+    public async Task UsingAContractSetsTheDeliveryClassItsEventsName()
+    {
+        await using var test = await TestServer.StartAsync();
+        Assert.Equal(VizDelivery.Reliable, test.Server.DeliveryOf("pose"));
+
+        test.Server.UseContract(typeof(Lab));
+
+        Assert.Equal(VizDelivery.Latest, test.Server.DeliveryOf("pose"));
+        Assert.Equal(VizDelivery.Reliable, test.Server.DeliveryOf("status"));
+    }
+
+    [Fact]
     public async Task WithoutAContractThePathIsNotFoundAndCannotBeAPageName()
     {
         await using var test = await TestServer.StartAsync();
