@@ -241,6 +241,17 @@ public sealed class ContractTypeScriptTests
     }
 
     [Fact]
+    public void UntypedPayloadsAreUnknown()
+    {
+        var text = Generate(VizEvent.ToPage<VizData>("data"), VizEvent.ToServer<object>("anything"), VizEvent.ToServer<JsonElement>("element"));
+
+        Assert.Contains("        data: unknown;\n", text, StringComparison.Ordinal);
+        Assert.Contains("        anything: unknown;\n", text, StringComparison.Ordinal);
+        Assert.Contains("        element: unknown;\n", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("interface VizData", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void TypesWithTheSameNameOrAReservedOneAreNumberedAndGenericsAreSpelledOut()
     {
         var text = Generate(VizEvent.ToPage<Pose>("a"), VizEvent.ToPage<Elsewhere.Pose>("b"), VizEvent.ToPage<Socket>("c"), VizEvent.ToPage<Page<Pose>>("d"));
