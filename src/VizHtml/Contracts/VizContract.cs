@@ -14,8 +14,8 @@ namespace VizHtml;
 /// <c>ToServer</c>, <c>Requests</c> and <c>Answers</c> (<c>viz.WebSocket</c>'s four type arguments, in that order), one
 /// interface per payload type, and <c>VizContract.Socket</c>, the socket typed by all four. The payload types come from
 /// System.Text.Json's JSON schema exporter with the serializer options given (the server's): property names as the
-/// server writes them, C# nullable annotations as <c>| null</c>, constructor parameters without a default value as
-/// required properties, the rest optional, enums as numbers (or strings with <c>JsonStringEnumConverter</c>), byte
+/// server writes them, C# nullable annotations as <c>| null</c>, constructor parameters without a default value and
+/// <c>required</c> members as required properties, the rest optional, enums as numbers (or strings with <c>JsonStringEnumConverter</c>), byte
 /// arrays as base64 strings.
 /// </remarks>
 public sealed class VizContract
