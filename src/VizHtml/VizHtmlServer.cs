@@ -25,7 +25,7 @@ namespace VizHtml;
 /// Handlers and pages registered before <see cref="StartAsync"/> are kept across stop and start. Sending never
 /// blocks: <see cref="SendAll(string, object?)"/> serializes once and queues the same bytes for every client.
 /// </remarks>
-public sealed class VizHtmlServer : IAsyncDisposable
+public sealed partial class VizHtmlServer : IAsyncDisposable
 {
     private static readonly Lock DefaultGate = new();
     private static VizHtmlOptions? s_defaultOptions;
@@ -355,6 +355,7 @@ public sealed class VizHtmlServer : IAsyncDisposable
             _metrics)
         {
             Status = _status,
+            Contract = () => _contractDeclarations,
         };
     }
 

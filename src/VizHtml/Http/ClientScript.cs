@@ -38,6 +38,9 @@ internal sealed class ClientScript
 
     public string ETag { get; }
 
+    /// <summary>A file made at run time (a contract's declarations), served like the embedded ones.</summary>
+    public static ClientScript FromText(string text, string contentType) => new(Encoding.UTF8.GetBytes(text), contentType);
+
     /// <summary>The script for pages served under <paramref name="mount"/> (path base included): its socket is <c>&lt;mount&gt;/socket</c>.</summary>
     public static ClientScript ForMount(string mount)
     {

@@ -34,6 +34,7 @@ internal sealed class HttpEndpoint
 {
     private const string ScriptName = "vizhtml.js";
     private const string DeclarationsName = "vizhtml.d.ts";
+    private const string ContractName = "contract.d.ts";
     private const string JQueryName = "jquery.js";
     private static readonly byte[] DefaultConfirmation = Encoding.UTF8.GetBytes("""
         <!DOCTYPE html><html><head><meta charset="utf-8"><title>Form received</title></head>
@@ -83,6 +84,9 @@ internal sealed class HttpEndpoint
         get => _status;
         init => _status = value;
     }
+
+    /// <summary>The program's contract declarations, served at <c>&lt;mount&gt;/contract.d.ts</c> when it returns one.</summary>
+    public Func<ClientScript?>? Contract { get; init; }
 
     /// <summary>Whether a path is the status page or its socket.</summary>
     private bool IsStatusPath(string path) =>
@@ -160,6 +164,17 @@ internal sealed class HttpEndpoint
         else if (below == DeclarationsName)
         {
             await ServeScriptAsync(exchange, ClientScript.Declarations).ConfigureAwait(false);
+        }
+        else if (below == ContractName)
+        {
+            if (Contract?.Invoke() is { } contract)
+            {
+                await ServeScriptAsync(exchange, contract).ConfigureAwait(false);
+            }
+            else
+            {
+                await WriteTextAsync(exchange, 404, "This program declares no contract (VizHtmlServer.UseContract).").ConfigureAwait(false);
+            }
         }
         else if (below.Length == 0)
         {

@@ -56,7 +56,7 @@ internal sealed class PageRegistry
             }
         }
 
-        if (trimmed is "socket" or "vizhtml.js" or "vizhtml.d.ts" or "jquery.js" or "_status" || trimmed.StartsWith("_status/", StringComparison.Ordinal))
+        if (trimmed is "socket" or "vizhtml.js" or "vizhtml.d.ts" or "contract.d.ts" or "jquery.js" or "_status" || trimmed.StartsWith("_status/", StringComparison.Ordinal))
         {
             throw new ArgumentException($"Page name '{name}' is reserved by VizHtml.", nameof(name));
         }
