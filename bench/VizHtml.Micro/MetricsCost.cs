@@ -33,10 +33,10 @@ internal sealed record MetricsCostResult(string Scenario, int Clients, int Size,
 /// </summary>
 internal static class MetricsCost
 {
-    public static MetricsCostResult Run(int clients, int size, int rounds, long deliveriesPerBlock, TextWriter log)
+    public static MetricsCostResult Run(int clients, int size, bool v2, int rounds, long deliveriesPerBlock, TextWriter log)
     {
-        var scenario = $"interleaved-{clients}x{size}";
-        using var rig = BroadcastRig.Start(clients, v2: true);
+        var scenario = $"interleaved-{(v2 ? "v2" : "v1")}-{clients}x{size}";
+        using var rig = BroadcastRig.Start(clients, v2);
         var payload = Payloads.Of(size);
         var burst = Bursts.Of(clients);
         var bursts = (int)Math.Max(1, Math.Ceiling((double)deliveriesPerBlock / ((long)burst * clients)));
@@ -65,6 +65,90 @@ internal static class MetricsCost
 
         rig.EnsureHealthy();
         return new MetricsCostResult(scenario, clients, size, (long)bursts * burst * clients, off, on);
+    }
+
+    /// <summary>
+    /// The same comparison on <see cref="InMemoryBroadcast"/>: version 1 clients whose sockets take every write at once, one
+    /// broadcast at a time, so each delivery is one wake and one frame written (the most metric calls a delivery can cause:
+    /// one <c>vizhtml.bytes.sent</c> per write) and its cost does not depend on how the kernel, the clients and the
+    /// scheduler happen to pace the writers.
+    /// </summary>
+    public static MetricsCostResult RunInMemory(int clients, int size, int rounds, long deliveriesPerBlock, TextWriter log)
+    {
+        var scenario = $"interleaved-memory-v1-{clients}x{size}";
+        using var rig = InMemoryBroadcast.Start(clients);
+        var payload = Payloads.Of(size);
+
+        // One broadcast at a time, each drained before the next: every writer wakes once per broadcast and writes one
+        // frame, whatever the scheduler does (bursts would let the writers take a varying number per wake).
+        const int burst = 1;
+        var bursts = (int)Math.Max(1, Math.Ceiling((double)deliveriesPerBlock / clients));
+        for (var i = 0; i < 4; i++)
+        {
+            InMemoryBlock(rig, payload, burst, bursts, listen: i % 2 == 1);
+        }
+
+        var off = new double[rounds];
+        var on = new double[rounds];
+        for (var round = 0; round < rounds; round++)
+        {
+            var listenedFirst = round % 2 == 1;
+            for (var half = 0; half < 2; half++)
+            {
+                var listen = listenedFirst == (half == 0);
+                (listen ? on : off)[round] = InMemoryBlock(rig, payload, burst, bursts, listen);
+            }
+
+            log.WriteLine($"{scenario} round {round + 1}: {off[round]:0.0} ns/delivery unlistened, {on[round]:0.0} listened, ratio {on[round] / off[round]:0.000}");
+        }
+
+        if (rig.Server.ClientCount != clients)
+        {
+            throw new InvalidOperationException($"{clients - rig.Server.ClientCount} in-memory clients were lost");
+        }
+
+        return new MetricsCostResult(scenario, clients, size, (long)bursts * burst * clients, off, on);
+    }
+
+    private static double InMemoryBlock(InMemoryBroadcast rig, string payload, int burst, int bursts, bool listen)
+    {
+        rig.WaitDrained();
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        var listeners = listen ? TelemetryListeners.Attach() : null;
+        try
+        {
+            var cpuBefore = Native.ProcessCpuNanoseconds();
+            long queued = 0;
+            for (var b = 0; b < bursts; b++)
+            {
+                for (var i = 0; i < burst; i++)
+                {
+                    queued += rig.Server.SendAll(Payloads.EventName, payload);
+                }
+
+                rig.WaitDrained();
+            }
+
+            var cpu = Native.ProcessCpuNanoseconds() - cpuBefore;
+            var expected = (long)bursts * burst * rig.Clients;
+            if (queued != expected)
+            {
+                throw new InvalidOperationException($"a block queued {queued} deliveries, not {expected}: a client was missing");
+            }
+
+            if (listeners is not null && listeners.Seen.CounterTotal < expected)
+            {
+                throw new InvalidOperationException($"the listener saw a counter total of {listeners.Seen.CounterTotal}, less than the {expected} deliveries of its block");
+            }
+
+            return (double)cpu / expected;
+        }
+        finally
+        {
+            listeners?.Dispose();
+        }
     }
 
     /// <summary>One block from a drained, collected state: the process's CPU nanoseconds per delivery.</summary>

@@ -211,15 +211,21 @@ static int RunMetricsCost(bool quick)
     var folder = Path.Combine(RepositoryRoot(), "bench", "results", "metrics");
     Directory.CreateDirectory(folder);
     Environment.SetEnvironmentVariable(SelfProcess.ProgramVariable, typeof(SelfProcess).Assembly.Location);
-    var rounds = quick ? 3 : 12;
-    var deliveries = quick ? 100_000 : 600_000;
+    var rounds = int.TryParse(Environment.GetEnvironmentVariable("METRICS_COST_ROUNDS"), out var r) ? r : quick ? 3 : 12;
+    var deliveries = long.TryParse(Environment.GetEnvironmentVariable("METRICS_COST_DELIVERIES"), out var d) ? d : quick ? 100_000 : 600_000;
     var rows = new List<ResultRow>();
     var started = DateTime.UtcNow;
-    foreach (var (clients, size) in new[] { (100, 64), (100, 1024), (1000, 64), (1000, 1024) })
+    var only = Environment.GetEnvironmentVariable("METRICS_COST_ONLY");
+    foreach (var (clients, size, protocol) in new[] { (100, 64, "memory"), (1000, 64, "memory"), (1000, 1024, "memory"), (100, 64, "v2"), (100, 1024, "v2"), (1000, 64, "v2"), (1000, 1024, "v2") })
     {
-        var output = Path.Combine(Path.GetTempPath(), $"vizhtml-micro-metrics-{Environment.ProcessId}-{clients}x{size}.json");
+        if (only is not null && $"{protocol}-{clients}x{size}" != only)
+        {
+            continue;
+        }
+
+        var output = Path.Combine(Path.GetTempPath(), $"vizhtml-micro-metrics-{Environment.ProcessId}-{protocol}-{clients}x{size}.json");
         var start = SelfProcess.StartInfo(SelfProcess.ServerCore, "--metrics-cost-child", clients.ToString(CultureInfo.InvariantCulture),
-            size.ToString(CultureInfo.InvariantCulture), rounds.ToString(CultureInfo.InvariantCulture), deliveries.ToString(CultureInfo.InvariantCulture), output);
+            size.ToString(CultureInfo.InvariantCulture), protocol, rounds.ToString(CultureInfo.InvariantCulture), deliveries.ToString(CultureInfo.InvariantCulture), output);
         using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {start.FileName}");
         process.WaitForExit();
         if (process.ExitCode != 0 || !File.Exists(output))
@@ -236,7 +242,7 @@ static int RunMetricsCost(bool quick)
         rows.Add(ResultRow.Lower(result.Scenario, "cpu_us_per_delivery", "µs", result.ListenedNs.Select(n => n / 1000).ToArray(), note) with { Server = "vizhtml-metrics" });
         rows.Add(ResultRow.Lower(result.Scenario, "cpu_ratio_listened", "×", result.Ratios, "per round: listened ÷ unlistened CPU per delivery, the two blocks back to back") with { Server = "vizhtml-metrics" });
         var ratios = result.Ratios;
-        Console.WriteLine($"{result.Scenario}: listened ÷ unlistened, mean of {ratios.Length} rounds {ratios.Average():0.000} (median {Stats.Median(ratios):0.000}, " +
+        Console.WriteLine($"{result.Scenario}: listened ÷ unlistened, geometric mean of {ratios.Length} rounds {Math.Exp(ratios.Average(Math.Log)):0.000} (median {Stats.Median(ratios):0.000}, " +
             $"min {ratios.Min():0.000}, max {ratios.Max():0.000}); unlistened {Stats.Median(result.UnlistenedNs):0.0} ns, listened {Stats.Median(result.ListenedNs):0.0} ns per delivery (medians)");
     }
 
@@ -253,15 +259,17 @@ static int RunMetricsCost(bool quick)
     return 0;
 }
 
-// --metrics-cost-child CLIENTS SIZE ROUNDS DELIVERIES OUTPUT: one scenario of the comparison, in the process that is measured.
+// --metrics-cost-child CLIENTS SIZE v1|v2|memory ROUNDS DELIVERIES OUTPUT (memory: InMemoryBroadcast, one broadcast at a time, three times the rounds of 5/6 of the deliveries at 1,000 clients, 1/6 below): one scenario of the comparison, in the process that is measured.
 static int MetricsCostChild(string[] args)
 {
     try
     {
-        var result = MetricsCost.Run(
-            int.Parse(args[1], CultureInfo.InvariantCulture), int.Parse(args[2], CultureInfo.InvariantCulture),
-            int.Parse(args[3], CultureInfo.InvariantCulture), long.Parse(args[4], CultureInfo.InvariantCulture), Console.Out);
-        File.WriteAllText(args[5], JsonSerializer.Serialize(result));
+        var (clients, size) = (int.Parse(args[1], CultureInfo.InvariantCulture), int.Parse(args[2], CultureInfo.InvariantCulture));
+        var (rounds, deliveries) = (int.Parse(args[4], CultureInfo.InvariantCulture), long.Parse(args[5], CultureInfo.InvariantCulture));
+        var result = args[3] == "memory"
+            ? MetricsCost.RunInMemory(clients, size, rounds * 3, clients >= 1000 ? deliveries * 5 / 6 : deliveries / 6, Console.Out)
+            : MetricsCost.Run(clients, size, args[3] == "v2", rounds, deliveries, Console.Out);
+        File.WriteAllText(args[6], JsonSerializer.Serialize(result));
         return 0;
     }
     catch (Exception ex) when (ex is InvalidOperationException or TimeoutException)

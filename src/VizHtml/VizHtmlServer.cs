@@ -159,6 +159,9 @@ public sealed partial class VizHtmlServer : IAsyncDisposable
     /// <summary>Whether the server is running: listening (embedded) or taking requests through the app that maps it.</summary>
     public bool IsRunning => _hub.Accepting;
 
+    /// <summary>The sessions and connections (bench/VizHtml.Micro hands it sockets of its own; tests look inside).</summary>
+    internal SessionHub Hub => _hub;
+
     /// <summary>
     /// The port the server listens on: the one chosen by the system when <see cref="VizHtmlOptions.Port"/> is 0.
     /// A stopped server keeps it and listens on it again when restarted. Mapped into an ASP.NET Core app, the app's port.

@@ -92,20 +92,24 @@ internal static class MetricsSection
             "version 2 clients (a child process on core 1) alternates blocks with nobody listening and blocks with the same listeners as " +
             "`vizhtml-metrics` attached (and detached after), back to back, in alternating order, each from drained queues after a full " +
             "garbage collection, each ending when every client received every envelope. A block's figure is the process's CPU time per " +
-            "delivery; a round's ratio is its listened block's figure over its unlistened block's. The mean ratio and its 95 % confidence " +
-            "interval are over the rounds.").AppendLine();
+            "delivery; a round's ratio is its listened block's figure over its unlistened block's. The geometric mean of the ratios and its 95 % " +
+            "confidence interval are over the rounds. `interleaved-memory-v1-*` runs the server's whole broadcast path (serialize, queue, " +
+            "wake, write loop, WebSocket framing, metrics) for version 1 clients whose sockets are streams that take every write at " +
+            "once (`InMemoryBroadcast.cs`), one broadcast at a time: each delivery is one wake and one write, the most metric calls a " +
+            "delivery can cause, and the kernel's and the clients' pace are out of it; `interleaved-v2-*` uses real loopback " +
+            "version 2 clients in a child process on core 1, in bursts.").AppendLine();
         if (info is not null)
         {
             md.AppendLine($"- Run: `{info.Command}`, {info.StartedUtc:yyyy-MM-dd HH:mm}–{info.FinishedUtc:HH:mm} UTC{(info.Quick ? "; **quick mode** (3 short rounds: not a measurement to quote)" : string.Empty)}.").AppendLine();
         }
 
-        md.AppendLine("| scenario | rounds | deliveries per block | unlistened µs/delivery (median) | listened µs/delivery (median) | listened ÷ unlistened: mean (95 % CI) | min – max |");
+        md.AppendLine("| scenario | rounds | deliveries per block | unlistened µs/delivery (median) | listened µs/delivery (median) | listened ÷ unlistened: geometric mean (95 % CI) | min – max |");
         md.AppendLine("|---|---:|---:|---:|---:|---:|---:|");
         foreach (var ratio in rows.Where(r => r.Metric == "cpu_ratio_listened"))
         {
             var off = rows.FirstOrDefault(r => r.Scenario == ratio.Scenario && r.Metric == "cpu_us_per_delivery" && r.Server == ServerCatalog.VizHtml);
             var on = rows.FirstOrDefault(r => r.Scenario == ratio.Scenario && r.Metric == "cpu_us_per_delivery" && r.Server == ServerCatalog.VizHtmlMetrics);
-            var (mean, low, high) = Targets.MeanInterval(ratio.Values);
+            var (mean, low, high) = Targets.GeometricMeanInterval(ratio.Values);
             var block = ratio.Note is { } n && System.Text.RegularExpressions.Regex.Match(n, @"\(([\d,]+) deliveries\)") is { Success: true } m ? m.Groups[1].Value : "–";
             var perBlock = off?.Note is { } offNote && System.Text.RegularExpressions.Regex.Match(offNote, @"\(([\d,]+) deliveries\)") is { Success: true } m2 ? m2.Groups[1].Value : block;
             md.AppendLine($"| {ratio.Scenario} | {ratio.Values.Length} | {perBlock} | {Targets.Number(off?.Median ?? double.NaN)} | {Targets.Number(on?.Median ?? double.NaN)} | " +

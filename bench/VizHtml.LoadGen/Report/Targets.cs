@@ -83,8 +83,8 @@ internal static class Targets
         var interleaved = results.Rows.Select(r => r.Row).Where(r => r.Metric == "cpu_ratio_listened" && r.Scenario.StartsWith("interleaved-", StringComparison.Ordinal)).ToList();
         foreach (var row in interleaved.OrderBy(r => ReportWriter.ScenarioOrder(r.Scenario.Replace("interleaved-", "broadcast-", StringComparison.Ordinal))))
         {
-            var (mean, low, high) = MeanInterval(row.Values);
-            var check = AtMost($"{row.Scenario}: server CPU per delivery listened to ÷ not, mean of {row.Values.Length} rounds ≤ 1.03", mean, 1.03, "×", null);
+            var (mean, low, high) = GeometricMeanInterval(row.Values);
+            var check = AtMost($"{row.Scenario}: server CPU per delivery listened to ÷ not, geometric mean of {row.Values.Length} rounds ≤ 1.03", mean, 1.03, "×", null);
             checks.Add(check with { Measured = $"{Number(mean)}× (95 % CI {Number(low)}–{Number(high)})" });
         }
 
@@ -100,6 +100,16 @@ internal static class Targets
         }
 
         return checks;
+    }
+
+    /// <summary>
+    /// The geometric mean of ratios and its 95 % confidence interval: the mean and interval of their logarithms, taken
+    /// back. A ratio of two noisy figures has an arithmetic mean above 1 even when they are equal; its logarithm does not.
+    /// </summary>
+    public static (double Mean, double Low, double High) GeometricMeanInterval(IReadOnlyList<double> ratios)
+    {
+        var (mean, low, high) = MeanInterval(ratios.Select(r => Math.Log(r)).ToArray());
+        return (Math.Exp(mean), Math.Exp(low), Math.Exp(high));
     }
 
     /// <summary>The mean of <paramref name="values"/> and its 95 % confidence interval (Student's t).</summary>

@@ -8,6 +8,7 @@ namespace VizHtml.BenchServers;
 /// <see cref="MeterListener"/> enabled on every instrument of the <c>VizHtml</c> meter, summing counters and counting
 /// histogram values as an exporter's aggregation would, collecting the observable instruments once a second (the
 /// interval of <c>dotnet-counters</c>), and an <see cref="ActivityListener"/> that records every <c>VizHtml</c> span.
+/// <c>VIZHTML_METRICS_SKIP=&lt;instrument&gt;</c> leaves one instrument out: which one a cost comes from.
 /// </summary>
 internal sealed class TelemetryListeners : IDisposable
 {
@@ -22,7 +23,7 @@ internal sealed class TelemetryListeners : IDisposable
     {
         _meters.InstrumentPublished = (instrument, listener) =>
         {
-            if (instrument.Meter.Name == "VizHtml")
+            if (instrument.Meter.Name == "VizHtml" && instrument.Name != Environment.GetEnvironmentVariable("VIZHTML_METRICS_SKIP"))
             {
                 listener.EnableMeasurementEvents(instrument);
             }
