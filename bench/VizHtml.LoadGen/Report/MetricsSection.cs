@@ -41,8 +41,9 @@ internal static class MetricsSection
             "`VIZHTML_METRICS=listen`: a `MeterListener` enabled on every `VizHtml` instrument (counters summed, histograms counted, the " +
             "observable ones collected once a second, as `dotnet-counters` or an OpenTelemetry exporter would) and an `ActivityListener` " +
             "recording every `VizHtml` span. Both in the same run, each alone on core 0, the load generator on core 1. " +
-            "On this path VizHtml makes one `Counter.Add` per broadcast (`vizhtml.events.sent`, with its number of recipients) and one per " +
-            "socket write (`vizhtml.bytes.sent`); the broadcast benchmark registers no handler, so no span is started.").AppendLine();
+            "On this path VizHtml makes one `Counter.Add` per broadcast (`vizhtml.events.sent`, with its number of recipients); " +
+            "`vizhtml.bytes.sent` is collected from each connection's own count when the listener collects, not added per socket write; " +
+            "the broadcast benchmark registers no handler, so no span is started.").AppendLine();
         if (info is not null)
         {
             md.AppendLine($"- Run: `{info.Command}`, {info.StartedUtc:yyyy-MM-dd HH:mm}–{info.FinishedUtc:HH:mm} UTC, {info.Runs} run{(info.Runs == 1 ? string.Empty : "s")}, tables show medians{(info.Quick ? "; **quick mode** (small counts, short windows: not a measurement to quote)" : string.Empty)}.");

@@ -16,12 +16,16 @@ internal sealed partial class Connection
     private volatile bool _overflowed;
     private bool _batching;
     private long _lastWrite;
+    private long _bytesWritten;
 
     /// <summary>Whether this connection now writes several envelopes per frame (its client announced batching and was welcomed).</summary>
     public bool Batching => Volatile.Read(ref _batching);
 
     /// <summary>When the write loop last finished a write (a <see cref="TimeProvider"/> timestamp).</summary>
     public long LastWriteTimestamp => Interlocked.Read(ref _lastWrite);
+
+    /// <summary>Bytes of the messages this connection has handed to its socket (the write loop adds, anyone reads).</summary>
+    public long BytesWritten => Volatile.Read(ref _bytesWritten);
 
     /// <summary>Messages waiting to be written.</summary>
     public int QueuedMessages => _queue.PendingMessages;
@@ -191,7 +195,7 @@ internal sealed partial class Connection
         }
 
         var frame = batch.Frame;
-        _options.Metrics?.BytesSent(frame.Length);
+        Volatile.Write(ref _bytesWritten, _bytesWritten + frame.Length);
         var first = true;
         do
         {

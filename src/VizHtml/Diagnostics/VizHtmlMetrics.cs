@@ -90,7 +90,8 @@ internal sealed class VizHtmlMetrics : IDisposable
     private readonly Counter<long> _eventsDropped;
     private readonly Counter<long> _eventsCoalesced;
     private readonly Counter<long> _bytesReceived;
-    private readonly Counter<long> _bytesSent;
+    private readonly Lock _bytesSentGate = new();
+    private long _bytesSentReported;
     private readonly Histogram<double> _handlerDuration;
     private readonly Histogram<double> _requestHandlerDuration;
     private readonly Counter<long> _refusals;
@@ -115,7 +116,7 @@ internal sealed class VizHtmlMetrics : IDisposable
         _eventsDropped = _meter.CreateCounter<long>("vizhtml.events.dropped", "{event}", "Events not queued because a client's send queue was full: volatile ones are dropped, a reliable one disconnects its client as slow.");
         _eventsCoalesced = _meter.CreateCounter<long>("vizhtml.events.coalesced", "{event}", "Latest-class events that replaced an older value still waiting in a client's queue.");
         _bytesReceived = _meter.CreateCounter<long>("vizhtml.bytes.received", "By", "Bytes of complete messages received from clients.");
-        _bytesSent = _meter.CreateCounter<long>("vizhtml.bytes.sent", "By", "Bytes of WebSocket messages written to clients.");
+        _meter.CreateObservableCounter("vizhtml.bytes.sent", ObserveBytesSent, "By", "Bytes of WebSocket messages written to clients.");
         _handlerDuration = _meter.CreateHistogram<double>("vizhtml.handler.duration", "s", "How long the handlers of one event ran (all handlers of a message, connect, disconnect or form submit), by kind.");
         _requestHandlerDuration = _meter.CreateHistogram<double>("vizhtml.request_handler.duration", "s", "How long a page's request handler took to answer, from its form being read to its answer, by outcome.");
         _refusals = _meter.CreateCounter<long>("vizhtml.requests.refused", "{request}", "Requests and sockets refused, by the rule that refused them.");
@@ -156,7 +157,25 @@ internal sealed class VizHtmlMetrics : IDisposable
 
     public void EventCoalesced() => _eventsCoalesced.Add(1);
 
-    public void BytesSent(int bytes) => _bytesSent.Add(bytes);
+    /// <summary>
+    /// <c>vizhtml.bytes.sent</c>, collected, not counted per write: each connection adds what it writes to a field of its own
+    /// (the write path calls no listener), the server sums them when a listener collects. A total can dip for a moment while
+    /// a connection moves from the registry to the retired sum; what is reported never goes down.
+    /// </summary>
+    private long ObserveBytesSent()
+    {
+        var total = _state?.BytesSent ?? 0;
+        lock (_bytesSentGate)
+        {
+            if (total < _bytesSentReported)
+            {
+                return _bytesSentReported;
+            }
+
+            _bytesSentReported = total;
+            return total;
+        }
+    }
 
     public void HandlerRan(HandlerKind kind, TimeSpan elapsed) => _handlerDuration.Record(elapsed.TotalSeconds, HandlerKindTags[(int)kind]);
 
@@ -183,6 +202,9 @@ internal interface IObservedState
     long QueuedMessages { get; }
 
     long QueuedBytes { get; }
+
+    /// <summary>Bytes of messages written to clients so far, those of connections that ended included.</summary>
+    long BytesSent { get; }
 }
 
 /// <summary>How a resume attempt ended (the <c>vizhtml.resume.outcome</c> tag).</summary>

@@ -59,6 +59,8 @@ internal sealed partial class SessionHub : IObservedState
     /// <summary>The connected clients.</summary>
     public ClientRegistry Connected { get; } = new();
 
+    private long _retiredBytesSent;
+
     /// <summary>How many version 2 clients are away and may still resume.</summary>
     public int AwayCount => _store.AwayCount;
 
@@ -78,6 +80,22 @@ internal sealed partial class SessionHub : IObservedState
             foreach (var client in Connected.Current)
             {
                 total += client.Session.Connection.QueuedMessages;
+            }
+
+            return total;
+        }
+    }
+
+    // The same walk: each connection counts what it writes in a field of its own (no listener is called per write), and a
+    // connection's count moves into _retiredBytesSent once it is out of the registry.
+    long IObservedState.BytesSent
+    {
+        get
+        {
+            var total = Interlocked.Read(ref _retiredBytesSent);
+            foreach (var client in Connected.Current)
+            {
+                total += client.Session.Connection.BytesWritten;
             }
 
             return total;
@@ -251,6 +269,9 @@ internal sealed partial class SessionHub : IObservedState
         finally
         {
             OnConnectionEnded(connection);
+
+            // Out of the registry now (or never in it, or replaced in its session by a resume): its bytes stay counted here.
+            Interlocked.Add(ref _retiredBytesSent, connection.BytesWritten);
         }
     }
 

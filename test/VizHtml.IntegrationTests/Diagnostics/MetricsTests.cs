@@ -100,7 +100,7 @@ public sealed class MetricsTests
         Assert.True(connects.Items[0].Client.Send("reliable", 5));
         Assert.Equal("reliable", await client.ReceiveEventAsync());
         Assert.Equal(3, metrics.Sum("vizhtml.events.sent", "vizhtml.delivery=reliable"));
-        await TestServer.WaitUntilAsync(() => metrics.Sum("vizhtml.bytes.sent") >= client.BytesReceived);
+        await TestServer.WaitUntilAsync(() => metrics.Observe("vizhtml.bytes.sent") >= client.BytesReceived);
 
         // A version 1 client that never reads: latest values replace each other in its queue, volatile ones are dropped
         // once the queue is full, and the first reliable one that does not fit disconnects it as slow.
@@ -175,7 +175,9 @@ public sealed class MetricsTests
         Assert.Equal("ok", await http.GetStringAsync("vizhtml/api/"));
         await TestServer.WaitUntilAsync(() => metrics.Count("vizhtml.request_handler.duration", "vizhtml.request_handler.outcome=answered") == 1);
 
-        // Both close: every client gone, every queue empty.
+        // Both close: every client gone, every queue empty; the bytes written to the connections that ended stay counted.
+        var bytesBefore = metrics.Observe("vizhtml.bytes.sent");
+        Assert.True(bytesBefore >= client.BytesReceived, $"bytes sent {bytesBefore}, while the first client alone received {client.BytesReceived}");
         await resumed.CloseAsync();
         await stranger.CloseAsync();
         await disconnects.WaitForCountAsync(4);
@@ -185,6 +187,9 @@ public sealed class MetricsTests
         Assert.Equal(0, metrics.Observe("vizhtml.sessions.away"));
         Assert.Equal(0, metrics.Observe("vizhtml.send_queue.messages"));
         Assert.Equal(0, metrics.Observe("vizhtml.send_queue.bytes"));
+        // The server's own sum, not the reported one (which never goes down): the ended connections' bytes were kept.
+        Assert.True(((VizHtml.Diagnostics.IObservedState)test.Server.Hub).BytesSent >= bytesBefore, "the bytes of the connections that ended were lost");
+        Assert.True(metrics.Observe("vizhtml.bytes.sent") >= bytesBefore);
         await TestServer.WaitUntilAsync(() => metrics.Count("vizhtml.handler.duration", "vizhtml.handler.kind=disconnect") == 4);
         Assert.Equal(4, metrics.Count("vizhtml.handler.duration", "vizhtml.handler.kind=connect"));
         Assert.Equal(0, metrics.Sum("vizhtml.events.dropped", "vizhtml.delivery=latest"));
