@@ -38,6 +38,11 @@ internal static class ReportWriter
             "`stream 60 <seconds> 1024`: one 1 KB state message per tick at 60 Hz to 200 clients, as a simulation that embeds the server would send it. " +
             "Server CPU is its share of one core over the whole stream; latency is receive time minus the timestamp the server put in the payload (same monotonic clock).",
             ["server_cpu_pct", "latency_p50_us", "latency_p99_us", "cpu_us_per_delivery", "deliveries_per_s"]),
+        ("fewtablets-", "A few tablets",
+            "`stream 90 <seconds> 200` to 5 clients: the original toolkit's own use, a frame loop that sends the view to a few tablets every frame. " +
+            "Besides server CPU and latency, the .NET servers report what each broadcast call cost the thread that made it (wall time from the call to its return, " +
+            "the payload already made): the part of a frame's budget the send takes.",
+            ["call_p50_us", "call_p99_us", "call_max_us", "cpu_us_per_delivery", "server_cpu_pct", "latency_p50_us", "latency_p99_us"]),
         ("sustained-", "Sustained broadcast",
             "`stream 100 <seconds> 64` to 1,000 clients: 100 k deliveries/s paced by the server's own timer, so servers are compared at the same load rather than flat out. " +
             "A server that cannot keep up shows it in latency and in deliveries/s below 100 k.",

@@ -3,7 +3,7 @@ namespace VizHtml.LoadGen.Scenarios;
 /// <summary>What a run of the suite measures and how long each measurement lasts.</summary>
 internal sealed class SuiteOptions
 {
-    public static readonly string[] AllScenarios = ["echo", "hostapp", "sustained", "broadcast", "storm", "idle"];
+    public static readonly string[] AllScenarios = ["echo", "hostapp", "fewtablets", "sustained", "broadcast", "storm", "idle"];
 
     public required string RepoRoot { get; init; }
     public required IReadOnlyList<string> Servers { get; init; }
@@ -38,6 +38,15 @@ internal sealed class SuiteOptions
     public int HostAppHz { get; } = 60;
     public int HostAppSeconds => Quick ? 2 : 10;
     public int HostAppBytes { get; } = 1024;
+
+    /// <summary>
+    /// The original toolkit's own use (issue 15): a frame loop sends the view to a few tablets every frame, 5 clients × 90 Hz
+    /// × 200 B; the frame loop's cost of each SendAll is what matters most.
+    /// </summary>
+    public int FewTabletsClients { get; } = 5;
+    public int FewTabletsHz { get; } = 90;
+    public int FewTabletsSeconds => Quick ? 2 : 10;
+    public int FewTabletsBytes { get; } = 200;
 
     /// <summary>Sustained broadcast: 1,000 clients × 100 Hz = 100 k deliveries/s from the server's timer, for seconds.</summary>
     public int SustainedClients { get; } = 1000;

@@ -136,12 +136,15 @@ internal static class ServerControl
 
     /// <summary>
     /// One broadcast per tick for <paramref name="hz"/> × <paramref name="seconds"/> ticks, each tick scheduled from the
-    /// start so that a late tick does not delay the ones after it. Returns the number of ticks.
+    /// start so that a late tick does not delay the ones after it. Returns the number of ticks, then what each broadcast
+    /// call cost the calling thread (a frame loop's budget), wall time from the call to its return with the payload
+    /// already made: <c>&lt;ticks&gt; &lt;p50 ns&gt; &lt;p99 ns&gt; &lt;max ns&gt;</c>.
     /// </summary>
-    private static int Stream(Func<string, ValueTask> broadcast, int hz, int seconds, int size)
+    private static string Stream(Func<string, ValueTask> broadcast, int hz, int seconds, int size)
     {
         var ticks = hz * seconds;
         var periodNs = 1_000_000_000.0 / hz;
+        var calls = new long[ticks];
         var started = NowNanoseconds();
         for (var tick = 1; tick <= ticks; tick++)
         {
@@ -151,10 +154,15 @@ internal static class ServerControl
                 Thread.Sleep(TimeSpan.FromTicks((long)(waitNs / 100)));
             }
 
-            Wait(broadcast(Payload(size)));
+            var payload = Payload(size);
+            var before = NowNanoseconds();
+            Wait(broadcast(payload));
+            calls[tick - 1] = NowNanoseconds() - before;
         }
 
-        return ticks;
+        Array.Sort(calls);
+        long At(double percentile) => calls.Length == 0 ? 0 : calls[Math.Min(calls.Length - 1, (int)Math.Ceiling(percentile / 100 * calls.Length) - 1)];
+        return string.Join(" ", ticks, At(50), At(99), calls.Length == 0 ? 0 : calls[calls.Length - 1]);
     }
 
     /// <summary>
