@@ -11,7 +11,7 @@ namespace VizHtml;
 /// The same instance appears in that browser's connect, message and disconnect events, and, for a page using
 /// <c>vizhtml.js</c>, survives a resumed connection (same <see cref="Id"/> and <see cref="Items"/>). Thread-safe.
 /// </summary>
-public sealed class VizClient
+public sealed partial class VizClient
 {
     private readonly Session _session;
 

@@ -22,6 +22,9 @@ internal sealed class EventRouter(ILogger logger, VizHtmlMetrics? metrics = null
 
     public ILogger Logger => logger;
 
+    /// <summary>Request name to its handler (<c>OnRequest</c>); set once, by the server.</summary>
+    public RequestHandlers Requests { get; init; } = new(logger, metrics, time ?? TimeProvider.System);
+
     public IDisposable OnMessage(string eventName, Func<VizMessageEvent, ValueTask> handler) => _messages.On(eventName, handler);
 
     public IDisposable OnAnyMessage(Func<VizMessageEvent, ValueTask> handler) => _messages.OnAny(handler);
