@@ -308,12 +308,11 @@
       this.serverEpoch = d.epoch;
       this.acknowledged(isCount(d.lastSeq) ? d.lastSeq : 0);
       this.trimOutbox(true);
-      // A request the server took is answered in the replay: without one its answer is gone.
+      // Without a replay, answers to requests the server took are gone.
       const can = (this.canRequest = d.requests === true);
-      const kept = new Set(this.outbox.map((q) => q.seq));
       for (const [req, p] of this.requests) {
         if (!can) this.lose(req, NOT_SUPPORTED);
-        else if (!recovered && !kept.has(p.seq)) this.lose(req, LOST);
+        else if (!recovered && !this.outbox.some((q) => q.seq === p.seq)) this.lose(req, LOST);
       }
       this.enterOpen();
       // Queued events first: the server sees send() order.
@@ -529,14 +528,6 @@
         });
     }
 
-    answerWith(name, fn) {
-      const all = this.answerers;
-      if (all.has(name)) throw new TypeError(`viz.WebSocket.onrequest: "${name}" has a handler`);
-      const reg = { fn };
-      all.set(name, reg);
-      return () => all.get(name) === reg && all.delete(name);
-    }
-
     close() {
       const wasOpen = this.state === 'open';
       this.epoch++;
@@ -599,7 +590,11 @@
 
     onrequest(name, fn) {
       checkHandler(name, fn, 'viz.WebSocket.onrequest');
-      return conn(this).answerWith(name, fn);
+      const all = conn(this).answerers;
+      if (all.has(name)) throw new TypeError(`viz.WebSocket.onrequest: "${name}" has a handler`);
+      const reg = { fn };
+      all.set(name, reg);
+      return () => all.get(name) === reg && all.delete(name);
     }
     reconnect() { conn(this).reconnect(); }
     isConnected() { return conn(this).state === 'open'; }

@@ -143,6 +143,13 @@ internal sealed partial class SessionHub
                 return true;
             }
 
+            if (envelope.EventName == RequestEnvelope.ReplyEvent)
+            {
+                // Nobody is granted requests before the hello: a reserved name, as it was before requests existed.
+                connection.SendError(ProtocolErrors.InvalidEventName, Envelope.ValidateEventName(envelope.EventName)!);
+                return false;
+            }
+
             connection.SendError(ProtocolErrors.InvalidEnvelope, envelope.IsControl ? $"unexpected {envelope.EventName}" : "send $hello first");
             return false;
         }
