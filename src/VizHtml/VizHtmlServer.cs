@@ -90,10 +90,8 @@ public sealed class VizHtmlServer : IAsyncDisposable
         _metrics = new Diagnostics.VizHtmlMetrics(_options.MeterFactory);
         _dispatcher = Dispatcher.Create(_options.Dispatch, _options.SynchronizationContext, eventsLogger);
         _jsonOptions = _options.JsonSerializerOptions ?? new JsonSerializerOptions(JsonSerializerDefaults.Web);
-        _router = new EventRouter(eventsLogger, _metrics, _options.TimeProvider)
-        {
-            Requests = new RequestHandlers(eventsLogger, _metrics, _options.TimeProvider) { DetailedErrors = _options.DetailedErrors, JsonOptions = _jsonOptions },
-        };
+        var requests = new RequestHandlers(eventsLogger, _metrics, _options.TimeProvider) { DetailedErrors = _options.DetailedErrors, JsonOptions = _jsonOptions };
+        _router = new EventRouter(eventsLogger, _metrics, _options.TimeProvider, requests);
         _hub = new SessionHub(_options, new EnvelopeSerializer(_jsonOptions), _dispatcher, _router, new InMemorySessionStore(_options.MaxAwaySessions, _options.MaxConnectionsPerAddress), _logger, _metrics);
         _metrics.Observe(_hub);
         _policy = new AccessPolicy(_options);
