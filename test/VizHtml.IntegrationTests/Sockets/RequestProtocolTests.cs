@@ -97,4 +97,72 @@ public sealed class RequestProtocolTests
         first.Dispose();
         using var second = test.Server.OnRequest("double", e => 0);
     }
+
+    [Theory, OnEveryHost]
+    public async Task AfterAResumeWithoutRecoveryOnlyTheRequestsTheClientNeverGotFailWithSessionLost(TestHost host)
+    {
+        await using var test = await TestServer.StartAsync(host, o => o.ReplayBufferMessages = 5);
+        var connects = new EventLog<VizConnectEvent>();
+        var disconnects = new EventLog<VizDisconnectEvent>();
+        test.Server.OnConnect(connects.Add);
+        test.Server.OnDisconnect(disconnects.Add);
+        var first = await Version2Socket.OpenAsync(test);
+        await first.SendTextAsync("""{"event":"$hello","data":{"v":2,"requests":true}}""");
+        var token = (await first.ReceiveAsync()).Data!["token"]!.GetValue<string>();
+        var client = (await connects.WaitForCountAsync(1))[0].Client;
+
+        // Received before the cut: the client has it (its lastSeq says so) and answers it after the resume.
+        var received = client.RequestAsync<int>("ask", 1);
+        var request = JsonNode.Parse((await first.ReceiveTextAsync())!)!.AsObject();
+        Assert.Equal((1L, 1L), (request["seq"]!.GetValue<long>(), request["req"]!.GetValue<long>()));
+        first.Socket.Abort();
+        first.Dispose();
+        await disconnects.WaitForCountAsync(1);
+
+        // Sent while it is away and pushed out of the replay buffer: it never gets it.
+        var missed = client.RequestAsync<int>("ask", 2);
+        for (var i = 0; i < 10; i++)
+        {
+            client.Send("filler", i);
+        }
+
+        using var second = await Version2Socket.OpenAsync(test);
+        await second.SendTextAsync(new JsonObject { ["event"] = "$hello", ["data"] = new JsonObject { ["v"] = 2, ["token"] = token, ["lastSeq"] = 1, ["requests"] = true } }.ToJsonString());
+        var welcome = (await second.ReceiveAsync()).Data!;
+        Assert.True(welcome["resumed"]!.GetValue<bool>());
+        Assert.False(welcome["recovered"]!.GetValue<bool>());
+
+        Assert.Equal("session_lost", (await Assert.ThrowsAsync<VizRequestException>(() => missed.WaitAsync(TestServer.Timeout))).Code);
+        Assert.False(received.IsCompleted);
+        await second.SendTextAsync("""{"event":"$reply","data":{"req":1,"value":10},"seq":1}""");
+        Assert.Equal(10, await received.WaitAsync(TestServer.Timeout));
+    }
+
+    [Fact]
+    public async Task InManualDispatchARequestHandlerRunsInDispatchPending()
+    {
+        await using var test = await TestServer.StartAsync(o => o.Dispatch = VizDispatchMode.Manual);
+        var pumping = false;
+        var ranInPump = new List<bool>();
+        test.Server.OnRequest<int, int>("double", (n, e) =>
+        {
+            ranInPump.Add(pumping);
+            return n * 2;
+        });
+        await using var client = new VizHtmlClient(test.HttpBase);
+        await client.StartAsync().WaitAsync(TestServer.Timeout);
+
+        var answer = client.RequestAsync<int>("double", 4);
+        var deadline = DateTime.UtcNow + TestServer.Timeout;
+        while (!answer.IsCompleted && DateTime.UtcNow < deadline)
+        {
+            pumping = true;
+            test.Server.DispatchPending();
+            pumping = false;
+            await Task.Delay(5);
+        }
+
+        Assert.Equal(8, await answer.WaitAsync(TestServer.Timeout));
+        Assert.Equal([true], ranInPump);
+    }
 }
