@@ -15,14 +15,20 @@ using VizHtml;
 // Then vizhtml.js alone: a page whose WebSocket is a stand-in feeds the same events, pre-built, straight into the
 // script's message handler, one envelope per frame and 100 per frame (a batch), timed in the page. That separates
 // the script's own decode and dispatch cost from the network, the browser's per-frame cost and the server.
+// Then the echo round trip (issue 14: a request's p50 within 15 % of a plain event echo's): the page sends N events one
+// at a time and awaits the server's answering event, and makes N requests one at a time (socket.request against
+// OnRequest), alternating the two kinds run by run; each round trip is timed in the page with performance.now().
+//   --only decode|echo runs one part (the gzip size row is always written); --echoes N round trips per kind and run.
 // Writes bench/results/browser.json.
 var runs = IntOption("--runs", 3);
 var events = IntOption("--events", 200_000);
 var size = IntOption("--size", 30);
+var echoes = IntOption("--echoes", 2_000);
+var only = StringOption("--only");
 var output = StringOption("--out") ?? Path.Combine(RepositoryRoot(), "bench", "results", "browser.json");
-if (runs < 1 || events < 2 || size < 0)
+if (runs < 1 || events < 2 || size < 0 || echoes < 1 || only is not (null or "decode" or "echo"))
 {
-    Console.Error.WriteLine("usage: VizHtml.BrowserBench [--runs N>=1] [--events N>=2] [--size BYTES>=0] [--out FILE]");
+    Console.Error.WriteLine("usage: VizHtml.BrowserBench [--runs N>=1] [--events N>=2] [--size BYTES>=0] [--echoes N>=1] [--only decode|echo] [--out FILE]");
     return 2;
 }
 
@@ -45,6 +51,9 @@ await using var server = new VizHtmlServer(new VizHtmlOptions
 });
 server.RegisterHtml("bench", BenchPage.Html);
 server.RegisterHtml("synthetic", BenchPage.SyntheticHtml);
+server.RegisterHtml("echo", BenchPage.EchoHtml);
+server.OnMessage("ping", e => e.Client.Send("pong", e.Data));
+server.OnRequest("echo", e => e.Data);
 await server.StartAsync();
 
 Environment.SetEnvironmentVariable("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1");
@@ -83,7 +92,7 @@ using (var http = new HttpClient())
     });
 }
 
-foreach (var (protocol, scenario) in new[] { (2, "browser-decode"), (1, "browser-decode-v1") })
+foreach (var (protocol, scenario) in only == "echo" ? [] : new[] { (2, "browser-decode"), (1, "browser-decode-v1") })
 {
     await using var context = await browser.NewContextAsync();
     var page = await context.NewPageAsync();
@@ -112,7 +121,7 @@ foreach (var (protocol, scenario) in new[] { (2, "browser-decode"), (1, "browser
             + $"page-side time from first to last event; {eventsPerFrame:0.#} events per WebSocket frame")));
 }
 
-foreach (var (perFrame, scenario) in new[] { (1, "browser-decode-script-only"), (100, "browser-decode-script-only-batched") })
+foreach (var (perFrame, scenario) in only == "echo" ? [] : new[] { (1, "browser-decode-script-only"), (100, "browser-decode-script-only-batched") })
 {
     await using var context = await browser.NewContextAsync();
     var page = await context.NewPageAsync();
@@ -139,6 +148,51 @@ foreach (var (perFrame, scenario) in new[] { (1, "browser-decode-script-only"), 
             $"vizhtml.js alone (protocol 2) in headless Chromium: {events:N0} pre-built events of {size} B string data, {perFrame} per frame, fed to the script's message handler by a stand-in WebSocket (no network, no server)")));
 }
 
+if (only != "decode")
+{
+    await using var context = await browser.NewContextAsync();
+    var page = await context.NewPageAsync();
+    await page.GotoAsync($"http://127.0.0.1:{server.Port}/vizhtml/echo/");
+    await page.WaitForFunctionAsync("() => window.socket.isConnected()");
+    var kinds = new[] { "event", "request" };
+    var p50s = kinds.ToDictionary(k => k, _ => new List<double>());
+    foreach (var kind in kinds)
+    {
+        await EchoAsync(page, kind, Math.Min(echoes, 500)); // warm-up, not counted
+    }
+
+    for (var run = 1; run <= runs; run++)
+    {
+        // Alternating which goes first, so neither always has the warmer machine.
+        foreach (var kind in run % 2 == 1 ? kinds : kinds.Reverse())
+        {
+            var micros = (await EchoAsync(page, kind, echoes)).Select(ms => ms * 1000).Order().ToList();
+            p50s[kind].Add(micros[micros.Count / 2]);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"echo {kind}, run {run}: p50 {p50s[kind][^1]:N0} µs, p99 {micros[(int)(micros.Count * 0.99)]:N0} µs"));
+        }
+    }
+
+    var eventMedian = Median(p50s["event"]);
+    var requestMedian = Median(p50s["request"]);
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"echo p50: event {eventMedian:N0} µs, request {requestMedian:N0} µs ({(requestMedian / eventMedian - 1) * 100:+0.0;-0.0} %; target within 15 %)"));
+    foreach (var kind in kinds)
+    {
+        rows.Add(new JsonObject
+        {
+            ["scenario"] = $"browser-echo-{kind}",
+            ["server"] = "chromium",
+            ["metric"] = "p50_us",
+            ["unit"] = "µs",
+            ["better"] = "lower",
+            ["values"] = new JsonArray(p50s[kind].Select(v => (JsonNode)Math.Round(v)).ToArray()),
+            ["median"] = Math.Round(Median(p50s[kind])),
+            ["note"] = kind == "event"
+                ? $"vizhtml.js protocol 2 in headless Chromium: {echoes:N0} round trips one at a time, socket.send('ping', i) answered by an OnMessage handler's e.Client.Send('pong', e.Data), timed in the page; p50 per run, median of {runs} runs after a warm-up, the two kinds alternating"
+                : $"as browser-echo-event, with socket.request('echo', i) answered by OnRequest(\"echo\", e => e.Data); target: within 15 % of browser-echo-event (issue 14)",
+        });
+    }
+}
+
 Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
 await File.WriteAllTextAsync(output, rows.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
 Console.WriteLine($"wrote {output}");
@@ -157,6 +211,10 @@ async Task<double> MeasureAsync(IPage page, int count)
     var span = await page.EvaluateAsync<double>("() => window.bench.elapsedMs()");
     return (count - 1) / (span / 1000);
 }
+
+// Round trips of one kind, one at a time: their durations in ms as the page measured them.
+async Task<double[]> EchoAsync(IPage page, string kind, int count) =>
+    await page.EvaluateAsync<double[]>("([kind, count]) => window.echo(kind, count)", new object[] { kind, count });
 
 // How many WebSocket frames carried each event (1 without batching), from a short burst with frame counting on.
 async Task<double> ProbeFramesAsync(IPage page, int count)
@@ -261,6 +319,39 @@ internal static class BenchPage
                 else window.rawSocket.removeEventListener('message', countFrame);
                 return seen;
               },
+            };
+          </script>
+        </body>
+        </html>
+        """;
+
+    // Echo round trips: an event answered by an event, and a request answered by its reply.
+    public const string EchoHtml = """
+        <!DOCTYPE html>
+        <html>
+        <head>
+          <meta charset="utf-8">
+          <title>vizhtml.js echo bench</title>
+          <script src="vizhtml.js"></script>
+        </head>
+        <body>
+          <script>
+            let answered = null;
+            window.socket = new viz.WebSocket();
+            socket.onevent('pong', function () {
+              const done = answered;
+              answered = null;
+              if (done) done();
+            });
+            window.echo = async function (kind, count) {
+              const times = [];
+              for (let i = 0; i < count; i++) {
+                const start = performance.now();
+                if (kind === 'request') await socket.request('echo', i);
+                else await new Promise((resolve) => { answered = resolve; socket.send('ping', i); });
+                times.push(performance.now() - start);
+              }
+              return times;
             };
           </script>
         </body>

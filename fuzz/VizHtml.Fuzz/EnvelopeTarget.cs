@@ -17,7 +17,7 @@ namespace VizHtml.Fuzz;
 /// envelope or an error code.</item>
 /// <item>An error carries one of the documented codes and a message, and no name or data.</item>
 /// <item>A valid envelope's event name follows docs/protocol.md (independent re-implementation below) and is
-/// well-formed UTF-16; <c>$hello</c> and <c>$ack</c> are the only reserved names a client may send.</item>
+/// well-formed UTF-16; <c>$hello</c>, <c>$ack</c> and <c>$reply</c> are the only reserved names a client may send.</item>
 /// <item>A valid envelope's <c>seq</c> is 0 (absent) or positive; its data is detached from the envelope.</item>
 /// <item>A valid envelope's data re-serializes (<c>ToJsonString</c>), re-parses, and the result is
 /// <c>JsonNode.DeepEquals</c> to it; serializing again gives the same text.</item>
@@ -110,7 +110,7 @@ internal static class EnvelopeTarget
     /// <summary>docs/protocol.md: 1–256 UTF-16 characters, no control characters, no '$' prefix except the control events a client may send.</summary>
     internal static string? EventNameProblem(string name)
     {
-        if (name is "$hello" or "$ack")
+        if (name is "$hello" or "$ack" or "$reply")
         {
             return null;
         }

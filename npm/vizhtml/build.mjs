@@ -52,6 +52,7 @@ const esModule = `${scope}${scriptText.slice(0, -tail.length)}})(root);
 export const WebSocket = root.viz.WebSocket;
 export const Data = root.viz.Data;
 export const isWebSocketSupported = root.viz.isWebSocketSupported;
+export const RequestError = root.viz.RequestError;
 `;
 
 // The types: `declare namespace viz { ... }` with every declaration at its top level, which become the module's exports.

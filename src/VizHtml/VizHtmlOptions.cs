@@ -278,6 +278,21 @@ public sealed class VizHtmlOptions
     /// <value>10 seconds.</value>
     public TimeSpan RequestHandlerTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// How long <see cref="VizClient.RequestAsync{TResponse}"/> waits for a page's answer when the call names no timeout;
+    /// <see cref="Timeout.InfiniteTimeSpan"/> for no limit. Time a page spends away counts.
+    /// </summary>
+    /// <value>30 seconds.</value>
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Whether a request handler that throws (anything but a <see cref="VizRequestException"/>) answers with its exception's
+    /// message. Off, the page gets the code <c>handler_error</c> and a generic message, and the exception is only logged:
+    /// exception text can reveal paths, names and data. Turn it on while developing.
+    /// </summary>
+    /// <value><see langword="false"/>.</value>
+    public bool DetailedErrors { get; set; }
+
     /// <summary>How often the server pings each browser; a browser that does not answer within <see cref="KeepAliveTimeout"/> is disconnected.</summary>
     /// <value>15 seconds.</value>
     public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(15);
@@ -342,6 +357,7 @@ public sealed class VizHtmlOptions
         Require(MaxFormBytesInFlightPerAddress >= 1024, nameof(MaxFormBytesInFlightPerAddress), $"must be at least 1024 (was {MaxFormBytesInFlightPerAddress})");
         Require(FormUploadTimeout > TimeSpan.Zero, nameof(FormUploadTimeout), "must be positive");
         Require(RequestHandlerTimeout > TimeSpan.Zero, nameof(RequestHandlerTimeout), "must be positive");
+        Require(RequestTimeout > TimeSpan.Zero || RequestTimeout == Timeout.InfiniteTimeSpan, nameof(RequestTimeout), "must be positive or Timeout.InfiniteTimeSpan");
         Require(CloseTimeout > TimeSpan.Zero, nameof(CloseTimeout), "must be positive");
         Require(ShutdownTimeout >= TimeSpan.Zero, nameof(ShutdownTimeout), "must not be negative");
         Require(Enum.IsDefined(Dispatch), nameof(Dispatch), $"is not a {nameof(VizDispatchMode)} ({Dispatch})");

@@ -88,9 +88,10 @@ public sealed partial class VizHtmlServer : IAsyncDisposable
         _logger = _loggerFactory.CreateLogger("VizHtml");
         var eventsLogger = _loggerFactory.CreateLogger("VizHtml.Events");
         _metrics = new Diagnostics.VizHtmlMetrics(_options.MeterFactory);
-        _router = new EventRouter(eventsLogger, _metrics, _options.TimeProvider);
         _dispatcher = Dispatcher.Create(_options.Dispatch, _options.SynchronizationContext, eventsLogger);
         _jsonOptions = _options.JsonSerializerOptions ?? new JsonSerializerOptions(JsonSerializerDefaults.Web);
+        var requests = new RequestHandlers(eventsLogger, _metrics, _options.TimeProvider) { DetailedErrors = _options.DetailedErrors, JsonOptions = _jsonOptions };
+        _router = new EventRouter(eventsLogger, _metrics, _options.TimeProvider, requests);
         _hub = new SessionHub(_options, new EnvelopeSerializer(_jsonOptions), _dispatcher, _router, new InMemorySessionStore(_options.MaxAwaySessions, _options.MaxConnectionsPerAddress), _logger, _metrics);
         _metrics.Observe(_hub);
         _policy = new AccessPolicy(_options);
@@ -473,6 +474,72 @@ public sealed partial class VizHtmlServer : IAsyncDisposable
 
             return handler(value, e);
         });
+    }
+
+    /// <summary>
+    /// Answers the requests named <paramref name="eventName"/> (a page's <c>socket.request(name, data)</c>, a
+    /// <see cref="VizHtmlClient"/>'s <c>RequestAsync</c>): the data is bound to <typeparamref name="TRequest"/> and what the
+    /// handler's task returns is the answer. The handler runs where message handlers run (see <see cref="VizHtmlOptions.Dispatch"/>),
+    /// in order with them, and the next event waits until its task completes. One handler per name.
+    /// </summary>
+    /// <remarks>
+    /// Answers with errors: data that does not bind gets <c>invalid_data</c> (the handler is not called); a
+    /// <see cref="VizRequestException"/> thrown by the handler gets its code and message; any other exception gets
+    /// <c>handler_error</c> with a generic message (the exception is logged; its text is sent only with
+    /// <see cref="VizHtmlOptions.DetailedErrors"/>). A request without a handler gets <c>no_handler</c>. The answer is a reliable
+    /// event: a page that is away gets it when it resumes.
+    /// </remarks>
+    /// <returns>Dispose it to unregister.</returns>
+    /// <exception cref="ArgumentException">The event name is empty, too long or reserved.</exception>
+    /// <exception cref="InvalidOperationException">The name has a handler already.</exception>
+    public IDisposable OnRequest<TRequest, TResponse>(string eventName, Func<TRequest, VizRequestEvent, ValueTask<TResponse>> handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        return OnRequest(eventName, e =>
+        {
+            TRequest value;
+            try
+            {
+                value = e.Data.As<TRequest>(_jsonOptions);
+            }
+            catch (JsonException ex)
+            {
+                _logger.LogWarning("Request {Event} from {Address}: data does not fit {Type}: {Problem}", e.Event, e.Client.Address, typeof(TRequest).Name, ex.Message);
+                throw new VizRequestException(RequestErrors.InvalidData, $"data of request '{e.Event}' does not fit the expected shape");
+            }
+
+            var pending = handler(value, e);
+            return pending.IsCompletedSuccessfully ? new ValueTask<object?>(pending.Result) : BoxAsync(pending);
+        });
+
+        static async ValueTask<object?> BoxAsync(ValueTask<TResponse> pending) => await pending.ConfigureAwait(false);
+    }
+
+    /// <summary>As <see cref="OnRequest{TRequest, TResponse}(string, Func{TRequest, VizRequestEvent, ValueTask{TResponse}})"/>, with a synchronous handler.</summary>
+    /// <returns>Dispose it to unregister.</returns>
+    public IDisposable OnRequest<TRequest, TResponse>(string eventName, Func<TRequest, VizRequestEvent, TResponse> handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        return OnRequest<TRequest, TResponse>(eventName, (value, e) => new ValueTask<TResponse>(handler(value, e)));
+    }
+
+    /// <summary>Answers the requests named <paramref name="eventName"/> with what the handler's task returns; the data is read from <see cref="VizRequestEvent.Data"/>.</summary>
+    /// <returns>Dispose it to unregister.</returns>
+    /// <exception cref="ArgumentException">The event name is empty, too long or reserved.</exception>
+    /// <exception cref="InvalidOperationException">The name has a handler already.</exception>
+    public IDisposable OnRequest(string eventName, Func<VizRequestEvent, ValueTask<object?>> handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        ThrowIfInvalidEventName(eventName);
+        return _router.Requests.On(eventName, handler);
+    }
+
+    /// <summary>As <see cref="OnRequest(string, Func{VizRequestEvent, ValueTask{object?}})"/>, with a synchronous handler.</summary>
+    /// <returns>Dispose it to unregister.</returns>
+    public IDisposable OnRequest(string eventName, Func<VizRequestEvent, object?> handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        return OnRequest(eventName, e => new ValueTask<object?>(handler(e)));
     }
 
     /// <summary>Calls <paramref name="handler"/> when a browser connects.</summary>

@@ -4,7 +4,8 @@ namespace VizHtml.Diagnostics;
 
 /// <summary>
 /// The <c>VizHtml</c> activity source: one span around each time user code runs for an event (its message, connect,
-/// disconnect or form-submit handlers) and around each request handler.
+/// disconnect or form-submit handlers), around each request handler of a page (HTTP), and around each handler answering a
+/// request that came over a socket (<c>OnRequest</c>).
 /// </summary>
 internal static class VizHtmlActivities
 {
@@ -15,6 +16,7 @@ internal static class VizHtmlActivities
     public const string Disconnect = "vizhtml.disconnect";
     public const string FormSubmit = "vizhtml.form_submit";
     public const string Request = "vizhtml.request";
+    public const string SocketRequest = "vizhtml.socket_request";
 
     public static readonly ActivitySource Source = new(SourceName, typeof(VizHtmlActivities).Assembly.GetName().Version?.ToString());
 }

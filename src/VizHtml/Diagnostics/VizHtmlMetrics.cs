@@ -55,6 +55,7 @@ internal sealed class VizHtmlMetrics : IDisposable
         new("vizhtml.handler.kind", "connect"),
         new("vizhtml.handler.kind", "disconnect"),
         new("vizhtml.handler.kind", "form_submit"),
+        new("vizhtml.handler.kind", "request"),
     ];
 
     private static readonly KeyValuePair<string, object?>[] RequestOutcomeTags =
@@ -222,6 +223,7 @@ internal enum HandlerKind
     Connect,
     Disconnect,
     FormSubmit,
+    Request,
 }
 
 /// <summary>How a request handler ended (the <c>vizhtml.request_handler.outcome</c> tag).</summary>

@@ -11,7 +11,7 @@ namespace VizHtml.Events;
 /// never sees the exception. Each run of handlers is a span of the <c>VizHtml</c> activity source and a
 /// <c>vizhtml.handler.duration</c> measurement, when someone listens.
 /// </summary>
-internal sealed class EventRouter(ILogger logger, VizHtmlMetrics? metrics = null, TimeProvider? time = null)
+internal sealed class EventRouter(ILogger logger, VizHtmlMetrics? metrics = null, TimeProvider? time = null, RequestHandlers? requests = null)
 {
     private readonly TimeProvider _time = time ?? TimeProvider.System;
 
@@ -21,6 +21,9 @@ internal sealed class EventRouter(ILogger logger, VizHtmlMetrics? metrics = null
     private readonly HandlerList<Func<VizFormSubmitEvent, ValueTask>> _formSubmit = new();
 
     public ILogger Logger => logger;
+
+    /// <summary>Request name to its handler (<c>OnRequest</c>).</summary>
+    public RequestHandlers Requests { get; } = requests ?? new(logger, metrics, time ?? TimeProvider.System);
 
     public IDisposable OnMessage(string eventName, Func<VizMessageEvent, ValueTask> handler) => _messages.On(eventName, handler);
 

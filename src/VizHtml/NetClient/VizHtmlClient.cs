@@ -64,7 +64,7 @@ public sealed class VizClientConnectionEvent
 /// while the gap fits the server's replay buffer and <see cref="VizHtmlClientOptions.MaxPendingSends"/>.
 /// Handlers run one at a time on the client's receive loop. Thread-safe.
 /// </summary>
-public sealed class VizHtmlClient : IAsyncDisposable
+public sealed partial class VizHtmlClient : IAsyncDisposable
 {
     private const int AckEvery = 32;
 
@@ -220,18 +220,23 @@ public sealed class VizHtmlClient : IAsyncDisposable
         lock (_gate)
         {
             var seq = ++_lastSent;
-            var payload = _serializer.Serialize(eventName, data, seq);
-            _pending.Enqueue((seq, payload, TimeProvider.System.GetTimestamp()));
-            while (_pending.Count > _options.MaxPendingSends)
-            {
-                _pending.Dequeue();
-                Interlocked.Increment(ref _dropped);
-            }
+            Enqueue(seq, _serializer.Serialize(eventName, data, seq));
+        }
+    }
 
-            if (_welcomed)
-            {
-                _outbox?.Writer.TryWrite(payload);
-            }
+    /// <summary>Keeps a numbered event until the server acknowledges it, and sends it now if connected (under the lock).</summary>
+    private void Enqueue(long seq, byte[] payload)
+    {
+        _pending.Enqueue((seq, payload, TimeProvider.System.GetTimestamp()));
+        while (_pending.Count > _options.MaxPendingSends)
+        {
+            _pending.Dequeue();
+            Interlocked.Increment(ref _dropped);
+        }
+
+        if (_welcomed)
+        {
+            _outbox?.Writer.TryWrite(payload);
         }
     }
 
@@ -244,6 +249,7 @@ public sealed class VizHtmlClient : IAsyncDisposable
             await _run.ConfigureAwait(false);
         }
 
+        FailRequests(_ => true, RequestErrors.SessionLost);
         _stop.Dispose();
     }
 
@@ -334,7 +340,7 @@ public sealed class VizHtmlClient : IAsyncDisposable
         var watching = WatchAsync(socket, connection.Token);
         try
         {
-            await SendRawAsync(socket, new JsonObject { ["event"] = "$hello", ["data"] = new JsonObject { ["v"] = 2, ["token"] = _token, ["lastSeq"] = lastReceived, ["batch"] = true } }, connection.Token).ConfigureAwait(false);
+            await SendRawAsync(socket, new JsonObject { ["event"] = "$hello", ["data"] = new JsonObject { ["v"] = 2, ["token"] = _token, ["lastSeq"] = lastReceived, ["batch"] = true, [RequestEnvelope.Capability] = true } }, connection.Token).ConfigureAwait(false);
             await ReceiveLoopAsync(socket, outbox.Writer, connection.Token).ConfigureAwait(false);
         }
         finally
@@ -427,6 +433,17 @@ public sealed class VizHtmlClient : IAsyncDisposable
 
         var data = envelope["data"];
         envelope.Remove("data");
+        if (name == RequestEnvelope.ReplyEvent)
+        {
+            OnReply(data);
+            return default;
+        }
+
+        if (RequestEnvelope.ReadId(envelope["req"]) is { } req && _requestsGranted)
+        {
+            return AnswerAsync(name, data, req);
+        }
+
         _messages.TryDeliver(name, new VizClientMessageEvent(name, VizData.FromNode(data)), out var delivered);
         return delivered;
     }
@@ -473,6 +490,8 @@ public sealed class VizHtmlClient : IAsyncDisposable
             {
                 outbox.TryWrite(payload);
             }
+
+            OnWelcomeForRequests(welcome, recovered);
 
             _welcomed = true;
         }

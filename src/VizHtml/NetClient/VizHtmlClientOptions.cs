@@ -40,6 +40,10 @@ public sealed class VizHtmlClientOptions
     /// <value><see cref="Timeout.InfiniteTimeSpan"/>.</value>
     public TimeSpan ConnectTimeout { get; set; } = Timeout.InfiniteTimeSpan;
 
+    /// <summary>How long <see cref="VizHtmlClient.RequestAsync{TResponse}"/> waits for the answer when the call names no timeout.</summary>
+    /// <value>30 seconds.</value>
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>The server's access key, if it has one.</summary>
     /// <value><see langword="null"/>.</value>
     public string? AccessKey { get; set; }

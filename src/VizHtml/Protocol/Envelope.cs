@@ -51,7 +51,7 @@ internal static class Envelope
     }
 
     /// <summary>The protocol messages a client may send.</summary>
-    public static bool IsClientControlEvent(string name) => name is HelloEvent or AckEvent;
+    public static bool IsClientControlEvent(string name) => name is HelloEvent or AckEvent or RequestEnvelope.ReplyEvent;
 
     /// <summary>Longest event name accepted, in UTF-16 characters.</summary>
     public const int MaxEventNameLength = 256;

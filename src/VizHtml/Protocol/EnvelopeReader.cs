@@ -4,7 +4,8 @@ using System.Text.Json.Nodes;
 namespace VizHtml.Protocol;
 
 /// <summary>The outcome of decoding one inbound text message.</summary>
-internal readonly record struct InboundEnvelope(string? EventName, JsonNode? Data, string? ErrorCode, string? ErrorMessage, long Seq = 0, long AckSeq = -1)
+/// <remarks><see cref="Req"/>: a request's id (<c>req</c>), 0 for none, -1 for a <c>req</c> that is not a positive whole number.</remarks>
+internal readonly record struct InboundEnvelope(string? EventName, JsonNode? Data, string? ErrorCode, string? ErrorMessage, long Seq = 0, long AckSeq = -1, long Req = 0)
 {
     public bool IsValid => ErrorCode is null;
 
@@ -86,11 +87,13 @@ internal sealed class EnvelopeReader
             return Error(ProtocolErrors.InvalidEnvelope, "\"seq\" must be a positive integer");
         }
 
+        // Only a client granted requests asks for an answer; any other ignores the member, as before requests existed.
+        var req = obj.TryGetPropertyValue("req", out var reqNode) ? RequestEnvelope.ReadId(reqNode) ?? -1 : 0;
         obj.TryGetPropertyValue("data", out var data);
 
         // Detach so the application's value does not keep the whole envelope alive.
         obj.Remove("data");
-        return new InboundEnvelope(name, data, null, null, seq);
+        return new InboundEnvelope(name, data, null, null, seq, Req: req);
     }
 
     private static InboundEnvelope Error(string code, string message) => new(null, null, code, message);

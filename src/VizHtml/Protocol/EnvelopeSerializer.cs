@@ -12,6 +12,9 @@ internal sealed class EnvelopeSerializer
 
     public EnvelopeSerializer(JsonSerializerOptions options) => _options = options;
 
+    /// <summary>How data is written.</summary>
+    public JsonSerializerOptions Options => _options;
+
     /// <summary>Serializes <paramref name="data"/> under <paramref name="eventName"/> into a new exact-size array.</summary>
     public byte[] Serialize(string eventName, object? data) => Serialize(eventName, data, seq: 0);
 

@@ -246,7 +246,8 @@ declare namespace viz {
          * Sent as a reliable event: queued while offline, resent after a resume, answered exactly once. With a
          * `Requests` map, `data` and the answer have the map's types for `name`.
          * @returns a promise that rejects with a viz.RequestError (see its codes).
-         * @throws TypeError for an empty name, a name starting with '$', or data JSON cannot encode.
+         * @throws TypeError for an empty name, a name starting with '$', or data JSON cannot encode; RangeError for a
+         * timeoutMs that is not a number of at least 1.
          */
         request<Name extends keyof Requests & string>(name: Name, ...args: RequestArguments<Requests[Name] extends Call ? Requests[Name]['request'] : never>): Promise<Requests[Name] extends Call ? Requests[Name]['response'] : never>;
 

@@ -20,10 +20,12 @@
   const isCount = (v) => Number.isSafeInteger(v) && v >= 0;
   const describe = (v) => (v === null ? 'null' : typeof v === 'string' ? JSON.stringify(v) : typeof v);
   const later = (fn) => Promise.resolve().then(fn);
+  const LOST = 'session_lost';
+  const NOT_SUPPORTED = 'not_supported';
 
-  function encode(name, data, seq) {
+  function encode(name, data, seq, req) {
     try {
-      return JSON.stringify({ event: name, data: data === undefined ? null : data, seq: seq || undefined });
+      return JSON.stringify({ event: name, data: data === undefined ? null : data, seq: seq || undefined, req });
     } catch (err) {
       throw new TypeError(`viz.WebSocket.send: data for event "${name}" cannot be encoded as JSON (${err instanceof Error ? err.message : err})`);
     }
@@ -31,9 +33,27 @@
 
   const control = (event, data) => JSON.stringify({ event, data });
 
-  function checkName(name, where) {
+  function checkName(name, where, sending) {
     if (typeof name !== 'string' || name === '') {
       throw new TypeError(`${where}: event name must be a non-empty string, got ${describe(name)}`);
+    }
+    if (sending && name[0] === '$') {
+      throw new TypeError(`${where}: event names starting with "$" are reserved for the protocol, got ${JSON.stringify(name)}`);
+    }
+  }
+
+  function checkHandler(name, fn, where) {
+    checkName(name, where);
+    if (typeof fn !== 'function') {
+      throw new TypeError(`${where}: handler for "${name}" must be a function, got ${describe(fn)}`);
+    }
+  }
+
+  class RequestError extends Error {
+    constructor(code, message) {
+      super(message || code);
+      this.name = 'RequestError';
+      this.code = code;
     }
   }
 
@@ -125,6 +145,10 @@
       this.lastInboundAt = 0;
       this.ackedAt = 0;
       this.silenceTimer = null;
+      this.requests = new Map(); // req -> pending
+      this.lastReq = 0;
+      this.answerers = new Map();
+      this.canRequest = null; // until a welcome
     }
 
     subscribe(name, fn) {
@@ -241,7 +265,9 @@
       if (!seq) return this.deliver(event, data); // latest/volatile: unnumbered
       if (seq <= this.lastSeq) return; // replayed twice
       this.lastSeq = seq;
-      this.deliver(event, data);
+      if (event === '$reply') this.settle(data);
+      else if (isCount(m.req) && this.canRequest) this.answer(event, data, m.req);
+      else this.deliver(event, data);
       if (this.ws === ws) this.unacked++;
     }
 
@@ -250,7 +276,7 @@
       this.resuming = this.token !== null;
       this.lastInboundAt = Date.now();
       this.startSilenceWatch();
-      ws.send(control('$hello', { v: V, token: this.token, lastSeq: this.lastSeq, batch: true }));
+      ws.send(control('$hello', { v: V, token: this.token, lastSeq: this.lastSeq, batch: true, requests: true }));
     }
 
     handleWelcome(ws, data) {
@@ -282,6 +308,12 @@
       this.serverEpoch = d.epoch;
       this.acknowledged(isCount(d.lastSeq) ? d.lastSeq : 0);
       this.trimOutbox(true);
+      // Without a replay, answers to requests the server took are gone.
+      const can = (this.canRequest = d.requests === true);
+      for (const [req, p] of this.requests) {
+        if (!can) this.lose(req, NOT_SUPPORTED);
+        else if (!recovered && !this.outbox.some((q) => q.seq === p.seq)) this.lose(req, LOST);
+      }
       this.enterOpen();
       // Queued events first: the server sees send() order.
       for (const queued of this.outbox) ws.send(queued.text);
@@ -421,10 +453,7 @@
     }
 
     send(name, data, options) {
-      checkName(name, 'viz.WebSocket.send');
-      if (name[0] === '$') {
-        throw new TypeError(`viz.WebSocket.send: event names starting with "$" are reserved for the protocol, got ${JSON.stringify(name)}`);
-      }
+      checkName(name, 'viz.WebSocket.send', true);
       if (options != null && typeof options !== 'object') {
         throw new TypeError(`viz.WebSocket.send: options must be an object, got ${describe(options)}`);
       }
@@ -442,13 +471,61 @@
         }
         return false;
       }
-      const seq = this.outSeq + 1;
-      const text = encode(name, data, seq);
-      this.outSeq = seq;
-      this.outbox.push({ seq, text, at: Date.now() }); // kept until acknowledged
-      if (connected) ws.send(text);
-      else this.trimOutbox(false);
+      this.push((seq) => encode(name, data, seq));
       return true;
+    }
+
+    // Numbers a reliable event, kept until acknowledged; make() may throw first.
+    push(make) {
+      const seq = this.outSeq + 1;
+      const text = make(seq);
+      const ws = this.ws;
+      this.outSeq = seq;
+      this.outbox.push({ seq, text, at: Date.now() });
+      if (this.state === 'open' && ws && ws.readyState === OPEN) ws.send(text);
+      else this.trimOutbox(false);
+      return seq;
+    }
+
+    request(name, data, options) {
+      checkName(name, 'viz.WebSocket.request', true);
+      const ms = num((options || {}).timeoutMs, 'timeoutMs', 30000, 1);
+      if (!this.v2 || this.canRequest === false) return Promise.reject(new RequestError(NOT_SUPPORTED));
+      if (this.ended) return Promise.reject(new RequestError(LOST));
+      const req = ++this.lastReq;
+      const seq = this.push((n) => encode(name, data, n, req));
+      return new Promise((resolve, reject) => {
+        this.requests.set(req, { resolve, reject, seq, timer: setTimeout(() => this.lose(req, 'timeout', `no answer within ${ms} ms`), ms) });
+      });
+    }
+
+    // An answer, or a failure, settles a request once.
+    settle(d) {
+      const p = d && this.requests.get(d.req);
+      if (!p) return;
+      this.requests.delete(d.req);
+      clearTimeout(p.timer);
+      const e = d.error;
+      if (e) p.reject(new RequestError(String(e.code), e.message));
+      else p.resolve(d.value === undefined ? null : d.value);
+    }
+
+    lose(req, code, message) {
+      this.settle({ req, error: { code, message } });
+    }
+
+    answer(event, data, req) {
+      const reg = this.answerers.get(event);
+      const reply = (r) => this.ended || this.push((n) => encode('$reply', { req, ...r }, n));
+      const fail = (code, err) => reply({ error: { code, message: err instanceof Error ? err.message : String(err) } });
+      if (!reg) return fail('no_handler', `no handler for "${event}"`);
+      new Promise((ok) => ok(reg.fn.call(this.owner, { event, data })))
+        .then((value) => reply({ value }))
+        .catch((err) => {
+          const own = err instanceof RequestError;
+          if (!own) warn(`request handler for "${event}" threw:`, err);
+          fail(own ? err.code : 'handler_error', err);
+        });
     }
 
     close() {
@@ -471,6 +548,7 @@
         this.token = this.recovered = null;
         this.lastSeq = this.unacked = this.overflowDropped = 0;
         this.outbox = [];
+        for (const req of this.requests.keys()) this.lose(req, LOST);
       }
       if (wasOpen) this.dispatch('close', { event: 'close', code: NORMAL, reason: '', wasClean: true });
     }
@@ -503,14 +581,21 @@
     get recovered() { return conn(this).recovered; }
 
     onevent(name, fn) {
-      checkName(name, 'viz.WebSocket.onevent');
-      if (typeof fn !== 'function') {
-        throw new TypeError(`viz.WebSocket.onevent: handler for "${name}" must be a function, got ${describe(fn)}`);
-      }
+      checkHandler(name, fn, 'viz.WebSocket.onevent');
       return conn(this).subscribe(name, fn);
     }
 
     send(name, data, options) { return conn(this).send(name, data, options); }
+    request(name, data, options) { return conn(this).request(name, data, options); }
+
+    onrequest(name, fn) {
+      checkHandler(name, fn, 'viz.WebSocket.onrequest');
+      const all = conn(this).answerers;
+      if (all.has(name)) throw new TypeError(`viz.WebSocket.onrequest: "${name}" has a handler`);
+      const reg = { fn };
+      all.set(name, reg);
+      return () => all.get(name) === reg && all.delete(name);
+    }
     reconnect() { conn(this).reconnect(); }
     isConnected() { return conn(this).state === 'open'; }
     close() { conn(this).close(); }
@@ -535,5 +620,6 @@
   };
   viz.WebSocket = VizWebSocket;
   viz.Data = Data;
+  viz.RequestError = RequestError;
   root.viz = viz;
 })(globalThis);

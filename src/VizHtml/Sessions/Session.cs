@@ -11,7 +11,7 @@ namespace VizHtml.Sessions;
 /// the secret resume token. Every change to that state happens here, under one lock, so sequence order, replay order and
 /// queue order are one order. <see cref="VizClient"/> is its public face.
 /// </summary>
-internal sealed class Session : IConnectionHandler
+internal sealed partial class Session : IConnectionHandler
 {
     private readonly Lock _gate = new();
     private readonly SessionHub _hub;
@@ -87,16 +87,21 @@ internal sealed class Session : IConnectionHandler
     /// the broadcasts it missed, so its order is kept).
     /// </summary>
     /// <returns>Whether the message was queued, or kept for a client that may resume.</returns>
-    public bool Send(in OutboundMessage message, Wake wake) => Send(message, wake, broadcastPosition: 0);
+    public bool Send(in OutboundMessage message, Wake wake) => Send(message, wake, broadcastPosition: 0, out _);
 
     /// <summary>
     /// Sends a broadcast that <see cref="BroadcastLog"/> keeps at <paramref name="position"/>. A client that went away
     /// before it was logged takes it from the log when it returns, so it is not kept twice.
     /// </summary>
-    public bool SendBroadcast(in OutboundMessage message, long position, Wake wake) => Send(message, wake, position);
+    public bool SendBroadcast(in OutboundMessage message, long position, Wake wake) => Send(message, wake, position, out _);
 
-    private bool Send(in OutboundMessage message, Wake wake, long broadcastPosition)
+    /// <param name="message">The message.</param>
+    /// <param name="wake">How to wake the writer.</param>
+    /// <param name="broadcastPosition">The broadcast's position in the log, 0 for a message to this client alone.</param>
+    /// <param name="seq">The number a reliable event got (version 2), else 0.</param>
+    private bool Send(in OutboundMessage message, Wake wake, long broadcastPosition, out long seq)
     {
+        seq = 0;
         if (_replay is null)
         {
             if (_connection.Send(message, wake))
@@ -139,7 +144,7 @@ internal sealed class Session : IConnectionHandler
             switch (message.Delivery)
             {
                 case VizDelivery.Reliable:
-                    numbered = message.WithSeq(++_lastSent);
+                    numbered = message.WithSeq(seq = ++_lastSent);
                     _replay.Append(numbered.Seq, numbered.Payload);
                     break;
                 case VizDelivery.Latest:
@@ -198,7 +203,15 @@ internal sealed class Session : IConnectionHandler
 
     bool IConnectionHandler.OnEnvelope(Connection connection, InboundEnvelope envelope)
     {
-        if (envelope.IsControl)
+        // A reply is numbered like any event of the client's; to a client not granted requests, a reserved name as before.
+        var reply = envelope.EventName == RequestEnvelope.ReplyEvent;
+        if (reply && !GrantsRequests)
+        {
+            connection.SendError(ProtocolErrors.InvalidEventName, Envelope.ValidateEventName(envelope.EventName)!);
+            return false;
+        }
+
+        if (envelope.IsControl && !reply)
         {
             if (envelope.EventName == Envelope.AckEvent && _replay is not null && (envelope.AckSeq >= 0 ? envelope.AckSeq : Envelope.ReadSeq(envelope.Data, "seq")) is { } seq)
             {
@@ -235,11 +248,11 @@ internal sealed class Session : IConnectionHandler
                 }
             }
 
-            _hub.Deliver(this, envelope);
+            Deliver(connection, envelope, reply);
             return true;
         }
 
-        _hub.Deliver(this, envelope);
+        Deliver(connection, envelope, reply);
         return false;
     }
 
@@ -271,6 +284,10 @@ internal sealed class Session : IConnectionHandler
             {
                 // The client has everything up to lastSeq: that much needs no keeping.
                 _replay.Acknowledge(lastSeq);
+            }
+            else
+            {
+                FailRequestsSentAfter(lastSeq);
             }
 
             var replaced = _connected && !ReferenceEquals(_connection, connection) ? _connection : null;
@@ -382,6 +399,7 @@ internal sealed class Session : IConnectionHandler
             _detachedAt = null;
             _replay?.Clear();
             _latestValues?.Clear();
+            FailRequestsSentAfter(0);
         }
     }
 

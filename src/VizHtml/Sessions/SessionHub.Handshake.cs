@@ -20,6 +20,7 @@ internal sealed partial class SessionHub
         var token = (data as JsonObject)?["token"] is JsonValue t && t.TryGetValue<string>(out var s) ? s : null;
         var lastSeq = Envelope.ReadSeq(data, "lastSeq") ?? 0;
         var batch = (data as JsonObject)?["batch"] is JsonValue b && b.TryGetValue<bool>(out var wantsBatch) && wantsBatch;
+        var requests = (data as JsonObject)?[RequestEnvelope.Capability] is JsonValue r && r.TryGetValue<bool>(out var wantsRequests) && wantsRequests;
         Session session;
         bool resumed = false, recovered = false;
         Connection? replaced = null;
@@ -41,6 +42,7 @@ internal sealed partial class SessionHub
             {
                 // Back before the welcome is queued, so whoever sees the welcome finds the session no longer away.
                 _store.SetAway(existing, away: false);
+                existing.GrantsRequests = requests;
                 (resumed, recovered, replaced) = existing.Resume(connection, lastSeq, recovered => Welcome(existing, resumed: true, recovered, batch));
             }
 
@@ -54,6 +56,7 @@ internal sealed partial class SessionHub
                 // No token, an unknown one, or a session that expired in the same instant: a new session.
                 var replay = new ReplayBuffer(_options.ReplayBufferMessages, _options.ReplayBufferBytes, _options.ResumeTimeout, _options.TimeProvider, ReplayBudget);
                 session = new Session(this, connection, NewClientInfo(peer), replay);
+                session.GrantsRequests = requests;
                 _store.Add(session);
                 session.Welcome(Welcome(session, resumed: false, recovered: false, batch));
             }
@@ -97,23 +100,26 @@ internal sealed partial class SessionHub
     private OutboundMessage Welcome(Session session, bool resumed, bool recovered, bool batch)
     {
         var (lastReceived, lastSent) = session.Numbers();
-        var payload = JsonText.ToUtf8Bytes(new JsonObject
+        var welcome = new JsonObject
         {
-            ["event"] = Envelope.WelcomeEvent,
-            ["data"] = new JsonObject
-            {
-                ["v"] = 2,
-                ["id"] = session.Client.Id,
-                ["token"] = session.Token,
-                ["epoch"] = Epoch,
-                ["resumed"] = resumed,
-                ["recovered"] = recovered,
-                ["lastSeq"] = lastReceived,
-                ["sentSeq"] = lastSent,
-                ["heartbeatMs"] = (long)_options.HeartbeatInterval.TotalMilliseconds,
-                ["batch"] = batch,
-            },
-        });
+            ["v"] = 2,
+            ["id"] = session.Client.Id,
+            ["token"] = session.Token,
+            ["epoch"] = Epoch,
+            ["resumed"] = resumed,
+            ["recovered"] = recovered,
+            ["lastSeq"] = lastReceived,
+            ["sentSeq"] = lastSent,
+            ["heartbeatMs"] = (long)_options.HeartbeatInterval.TotalMilliseconds,
+            ["batch"] = batch,
+        };
+        if (session.GrantsRequests)
+        {
+            // Only to a client that asked: any other sees the welcome of before requests.
+            welcome[RequestEnvelope.Capability] = true;
+        }
+
+        var payload = JsonText.ToUtf8Bytes(new JsonObject { ["event"] = Envelope.WelcomeEvent, ["data"] = welcome });
         var message = OutboundMessage.Control(payload);
         return batch ? message.ThatStartsBatching() : message;
     }
@@ -135,6 +141,13 @@ internal sealed partial class SessionHub
 
                 // The welcome (and a resume's replay) wait for the read loop to wake the writer.
                 return true;
+            }
+
+            if (envelope.EventName == RequestEnvelope.ReplyEvent)
+            {
+                // Nobody is granted requests before the hello: a reserved name, as it was before requests existed.
+                connection.SendError(ProtocolErrors.InvalidEventName, Envelope.ValidateEventName(envelope.EventName)!);
+                return false;
             }
 
             connection.SendError(ProtocolErrors.InvalidEnvelope, envelope.IsControl ? $"unexpected {envelope.EventName}" : "send $hello first");

@@ -221,6 +221,24 @@ public sealed class MetricsTests
     }
 
     /// <summary>What a listener saw of one meter factory's instruments: counter sums, histogram counts, observed values.</summary>
+    [Fact]
+    public async Task ARequestHandlerRunIsAnEventReceivedAndTimedAsKindRequest()
+    {
+        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var factory = services.GetRequiredService<IMeterFactory>();
+        using var metrics = new Recorder(factory);
+        await using var test = await TestServer.StartAsync(o => o.MeterFactory = factory);
+        test.Server.OnRequest<int, int>("double", (n, e) => n * 2);
+        await using var client = new VizHtmlClient(test.HttpBase);
+        await client.StartAsync().WaitAsync(TestServer.Timeout);
+
+        Assert.Equal(4, await client.RequestAsync<int>("double", 2).WaitAsync(TestServer.Timeout));
+
+        await TestServer.WaitUntilAsync(() => metrics.Count("vizhtml.handler.duration", "vizhtml.handler.kind=request") == 1);
+        Assert.Equal(1, metrics.Sum("vizhtml.events.received"));
+        Assert.Equal(0, metrics.Count("vizhtml.handler.duration", "vizhtml.handler.kind=message"));
+    }
+
     private sealed class Recorder : IDisposable
     {
         private readonly MeterListener _listener = new();

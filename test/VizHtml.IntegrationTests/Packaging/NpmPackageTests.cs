@@ -33,6 +33,7 @@ public sealed class NpmPackageTests(NpmPackageFixture package, BrowserFixture br
             await File.ReadAllTextAsync(Path.Combine(installed, "dist", "LICENSE")));
         var module = await File.ReadAllTextAsync(Path.Combine(installed, "dist", "index.js"));
         Assert.Contains("export const WebSocket = root.viz.WebSocket;", module, StringComparison.Ordinal);
+        Assert.Contains("export const RequestError = root.viz.RequestError;", module, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -78,6 +79,7 @@ public sealed class NpmPackageTests(NpmPackageFixture package, BrowserFixture br
         server.Server.OnConnect(e => e.Client.Send("pose", new { x = 40, y = 2 }));
         server.Server.OnMessage(messages.Add);
         server.Server.OnMessage("button_click", e => e.Client.Send("ack", new { count = e.Data.GetInt32("count") + 1 }));
+        server.Server.OnRequest<int, int>("double", (n, e) => n > 0 ? n * 2 : Refuse());
         await using var context = await browser.NewContextAsync();
         var page = await context.NewPageAsync();
         var errors = PageDiagnostics.CollectPageErrors(page);
@@ -91,6 +93,8 @@ public sealed class NpmPackageTests(NpmPackageFixture package, BrowserFixture br
         await Expect(page.Locator("#pose")).ToHaveTextAsync("40,2");
         await Expect(page.Locator("#last")).ToHaveTextAsync("ack 43");
         await Expect(page.Locator("#supported")).ToHaveTextAsync("true");
+        await Expect(page.Locator("#doubled")).ToHaveTextAsync("42");
+        await Expect(page.Locator("#refused")).ToHaveTextAsync("negative");
         await Expect(page.Locator("#global")).ToHaveTextAsync("undefined");
         var received = await messages.WaitForCountAsync(4);
         Assert.Equal(4, received.Count);
@@ -101,4 +105,6 @@ public sealed class NpmPackageTests(NpmPackageFixture package, BrowserFixture br
         Assert.Empty(errors);
         Assert.Empty(consoleErrors);
     }
+
+    private static int Refuse() => throw new VizRequestException("negative", "only positive numbers are doubled");
 }

@@ -20,7 +20,12 @@ interface FromPage {
   ready: null;
 }
 
-const socket = new viz.WebSocket<FromServer, FromPage>();
+/** What this page asks the server. */
+interface Asks {
+  double: viz.Call<number, number>;
+}
+
+const socket = new viz.WebSocket<FromServer, FromPage, Asks>();
 const show = (id: string, text: string) => {
   const element = document.getElementById(id);
   if (element) element.textContent = text;
@@ -34,6 +39,10 @@ let opens = 0;
 socket.onevent('open', function () {
   show('opens', String(++opens));
   this.send('ready', null);
+  if (opens === 1) {
+    socket.request('double', 21).then((n) => show('doubled', String(n + 0)));
+    socket.request('double', -1).catch((e: unknown) => show('refused', e instanceof viz.RequestError ? e.code : 'not a RequestError'));
+  }
 });
 socket.onevent('pose', (e) => {
   const x: number = e.data.x;
@@ -70,6 +79,8 @@ function mistakes() {
     const text: string = e.data.count;
     show('never', text);
   });
+  // @ts-expect-error the data of the request 'double' is a number
+  void socket.request('double', 'two');
   // @ts-expect-error the server sends no event named 'acknowledged'
   socket.onevent('acknowledged', () => {});
   socket.onevent('*', (e) => {
