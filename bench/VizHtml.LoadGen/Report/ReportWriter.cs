@@ -40,9 +40,10 @@ internal static class ReportWriter
             ["server_cpu_pct", "latency_p50_us", "latency_p99_us", "cpu_us_per_delivery", "deliveries_per_s"]),
         ("fewtablets-", "A few tablets",
             "`stream 90 <seconds> 200` to 5 clients: the original toolkit's own use, a frame loop that sends the view to a few tablets every frame. " +
-            "Besides server CPU and latency, the .NET servers report what each broadcast call cost the thread that made it (wall time from the call to its return, " +
-            "the payload already made): the part of a frame's budget the send takes.",
-            ["call_p50_us", "call_p99_us", "call_max_us", "cpu_us_per_delivery", "server_cpu_pct", "latency_p50_us", "latency_p99_us"]),
+            "Besides server CPU and latency, the .NET servers report what each broadcast call cost the thread that made it, the payload already made: " +
+            "wall time from the call to its return (`call_*`; with the server on one core this includes the writers the call woke, when they run before it returns) " +
+            "and the thread's own CPU time (`call_cpu_*`): the part of a frame's budget the send takes.",
+            ["call_cpu_p50_us", "call_cpu_p99_us", "call_cpu_max_us", "call_p50_us", "call_p99_us", "call_max_us", "cpu_us_per_delivery", "server_cpu_pct", "latency_p50_us", "latency_p99_us"]),
         ("sustained-", "Sustained broadcast",
             "`stream 100 <seconds> 64` to 1,000 clients: 100 k deliveries/s paced by the server's own timer, so servers are compared at the same load rather than flat out. " +
             "A server that cannot keep up shows it in latency and in deliveries/s below 100 k.",
