@@ -1,12 +1,3 @@
-// VIZHTML_REQUESTS: typed requests from contract descriptors (VizCall) forward to the request API of issue 14's
-// requests branch (issue14-requests: VizHtmlServer.OnRequest, VizClient.RequestAsync, VizRequestEvent), which this
-// branch does not have. The file is written against the signatures in the shared design and compiled once that branch
-// is merged: remove this #if (and its #endif), then add these lines to PublicAPI.Unshipped.txt:
-//   VizHtml.VizHtmlServer.OnRequest<TRequest, TResponse>(VizHtml.VizCall<TRequest, TResponse>! call, System.Func<TRequest, VizHtml.VizRequestEvent!, System.Threading.Tasks.ValueTask<TResponse>>! handler) -> System.IDisposable!
-//   VizHtml.VizHtmlServer.OnRequest<TRequest, TResponse>(VizHtml.VizCall<TRequest, TResponse>! call, System.Func<TRequest, VizHtml.VizRequestEvent!, TResponse>! handler) -> System.IDisposable!
-//   VizHtml.VizClient.RequestAsync<TRequest, TResponse>(VizHtml.VizCall<TRequest, TResponse>! call, TRequest request, System.TimeSpan? timeout = null, System.Threading.CancellationToken cancellationToken = default(System.Threading.CancellationToken)) -> System.Threading.Tasks.Task<TResponse>!
-// (If VizClient.RequestAsync<TResponse> returns ValueTask<TResponse> there, change the return type below to match.)
-#if VIZHTML_REQUESTS
 namespace VizHtml;
 
 // The request side of the facade's contract API: OnRequest from a VizCall the page makes of the server.
@@ -61,4 +52,3 @@ public sealed partial class VizClient
         return RequestAsync<TResponse>(call.Name, request, timeout, cancellationToken);
     }
 }
-#endif

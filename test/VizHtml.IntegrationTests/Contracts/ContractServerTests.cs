@@ -152,6 +152,32 @@ public sealed class ContractServerTests
         Assert.Equal(1, test.Server.SendAll(Lab.Status, "x"));
     }
 
+    [Theory]
+    [OnOwnHosts]
+    public async Task TypedRequestsGoBothWaysThroughTheirDescriptors(TestHost host)
+    {
+        await using var test = await TestServer.StartAsync(host);
+        var connects = new EventLog<VizConnectEvent>();
+        test.Server.OnConnect(connects.Add);
+        using var _a = test.Server.OnRequest(Lab.Measure, async (pose, e) =>
+        {
+            await Task.Yield();
+            return pose.X + pose.Y + pose.Z;
+        });
+        await using var client = new VizHtmlClient(test.HttpBase);
+        using var _b = client.OnRequest<LabClick, bool>(Lab.Confirm.Name, (click, e) => click.ClickCount > 1 && click.Button == "left");
+        await client.StartAsync().WaitAsync(TestServer.Timeout);
+        var page = (await connects.WaitForCountAsync(1))[0].Client;
+
+        Assert.Equal(6.0, await client.RequestAsync<double>(Lab.Measure.Name, new LabPose(1, 2, 3)).WaitAsync(TestServer.Timeout));
+        Assert.True(await page.RequestAsync(Lab.Confirm, new LabClick(2, "left", null)).WaitAsync(TestServer.Timeout));
+        Assert.False(await page.RequestAsync(Lab.Confirm, new LabClick(1, "left", null)).WaitAsync(TestServer.Timeout));
+
+        // Each the right way round only: the server is never asked a page's request, nor asks the page the server's.
+        Assert.Throws<ArgumentException>(() => test.Server.OnRequest(Lab.Confirm, (click, e) => true));
+        await Assert.ThrowsAsync<ArgumentException>(() => page.RequestAsync(Lab.Measure, new LabPose(0, 0, 0)));
+    }
+
     private static async Task<(string Event, string Data)> ReceiveTextAsync(RawClient client)
     {
         var (name, data) = await client.ReceiveAsync();
@@ -172,4 +198,5 @@ public static class Lab
     public static readonly VizEvent<LabClick> Click = VizEvent.ToServer<LabClick>("click");
     public static readonly VizEvent<string> Status = VizEvent.Both<string>("status");
     public static readonly VizCall<LabClick, bool> Confirm = VizCall.ToPage<LabClick, bool>("confirm");
+    public static readonly VizCall<LabPose, double> Measure = VizCall.ToServer<LabPose, double>("measure");
 }
