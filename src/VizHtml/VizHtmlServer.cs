@@ -48,6 +48,7 @@ public sealed class VizHtmlServer : IAsyncDisposable
     // Null when VizHtmlOptions.StatusPage is Off: nothing is recorded and its path is an unknown page.
     private readonly Status.StatusMonitor? _status;
     private readonly JsonSerializerOptions _jsonOptions;
+    private readonly BinaryJson _binaryJson;
     private readonly SemaphoreSlim _lifecycle = new(1, 1);
 
     // False when an ASP.NET Core app hosts VizHtml (MapVizHtml): the app's own Kestrel serves it.
@@ -91,7 +92,8 @@ public sealed class VizHtmlServer : IAsyncDisposable
         _router = new EventRouter(eventsLogger, _metrics, _options.TimeProvider);
         _dispatcher = Dispatcher.Create(_options.Dispatch, _options.SynchronizationContext, eventsLogger);
         _jsonOptions = _options.JsonSerializerOptions ?? new JsonSerializerOptions(JsonSerializerDefaults.Web);
-        _hub = new SessionHub(_options, new EnvelopeSerializer(_jsonOptions), _dispatcher, _router, new InMemorySessionStore(_options.MaxAwaySessions, _options.MaxConnectionsPerAddress), _logger, _metrics);
+        _binaryJson = new BinaryJson(_jsonOptions);
+        _hub = new SessionHub(_options, new EnvelopeSerializer(_jsonOptions, _binaryJson), _dispatcher, _router, new InMemorySessionStore(_options.MaxAwaySessions, _options.MaxConnectionsPerAddress), _logger, _metrics);
         _metrics.Observe(_hub);
         _policy = new AccessPolicy(_options);
         _connectionLimits = new ConnectionLimits(_options.MaxConnections, _options.MaxConnectionsPerAddress);
@@ -458,7 +460,8 @@ public sealed class VizHtmlServer : IAsyncDisposable
             T value;
             try
             {
-                value = e.Data.As<T>(_jsonOptions);
+                // A binary message's placeholders bind to its parts (bytes without base64); anything else as it always did.
+                value = e.Parts.Count == 0 ? e.Data.As<T>(_jsonOptions) : _binaryJson.Bind<T>(e.Data, e.Parts);
             }
             catch (JsonException ex)
             {

@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 namespace VizHtml.Protocol;
 
 /// <summary>The outcome of decoding one inbound text message.</summary>
-internal readonly record struct InboundEnvelope(string? EventName, JsonNode? Data, string? ErrorCode, string? ErrorMessage, long Seq = 0, long AckSeq = -1)
+internal readonly partial record struct InboundEnvelope(string? EventName, JsonNode? Data, string? ErrorCode, string? ErrorMessage, long Seq = 0, long AckSeq = -1)
 {
     public bool IsValid => ErrorCode is null;
 

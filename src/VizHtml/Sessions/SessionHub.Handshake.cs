@@ -20,6 +20,9 @@ internal sealed partial class SessionHub
         var token = (data as JsonObject)?["token"] is JsonValue t && t.TryGetValue<string>(out var s) ? s : null;
         var lastSeq = Envelope.ReadSeq(data, "lastSeq") ?? 0;
         var batch = (data as JsonObject)?["batch"] is JsonValue b && b.TryGetValue<bool>(out var wantsBatch) && wantsBatch;
+
+        // Granted to whoever asks; set before the welcome (and a resume's replay) is queued, which it decides the form of.
+        connection.AcceptsBinary = (data as JsonObject)?["binary"] is JsonValue bin && bin.TryGetValue<bool>(out var wantsBinary) && wantsBinary;
         Session session;
         bool resumed = false, recovered = false;
         Connection? replaced = null;
@@ -97,23 +100,27 @@ internal sealed partial class SessionHub
     private OutboundMessage Welcome(Session session, bool resumed, bool recovered, bool batch)
     {
         var (lastReceived, lastSent) = session.Numbers();
-        var payload = JsonText.ToUtf8Bytes(new JsonObject
+        var data = new JsonObject
         {
-            ["event"] = Envelope.WelcomeEvent,
-            ["data"] = new JsonObject
-            {
-                ["v"] = 2,
-                ["id"] = session.Client.Id,
-                ["token"] = session.Token,
-                ["epoch"] = Epoch,
-                ["resumed"] = resumed,
-                ["recovered"] = recovered,
-                ["lastSeq"] = lastReceived,
-                ["sentSeq"] = lastSent,
-                ["heartbeatMs"] = (long)_options.HeartbeatInterval.TotalMilliseconds,
-                ["batch"] = batch,
-            },
-        });
+            ["v"] = 2,
+            ["id"] = session.Client.Id,
+            ["token"] = session.Token,
+            ["epoch"] = Epoch,
+            ["resumed"] = resumed,
+            ["recovered"] = recovered,
+            ["lastSeq"] = lastReceived,
+            ["sentSeq"] = lastSent,
+            ["heartbeatMs"] = (long)_options.HeartbeatInterval.TotalMilliseconds,
+            ["batch"] = batch,
+        };
+
+        // Only to a client that asked: one that did not sees today's welcome.
+        if (session.Connection.AcceptsBinary)
+        {
+            data["binary"] = true;
+        }
+
+        var payload = JsonText.ToUtf8Bytes(new JsonObject { ["event"] = Envelope.WelcomeEvent, ["data"] = data });
         var message = OutboundMessage.Control(payload);
         return batch ? message.ThatStartsBatching() : message;
     }
