@@ -21,15 +21,47 @@
   const describe = (v) => (v === null ? 'null' : typeof v === 'string' ? JSON.stringify(v) : typeof v);
   const later = (fn) => Promise.resolve().then(fn);
 
-  function encode(name, data, seq) {
+  function encode(name, data, seq, binary) {
+    const parts = [];
     try {
-      return JSON.stringify({ event: name, data: data === undefined ? null : data, seq: seq || undefined });
+      // Protocol 2: bytes anywhere in data become parts, {"$bin":i} in the JSON.
+      const text = JSON.stringify({ event: name, data: data === undefined ? null : data, seq: seq || undefined }, binary && ((_, v) => (isBin(v) ? { $bin: parts.push(v) - 1 } : v)));
+      return parts.length ? pack(text, parts) : text;
     } catch (err) {
       throw new TypeError(`viz.WebSocket.send: data for event "${name}" cannot be encoded as JSON (${err instanceof Error ? err.message : err})`);
     }
   }
 
   const control = (event, data) => JSON.stringify({ event, data });
+
+  // Binary messages: [uint32 big-endian H][H bytes: JSON envelope with "bin":[lengths]][parts] (docs/protocol.md).
+  const isBin = (v) => v instanceof ArrayBuffer || ArrayBuffer.isView(v) || (typeof Blob === 'function' && v instanceof Blob);
+  const size = (p) => (p instanceof ArrayBuffer || ArrayBuffer.isView(p) ? p.byteLength : p.size);
+
+  // A Blob keeps the parts in order for ws.send; it copies typed arrays, so later changes to them do not leak in.
+  function pack(text, parts) {
+    const head = new TextEncoder().encode(text.slice(0, -1) + ',"bin":[' + parts.map(size) + ']}');
+    const length = new DataView(new ArrayBuffer(4));
+    length.setUint32(0, head.length);
+    return new Blob([length, head, ...parts]);
+  }
+
+  function unpack(buf) {
+    const h = new DataView(buf).getUint32(0);
+    const m = JSON.parse(new TextDecoder().decode(new Uint8Array(buf, 4, h)));
+    let at = 4 + h;
+    const parts = m.bin.map((n) => new Uint8Array(buf, (at += n) - n, n));
+    if (at !== buf.byteLength) throw 0;
+    const fill = (v) => {
+      if (v === null || typeof v !== 'object') return v;
+      const keys = Object.keys(v);
+      if (keys.length === 1 && keys[0] === '$bin' && !Array.isArray(v)) return parts[v.$bin];
+      for (const k of keys) v[k] = fill(v[k]);
+      return v;
+    };
+    m.data = fill(m.data);
+    return m;
+  }
 
   function checkName(name, where) {
     if (typeof name !== 'string' || name === '') {
@@ -159,6 +191,7 @@
       const Native = root.WebSocket;
       if (typeof Native !== 'function') throw new Error('vizhtml: this browser does not support WebSocket');
       const ws = (this.ws = new Native(this.url));
+      ws.binaryType = 'arraybuffer';
       // A replaced socket can still fire events: ignore them.
       ws.onopen = () => {
         if (this.ws !== ws) return;
@@ -208,12 +241,13 @@
     receive(ws, raw) {
       const v2 = this.v2;
       if (v2) this.lastInboundAt = Date.now();
-      if (typeof raw !== 'string') return warn('ignoring non-text frame from server');
+      const text = typeof raw === 'string';
+      if (!text && !(v2 && raw instanceof ArrayBuffer)) return warn('ignoring non-text frame from server');
       let msg;
       try {
-        msg = JSON.parse(raw);
+        msg = text ? JSON.parse(raw) : unpack(raw);
       } catch (_) {
-        return bad('that is not JSON', 0, raw);
+        return bad(text ? 'that is not JSON' : 'that is not a binary envelope', 0, text ? raw : ' ');
       }
       if (!v2 || !Array.isArray(msg)) this.handle(ws, msg, raw);
       // Stop if a handler closed the socket.
@@ -250,7 +284,7 @@
       this.resuming = this.token !== null;
       this.lastInboundAt = Date.now();
       this.startSilenceWatch();
-      ws.send(control('$hello', { v: V, token: this.token, lastSeq: this.lastSeq, batch: true }));
+      ws.send(control('$hello', { v: V, token: this.token, lastSeq: this.lastSeq, batch: true, binary: true }));
     }
 
     handleWelcome(ws, data) {
@@ -431,7 +465,7 @@
       const ws = this.ws;
       const connected = this.state === 'open' && ws && ws.readyState === OPEN;
       if (!this.v2 || (options && options.volatile === true) || this.ended) {
-        const text = encode(name, data);
+        const text = encode(name, data, 0, this.v2);
         if (connected) {
           ws.send(text);
           return true;
@@ -443,7 +477,7 @@
         return false;
       }
       const seq = this.outSeq + 1;
-      const text = encode(name, data, seq);
+      const text = encode(name, data, seq, true);
       this.outSeq = seq;
       this.outbox.push({ seq, text, at: Date.now() }); // kept until acknowledged
       if (connected) ws.send(text);
