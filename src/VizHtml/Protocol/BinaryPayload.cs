@@ -177,7 +177,9 @@ internal sealed class BinaryPayload : MemoryManager<byte>
         }
 
         var lengths = new List<int>();
-        var reader = new Utf8JsonReader(_wire.AsSpan(_binMemberAt + 8, 4 + _headerLength - _binMemberAt - 8));
+        // [len0,len1,…] after ,"bin": and before the closing brace.
+        var reader = new Utf8JsonReader(_wire.AsSpan(_binMemberAt + 7, 4 + _headerLength - _binMemberAt - 8));
+        reader.Read();
         while (reader.Read() && reader.TokenType == JsonTokenType.Number)
         {
             lengths.Add(reader.GetInt32());
