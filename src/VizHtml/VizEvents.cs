@@ -37,25 +37,7 @@ public sealed class VizMessageEvent
     /// </summary>
     /// <example><c>var image = e.GetBytes(e.Data["image"]);</c></example>
     /// <exception cref="FormatException">When <paramref name="value"/> is neither a placeholder of one of <see cref="Parts"/> nor base64 text.</exception>
-    public ReadOnlyMemory<byte> GetBytes(VizData value)
-    {
-        ArgumentNullException.ThrowIfNull(value);
-        if (value.Kind == VizDataKind.String)
-        {
-            return Convert.FromBase64String(value.GetString());
-        }
-
-        if (value.Kind == VizDataKind.Object && value.Count == 1 && value.TryGet("$bin", out var index) && index.Kind == VizDataKind.Number)
-        {
-            var i = index.GetDouble();
-            if (i >= 0 && i < Parts.Count && i == Math.Floor(i))
-            {
-                return Parts[(int)i];
-            }
-        }
-
-        throw new FormatException($"the value is neither a binary part of event '{Event}' ({{\"$bin\": index}}) nor base64 text");
-    }
+    public ReadOnlyMemory<byte> GetBytes(VizData value) => Protocol.BinaryJson.GetBytes(value, Parts, Event);
 }
 
 /// <summary>A browser connected.</summary>

@@ -11,7 +11,7 @@ using VizHtml.Protocol;
 namespace VizHtml;
 
 /// <summary>An event a <see cref="VizHtmlClient"/> received from the server.</summary>
-public sealed class VizClientMessageEvent
+public sealed partial class VizClientMessageEvent
 {
     internal VizClientMessageEvent(string eventName, VizData data)
     {
@@ -64,7 +64,7 @@ public sealed class VizClientConnectionEvent
 /// while the gap fits the server's replay buffer and <see cref="VizHtmlClientOptions.MaxPendingSends"/>.
 /// Handlers run one at a time on the client's receive loop. Thread-safe.
 /// </summary>
-public sealed class VizHtmlClient : IAsyncDisposable
+public sealed partial class VizHtmlClient : IAsyncDisposable
 {
     private const int AckEvery = 32;
 
@@ -109,7 +109,8 @@ public sealed class VizHtmlClient : IAsyncDisposable
             throw new ArgumentOutOfRangeException(nameof(options), _options.ConnectTimeout, $"{nameof(VizHtmlClientOptions.ConnectTimeout)} must be positive or Timeout.InfiniteTimeSpan.");
         }
 
-        _serializer = new Protocol.EnvelopeSerializer(_options.JsonSerializerOptions ?? new JsonSerializerOptions(JsonSerializerDefaults.Web));
+        var json = _options.JsonSerializerOptions ?? new JsonSerializerOptions(JsonSerializerDefaults.Web);
+        _serializer = new Protocol.EnvelopeSerializer(json, new BinaryJson(json));
         // The key is in the socket's URL: what is logged names the URL without it, and the rest (exception texts) is redacted.
         _logger = Security.RedactingLoggerFactory.For(_options.LoggerFactory ?? NullLoggerFactory.Instance, _options.AccessKey).CreateLogger("VizHtml.Client");
         _messages = new MessageHandlers<VizClientMessageEvent>(_logger);
@@ -220,7 +221,7 @@ public sealed class VizHtmlClient : IAsyncDisposable
         lock (_gate)
         {
             var seq = ++_lastSent;
-            var payload = _serializer.Serialize(eventName, data, seq);
+            var payload = SerializeWithParts(eventName, data, seq);
             _pending.Enqueue((seq, payload, TimeProvider.System.GetTimestamp()));
             while (_pending.Count > _options.MaxPendingSends)
             {
@@ -334,7 +335,7 @@ public sealed class VizHtmlClient : IAsyncDisposable
         var watching = WatchAsync(socket, connection.Token);
         try
         {
-            await SendRawAsync(socket, new JsonObject { ["event"] = "$hello", ["data"] = new JsonObject { ["v"] = 2, ["token"] = _token, ["lastSeq"] = lastReceived, ["batch"] = true } }, connection.Token).ConfigureAwait(false);
+            await SendRawAsync(socket, new JsonObject { ["event"] = "$hello", ["data"] = new JsonObject { ["v"] = 2, ["token"] = _token, ["lastSeq"] = lastReceived, ["batch"] = true, ["binary"] = true } }, connection.Token).ConfigureAwait(false);
             await ReceiveLoopAsync(socket, outbox.Writer, connection.Token).ConfigureAwait(false);
         }
         finally
@@ -369,9 +370,13 @@ public sealed class VizHtmlClient : IAsyncDisposable
             while (!result.EndOfMessage);
 
             Interlocked.Exchange(ref _lastInbound, TimeProvider.System.GetTimestamp());
+            if (result.MessageType == WebSocketMessageType.Binary)
+            {
+                await OnBinaryAsync(buffer.WrittenMemory).ConfigureAwait(false);
+            }
 
             // A frame holds one envelope, or after a batching welcome, an array of them to handle in order.
-            switch (JsonNode.Parse(buffer.WrittenSpan))
+            switch (result.MessageType == WebSocketMessageType.Binary ? null : JsonNode.Parse(buffer.WrittenSpan))
             {
                 case JsonObject envelope:
                     await OnEnvelopeAsync(envelope, outbox).ConfigureAwait(false);
@@ -557,7 +562,7 @@ public sealed class VizHtmlClient : IAsyncDisposable
         {
             await foreach (var payload in outbox.ReadAllAsync(cancellationToken).ConfigureAwait(false))
             {
-                await socket.SendAsync(payload, WebSocketMessageType.Text, endOfMessage: true, cancellationToken).ConfigureAwait(false);
+                await socket.SendAsync(payload, MessageTypeOf(payload), endOfMessage: true, cancellationToken).ConfigureAwait(false);
             }
         }
         catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or IOException or ObjectDisposedException)

@@ -71,6 +71,30 @@ internal sealed class BinaryJson
         }
     }
 
+    /// <summary>
+    /// The bytes a value of a message's data stands for: a placeholder <c>{"$bin": i}</c> gives part i, a string is read as
+    /// base64 (the form of a client without binary). For the events' <c>GetBytes</c>.
+    /// </summary>
+    public static ReadOnlyMemory<byte> GetBytes(VizData value, IReadOnlyList<ReadOnlyMemory<byte>> parts, string eventName)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        if (value.Kind == VizDataKind.String)
+        {
+            return Convert.FromBase64String(value.GetString());
+        }
+
+        if (value.Kind == VizDataKind.Object && value.Count == 1 && value.TryGet("$bin", out var index) && index.Kind == VizDataKind.Number)
+        {
+            var i = index.GetDouble();
+            if (i >= 0 && i < parts.Count && i == Math.Floor(i))
+            {
+                return parts[(int)i];
+            }
+        }
+
+        throw new FormatException($"the value is neither a binary part of event '{eventName}' ({{\"$bin\": index}}) nor base64 text");
+    }
+
     /// <summary>One serialization's or binding's options, with the parts they collect or resolve.</summary>
     public sealed class Rental
     {

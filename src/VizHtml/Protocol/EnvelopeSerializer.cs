@@ -30,17 +30,17 @@ internal sealed class EnvelopeSerializer
     /// of bytes, anywhere in it): without any, the same text envelope as <see cref="Serialize(string, object?)"/>; with some,
     /// a <see cref="BinaryPayload"/> (its memory), each byte value a part. Needs the <see cref="BinaryJson"/> given at construction.
     /// </summary>
-    public ReadOnlyMemory<byte> SerializeWithParts(string eventName, object? data)
+    public ReadOnlyMemory<byte> SerializeWithParts(string eventName, object? data, long seq = 0)
     {
         if (_binary is null || data is null or VizData or System.Text.Json.Nodes.JsonNode)
         {
-            return Serialize(eventName, data);
+            return Serialize(eventName, data, seq);
         }
 
         var rental = _binary.Rent();
         try
         {
-            return Serialize(eventName, data, seq: 0, rental);
+            return Serialize(eventName, data, seq, rental);
         }
         finally
         {
