@@ -157,6 +157,7 @@
       this.lastInboundAt = 0;
       this.ackedAt = 0;
       this.silenceTimer = null;
+      this.binary = null; // granted by the welcome; until then assumed
     }
 
     subscribe(name, fn) {
@@ -249,6 +250,7 @@
       } catch (_) {
         return bad(text ? 'that is not JSON' : 'that is not a binary envelope', 0, text ? raw : ' ');
       }
+      if (!text) raw = null;
       if (!v2 || !Array.isArray(msg)) this.handle(ws, msg, raw);
       // Stop if a handler closed the socket.
       else for (const one of msg) if (this.ws === ws) this.handle(ws, one, null);
@@ -294,6 +296,7 @@
       this.token = typeof d.token === 'string' ? d.token : null;
       this.clientId = typeof d.id === 'string' ? d.id : null;
       this.heartbeatMs = typeof d.heartbeatMs === 'number' && d.heartbeatMs > 0 ? d.heartbeatMs : HEARTBEAT_MS;
+      this.binary = d.binary === true; // a server without it would close on a binary message
       this.startSilenceWatch();
       const recovered = d.recovered === true;
       const sentSeq = isCount(d.sentSeq) ? d.sentSeq : 0;
@@ -465,7 +468,7 @@
       const ws = this.ws;
       const connected = this.state === 'open' && ws && ws.readyState === OPEN;
       if (!this.v2 || (options && options.volatile === true) || this.ended) {
-        const text = encode(name, data, 0, this.v2);
+        const text = encode(name, data, 0, this.v2 && this.binary !== false);
         if (connected) {
           ws.send(text);
           return true;
@@ -477,7 +480,7 @@
         return false;
       }
       const seq = this.outSeq + 1;
-      const text = encode(name, data, seq, true);
+      const text = encode(name, data, seq, this.binary !== false);
       this.outSeq = seq;
       this.outbox.push({ seq, text, at: Date.now() }); // kept until acknowledged
       if (connected) ws.send(text);
