@@ -165,6 +165,29 @@ public sealed class BinaryMessageTests
 
     [Theory]
     [OnEveryHost]
+    public async Task LatestAndVolatileBinaryEventsGoAsUnnumberedBinaryMessages(TestHost host)
+    {
+        await using var test = await TestServer.StartAsync(host);
+        test.Server.SetDelivery("pose", VizDelivery.Latest);
+        test.Server.SetDelivery("tick", VizDelivery.Volatile);
+        using var client = await ConnectAsync(test, binary: true, batch: true);
+
+        Assert.Equal(1, test.Server.SendAll("tick", new byte[] { 1 }));
+        var (type, bytes) = await ReceiveAsync(client);
+        Assert.Equal(WebSocketMessageType.Binary, type);
+        var (tick, _) = Decode(bytes);
+        Assert.Null(tick["seq"]);
+
+        Assert.Equal(1, test.Server.SendAll("pose", new byte[] { 2 }));
+        (type, bytes) = await ReceiveAsync(client);
+        var (pose, parts) = Decode(bytes);
+        Assert.Equal("pose", pose["event"]!.GetValue<string>());
+        Assert.Null(pose["seq"]);
+        Assert.Equal([2], Assert.Single(parts));
+    }
+
+    [Theory]
+    [OnEveryHost]
     public async Task ABinaryMessageLargerThanMaxMessageBytesIsClosedWith1009(TestHost host)
     {
         await using var test = await TestServer.StartAsync(host, o => o.MaxMessageBytes = 64 * 1024);
