@@ -1,4 +1,5 @@
 using System.Net.WebSockets;
+using Microsoft.Extensions.Logging;
 using VizHtml.Protocol;
 
 namespace VizHtml;
@@ -37,10 +38,11 @@ public sealed partial class VizHtmlClient
     /// <summary>A binary message from the server: numbered and delivered as a text envelope is, with its parts.</summary>
     private ValueTask OnBinaryAsync(ReadOnlyMemory<byte> message)
     {
-        var envelope = BinaryEnvelope.Read(_binaryReader ??= new EnvelopeReader(maxDepth: 1000), message);
+        // The depth System.Text.Json allows by default, as the client's text path parses with.
+        var envelope = BinaryEnvelope.Read(_binaryReader ??= new EnvelopeReader(maxDepth: 64), message);
         if (!envelope.IsValid)
         {
-            Microsoft.Extensions.Logging.LoggerExtensions.LogWarning(_logger, "Ignoring a malformed binary message from the server: {Problem}", envelope.ErrorMessage);
+            _logger.LogWarning("Ignoring a malformed binary message from the server: {Problem}", envelope.ErrorMessage);
             return default;
         }
 

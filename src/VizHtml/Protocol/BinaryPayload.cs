@@ -20,13 +20,15 @@ internal sealed class BinaryPayload : MemoryManager<byte>
     private readonly byte[] _wire;
     private readonly int _headerLength;
     private readonly int _binMemberAt;
+    private readonly int[] _lengths;
     private byte[]? _text;
 
-    private BinaryPayload(byte[] wire, int headerLength, int binMemberAt)
+    private BinaryPayload(byte[] wire, int headerLength, int binMemberAt, int[] lengths)
     {
         _wire = wire;
         _headerLength = headerLength;
         _binMemberAt = binMemberAt;
+        _lengths = lengths;
     }
 
     /// <summary>The whole binary message.</summary>
@@ -85,7 +87,7 @@ internal sealed class BinaryPayload : MemoryManager<byte>
             at += part.Length;
         }
 
-        return new BinaryPayload(wire, headerLength, 4 + envelopeWithoutEnd.Length).Memory;
+        return new BinaryPayload(wire, headerLength, 4 + envelopeWithoutEnd.Length, parts.Select(p => p.Length).ToArray()).Memory;
     }
 
     /// <summary>Whether <paramref name="payload"/> is a whole binary payload (and which).</summary>
@@ -123,12 +125,12 @@ internal sealed class BinaryPayload : MemoryManager<byte>
     private byte[] ToText()
     {
         var header = _wire.AsSpan(4, _headerLength);
-        var placeholders = FindPlaceholders(header, PartCount());
+        var placeholders = FindPlaceholders(header, _lengths.Length);
         var keep = _binMemberAt - 4;
         var length = (long)keep + 1;
         foreach (var (start, end, part) in placeholders)
         {
-            length += Base64.GetMaxEncodedToUtf8Length(PartLength(part)) + 2 - (end - start);
+            length += Base64.GetMaxEncodedToUtf8Length(_lengths[part]) + 2 - (end - start);
         }
 
         var text = new byte[checked((int)length)];
@@ -151,41 +153,15 @@ internal sealed class BinaryPayload : MemoryManager<byte>
         return text;
     }
 
-    private int PartCount() => PartLengths().Count;
-
-    private int PartLength(int index) => PartLengths()[index];
-
     private ReadOnlySpan<byte> PartSpan(int index)
     {
-        var lengths = PartLengths();
         var at = 4 + _headerLength;
         for (var i = 0; i < index; i++)
         {
-            at += lengths[i];
+            at += _lengths[i];
         }
 
-        return _wire.AsSpan(at, lengths[index]);
-    }
-
-    private List<int>? _lengths;
-
-    private List<int> PartLengths()
-    {
-        if (_lengths is { } known)
-        {
-            return known;
-        }
-
-        var lengths = new List<int>();
-        // [len0,len1,…] after ,"bin": and before the closing brace.
-        var reader = new Utf8JsonReader(_wire.AsSpan(_binMemberAt + 7, 4 + _headerLength - _binMemberAt - 8));
-        reader.Read();
-        while (reader.Read() && reader.TokenType == JsonTokenType.Number)
-        {
-            lengths.Add(reader.GetInt32());
-        }
-
-        return _lengths = lengths;
+        return _wire.AsSpan(at, _lengths[index]);
     }
 
     /// <summary>

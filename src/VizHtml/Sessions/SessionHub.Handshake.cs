@@ -100,27 +100,31 @@ internal sealed partial class SessionHub
     private OutboundMessage Welcome(Session session, bool resumed, bool recovered, bool batch)
     {
         var (lastReceived, lastSent) = session.Numbers();
-        var data = new JsonObject
+        var welcome = new JsonObject
         {
-            ["v"] = 2,
-            ["id"] = session.Client.Id,
-            ["token"] = session.Token,
-            ["epoch"] = Epoch,
-            ["resumed"] = resumed,
-            ["recovered"] = recovered,
-            ["lastSeq"] = lastReceived,
-            ["sentSeq"] = lastSent,
-            ["heartbeatMs"] = (long)_options.HeartbeatInterval.TotalMilliseconds,
-            ["batch"] = batch,
+            ["event"] = Envelope.WelcomeEvent,
+            ["data"] = new JsonObject
+            {
+                ["v"] = 2,
+                ["id"] = session.Client.Id,
+                ["token"] = session.Token,
+                ["epoch"] = Epoch,
+                ["resumed"] = resumed,
+                ["recovered"] = recovered,
+                ["lastSeq"] = lastReceived,
+                ["sentSeq"] = lastSent,
+                ["heartbeatMs"] = (long)_options.HeartbeatInterval.TotalMilliseconds,
+                ["batch"] = batch,
+            },
         };
 
         // Only to a client that asked: one that did not sees today's welcome.
         if (session.Connection.AcceptsBinary)
         {
-            data["binary"] = true;
+            welcome["data"]!["binary"] = true;
         }
 
-        var payload = JsonText.ToUtf8Bytes(new JsonObject { ["event"] = Envelope.WelcomeEvent, ["data"] = data });
+        var payload = JsonText.ToUtf8Bytes(welcome);
         var message = OutboundMessage.Control(payload);
         return batch ? message.ThatStartsBatching() : message;
     }
