@@ -56,7 +56,11 @@
       if (v === null || typeof v !== 'object') return v;
       const keys = Object.keys(v);
       if (keys.length === 1 && keys[0] === '$bin' && !Array.isArray(v)) return parts[v.$bin];
-      for (const k of keys) v[k] = fill(v[k]);
+      // Only placeholders are written back: an own "__proto__" member stays as JSON.parse made it.
+      for (const k of keys) {
+        const r = fill(v[k]);
+        if (r !== v[k]) v[k] = r;
+      }
       return v;
     };
     m.data = fill(m.data);

@@ -38,4 +38,46 @@ public sealed class ClientBinaryTests
         Assert.Equal(megabyte, frame.Image);
         Assert.Equal(depth, frame.Depth.ToArray());
     }
+
+    [Theory]
+    [OnEveryHost]
+    public async Task BinaryEventsBothWaysWhileTheConnectionIsCutArriveOnceAndInOrderAfterTheResume(TestHost host)
+    {
+        await using var test = await TestServer.StartAsync(host);
+        var frames = new EventLog<byte[]>();
+        test.Server.OnMessage<byte[]>("up", (bytes, _) => frames.Add(bytes));
+        var connects = new EventLog<VizConnectEvent>();
+        test.Server.OnConnect(connects.Add);
+        await using var proxy = new Faults.FaultProxy(test.Server.Port);
+        var options = new VizHtmlClientOptions { InitialReconnectDelay = TimeSpan.FromMilliseconds(20), MaxReconnectDelay = TimeSpan.FromMilliseconds(50) };
+        await using var client = new VizHtmlClient(proxy.HttpBase, options);
+        var received = new EventLog<byte[]>();
+        client.OnMessage("down", e => received.Add(e.GetBytes(e.Data).ToArray()));
+        var changes = new EventLog<VizClientConnectionEvent>();
+        client.OnConnectionChanged(changes.Add);
+        await client.StartAsync().WaitAsync(TestServer.Timeout);
+        var serverSide = Assert.Single(await connects.WaitForCountAsync(1)).Client;
+
+        proxy.GoDown();
+        await changes.WaitForAsync(items => items.Any(e => !e.Connected));
+        await TestServer.WaitUntilAsync(() => test.Server.AwayCount == 1);
+        var up = Enumerable.Range(0, 3).Select(i => RandomNumberGenerator.GetBytes(50_000 + i)).ToArray();
+        var down = Enumerable.Range(0, 3).Select(i => RandomNumberGenerator.GetBytes(40_000 + i)).ToArray();
+        foreach (var bytes in up)
+        {
+            client.Send("up", bytes);
+        }
+
+        foreach (var bytes in down)
+        {
+            Assert.True(serverSide.Send("down", bytes));
+        }
+
+        proxy.GoUp();
+        var resumed = (await connects.WaitForCountAsync(2))[1];
+        Assert.True(resumed.Recovered);
+
+        Assert.Equal(up, await frames.WaitForCountAsync(3));
+        Assert.Equal(down, await received.WaitForCountAsync(3));
+    }
 }

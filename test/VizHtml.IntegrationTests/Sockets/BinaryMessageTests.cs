@@ -187,6 +187,49 @@ public sealed class BinaryMessageTests
     }
 
     [Theory]
+    [OnEveryHost(20_000, true)]
+    [OnEveryHost(60_000, false)]
+    public async Task BinaryEventsMissedWhileAwayAreReplayedOnResumeWhileTheirBytesFitTheReplayBuffer(TestHost host, int size, bool recovered)
+    {
+        // Three events: 60 KB in all fit 100 KB of replay buffer, 180 KB do not (the bytes counted are the binary messages').
+        await using var test = await TestServer.StartAsync(host, o => o.ReplayBufferBytes = 100_000);
+        var connects = new EventLog<VizConnectEvent>();
+        test.Server.OnConnect(connects.Add);
+        using var first = await RawClient.ConnectAsync(new Uri(test.SocketUri + "?v=2"));
+        var token = (await HelloAsync(first, token: null, binary: true))["token"]!.GetValue<string>();
+        (await connects.WaitForCountAsync(1))[0].Client.Session.Connection.Abort();
+        await TestServer.WaitUntilAsync(() => test.Server.AwayCount == 1);
+        var chunks = Enumerable.Range(0, 3).Select(_ => RandomNumberGenerator.GetBytes(size)).ToArray();
+        foreach (var chunk in chunks)
+        {
+            test.Server.SendAll("chunk", chunk);
+        }
+
+        using var second = await RawClient.ConnectAsync(new Uri(test.SocketUri + "?v=2"));
+        var welcome = await HelloAsync(second, token, binary: true);
+
+        Assert.True(welcome["resumed"]!.GetValue<bool>());
+        Assert.Equal(recovered, welcome["recovered"]!.GetValue<bool>());
+        Assert.Equal(3, welcome["sentSeq"]!.GetValue<long>());
+        if (recovered)
+        {
+            for (var i = 0; i < chunks.Length; i++)
+            {
+                var (type, bytes) = await ReceiveAsync(second);
+                Assert.Equal(WebSocketMessageType.Binary, type);
+                var (envelope, parts) = Decode(bytes);
+                Assert.Equal(i + 1, envelope["seq"]!.GetValue<long>());
+                Assert.Equal(chunks[i], Assert.Single(parts));
+            }
+        }
+
+        // Either way the next event carries on the numbering, as a binary message.
+        test.Server.SendAll("chunk", new byte[] { 4 });
+        var (next, _) = Decode((await ReceiveAsync(second)).Bytes);
+        Assert.Equal(4, next["seq"]!.GetValue<long>());
+    }
+
+    [Theory]
     [OnEveryHost]
     public async Task ABinaryMessageLargerThanMaxMessageBytesIsClosedWith1009(TestHost host)
     {
@@ -200,7 +243,14 @@ public sealed class BinaryMessageTests
     private static async Task<RawClient> ConnectAsync(TestServer test, bool binary, bool batch)
     {
         var client = await RawClient.ConnectAsync(new Uri(test.SocketUri + "?v=2"));
-        var data = new JsonObject { ["v"] = 2, ["token"] = null, ["lastSeq"] = 0, ["batch"] = batch };
+        await HelloAsync(client, token: null, binary, batch);
+        return client;
+    }
+
+    /// <summary>Says hello (asking for binary or not) and returns the welcome's data, checked to grant what was asked.</summary>
+    private static async Task<JsonNode> HelloAsync(RawClient client, string? token, bool binary, bool batch = false)
+    {
+        var data = new JsonObject { ["v"] = 2, ["token"] = token, ["lastSeq"] = 0, ["batch"] = batch };
         if (binary)
         {
             data["binary"] = true;
@@ -210,7 +260,7 @@ public sealed class BinaryMessageTests
         var welcome = JsonNode.Parse(await client.ReceiveTextAsync() ?? "null")!;
         Assert.Equal("$welcome", welcome["event"]!.GetValue<string>());
         Assert.Equal(binary, welcome["data"]!["binary"]?.GetValue<bool>() ?? false);
-        return client;
+        return welcome["data"]!;
     }
 
     private static async Task<(WebSocketMessageType Type, byte[] Bytes)> ReceiveAsync(RawClient client)
