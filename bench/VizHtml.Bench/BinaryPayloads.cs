@@ -32,7 +32,8 @@ internal static class BinaryPayloads
     {
         var size = sizeKb * 1024;
         using var server = StartServer();
-        var port = int.Parse((await server.StandardOutput.ReadLineAsync())!.Split(' ')[1], CultureInfo.InvariantCulture);
+        var listening = await server.StandardOutput.ReadLineAsync() ?? throw new InvalidOperationException("the binary-server process ended before it listened");
+        var port = int.Parse(listening.Split(' ')[1], CultureInfo.InvariantCulture);
         var results = Cases.ToDictionary(c => c, _ => new List<(double CpuMsPerMb, double MbPerSecond)>());
 
         // Warm-up (JIT, the server's serializer rentals, socket buffers) of every case, not counted.
@@ -214,9 +215,11 @@ internal static class BinaryPayloads
 
     private static Process StartServer()
     {
-        var self = typeof(BinaryPayloads).Assembly.Location;
+        // This program again: "dotnet VizHtml.Bench.dll" when run that way, else its own executable (dotnet run).
+        var host = Environment.ProcessPath!;
+        var throughDotnet = Path.GetFileNameWithoutExtension(host) == "dotnet";
         var taskset = File.Exists("/usr/bin/taskset");
-        var start = new ProcessStartInfo(taskset ? "/usr/bin/taskset" : Environment.ProcessPath!)
+        var start = new ProcessStartInfo(taskset ? "/usr/bin/taskset" : host)
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
@@ -226,10 +229,14 @@ internal static class BinaryPayloads
         {
             start.ArgumentList.Add("-c");
             start.ArgumentList.Add("0");
-            start.ArgumentList.Add(Environment.ProcessPath!);
+            start.ArgumentList.Add(host);
         }
 
-        start.ArgumentList.Add(self);
+        if (throughDotnet)
+        {
+            start.ArgumentList.Add(typeof(BinaryPayloads).Assembly.Location);
+        }
+
         start.ArgumentList.Add("binary-server");
         var process = Process.Start(start) ?? throw new InvalidOperationException("the server did not start");
         if (taskset)
