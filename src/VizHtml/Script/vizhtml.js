@@ -38,7 +38,7 @@
   const isBin = (v) => v instanceof ArrayBuffer || ArrayBuffer.isView(v) || (typeof Blob === 'function' && v instanceof Blob);
   const size = (p) => (p instanceof ArrayBuffer || ArrayBuffer.isView(p) ? p.byteLength : p.size);
 
-  // A Blob keeps the parts in order for ws.send; it copies typed arrays, so later changes to them do not leak in.
+  // A Blob keeps send order and copies the bytes.
   function pack(text, parts) {
     const head = new TextEncoder().encode(text.slice(0, -1) + ',"bin":[' + parts.map(size) + ']}');
     const length = new DataView(new ArrayBuffer(4));
@@ -56,7 +56,7 @@
       if (v === null || typeof v !== 'object') return v;
       const keys = Object.keys(v);
       if (keys.length === 1 && keys[0] === '$bin' && !Array.isArray(v)) return parts[v.$bin];
-      // Only placeholders are written back: an own "__proto__" member stays as JSON.parse made it.
+      // Not v[k] = fill(v[k]): that would run an own "__proto__" member's setter.
       for (const k of keys) {
         const r = fill(v[k]);
         if (r !== v[k]) v[k] = r;
@@ -300,7 +300,7 @@
       this.token = typeof d.token === 'string' ? d.token : null;
       this.clientId = typeof d.id === 'string' ? d.id : null;
       this.heartbeatMs = typeof d.heartbeatMs === 'number' && d.heartbeatMs > 0 ? d.heartbeatMs : HEARTBEAT_MS;
-      this.binary = d.binary === true; // a server without it would close on a binary message
+      this.binary = d.binary === true; // else binary gets 1003
       this.startSilenceWatch();
       const recovered = d.recovered === true;
       const sentSeq = isCount(d.sentSeq) ? d.sentSeq : 0;
