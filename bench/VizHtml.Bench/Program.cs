@@ -15,12 +15,25 @@ using VizHtml;
 // Scenario "away-sessions": what one SendAll costs its caller with 1,000 clients connected, alone and with 10,000 more
 // away (connection lost, may resume). See AwaySessions.cs.
 //   dotnet run -c Release --project bench/VizHtml.Bench -- away-sessions [--runs 3] [--away 10000] [--write docs/benchmarks.md]
+// Scenario "binary" (issue 14): server CPU per MB and MB/s of byte payloads as binary messages against base64 JSON, in
+// one run, the server in a child process. See BinaryPayloads.cs.
+//   dotnet run -c Release --project bench/VizHtml.Bench -- binary [--runs 3] [--clients 4] [--size-kb 512] [--count 40] [--write docs/benchmarks.md]
 var runs = Option("--runs", 3);
 var seconds = Option("--seconds", 5);
 var write = args.SkipWhile(a => a != "--write").Skip(1).FirstOrDefault();
 
 // --socket-send-buffer N: the server's SocketSendBufferBytes (0: the system's sizing), to compare the two.
 var sendBuffer = Option("--socket-send-buffer", new VizHtmlOptions().SocketSendBufferBytes);
+if (args.FirstOrDefault() == "binary-server")
+{
+    return await BinaryPayloads.ServeAsync();
+}
+
+if (args.FirstOrDefault() == "binary")
+{
+    return await BinaryPayloads.RunAsync(runs, Option("--clients", 4), Option("--size-kb", 512), Option("--count", 40), write);
+}
+
 if (args.FirstOrDefault() == "away-sessions")
 {
     return await AwaySessions.RunAsync(runs, Option("--connected", 1000), Option("--away", 10_000), write);
@@ -28,7 +41,7 @@ if (args.FirstOrDefault() == "away-sessions")
 
 if (args.FirstOrDefault() != "slow-consumer")
 {
-    Console.Error.WriteLine("usage: VizHtml.Bench slow-consumer [--runs N] [--seconds S] [--write FILE]\n       VizHtml.Bench away-sessions [--runs N] [--connected N] [--away N] [--write FILE]");
+    Console.Error.WriteLine("usage: VizHtml.Bench slow-consumer [--runs N] [--seconds S] [--write FILE]\n       VizHtml.Bench away-sessions [--runs N] [--connected N] [--away N] [--write FILE]\n       VizHtml.Bench binary [--runs N] [--clients N] [--size-kb N] [--count N] [--write FILE]");
     return 2;
 }
 

@@ -3,11 +3,14 @@ namespace VizHtml;
 /// <summary>A message event from a browser: the counterpart of the original's <c>e.event</c>, <c>e.data</c>, <c>e.client</c>.</summary>
 public sealed class VizMessageEvent
 {
-    internal VizMessageEvent(string eventName, VizData data, VizClient client)
+    private static readonly ReadOnlyMemory<byte>[] NoParts = [];
+
+    internal VizMessageEvent(string eventName, VizData data, VizClient client, IReadOnlyList<ReadOnlyMemory<byte>>? parts = null)
     {
         Event = eventName;
         Data = data;
         Client = client;
+        Parts = parts ?? NoParts;
     }
 
     /// <summary>The event name as the page sent it (case-sensitive).</summary>
@@ -18,6 +21,23 @@ public sealed class VizMessageEvent
 
     /// <summary>The sender: the same instance as in its connect and disconnect events.</summary>
     public VizClient Client { get; }
+
+    /// <summary>
+    /// The binary parts of a binary message, in order (empty for a text message): what the page sent as an
+    /// <c>ArrayBuffer</c>, typed array, <c>DataView</c> or <c>Blob</c>. In <see cref="Data"/>, part i stands as the object
+    /// <c>{"$bin": i}</c>; <see cref="GetBytes"/> resolves one, and <c>OnMessage&lt;T&gt;</c> binds parts to <c>byte[]</c>,
+    /// <see cref="ReadOnlyMemory{T}"/> and <see cref="Memory{T}"/> members. Each part is an array of its own, the handler's to keep.
+    /// </summary>
+    public IReadOnlyList<ReadOnlyMemory<byte>> Parts { get; }
+
+    /// <summary>
+    /// The bytes <paramref name="value"/> (a part of <see cref="Data"/>, or <see cref="Data"/> itself) stands for: a binary
+    /// part's placeholder <c>{"$bin": i}</c> gives part i without a copy; a string is read as base64, the form a client
+    /// without binary sends bytes in.
+    /// </summary>
+    /// <example><c>var image = e.GetBytes(e.Data["image"]);</c></example>
+    /// <exception cref="FormatException">When <paramref name="value"/> is neither a placeholder of one of <see cref="Parts"/> nor base64 text.</exception>
+    public ReadOnlyMemory<byte> GetBytes(VizData value) => Protocol.BinaryJson.GetBytes(value, Parts, Event);
 }
 
 /// <summary>A browser connected.</summary>

@@ -48,6 +48,7 @@ public sealed partial class VizHtmlServer : IAsyncDisposable
     // Null when VizHtmlOptions.StatusPage is Off: nothing is recorded and its path is an unknown page.
     private readonly Status.StatusMonitor? _status;
     private readonly JsonSerializerOptions _jsonOptions;
+    private readonly BinaryJson _binaryJson;
     private readonly SemaphoreSlim _lifecycle = new(1, 1);
 
     // False when an ASP.NET Core app hosts VizHtml (MapVizHtml): the app's own Kestrel serves it.
@@ -92,7 +93,8 @@ public sealed partial class VizHtmlServer : IAsyncDisposable
         _jsonOptions = _options.JsonSerializerOptions ?? new JsonSerializerOptions(JsonSerializerDefaults.Web);
         var requests = new RequestHandlers(eventsLogger, _metrics, _options.TimeProvider) { DetailedErrors = _options.DetailedErrors, JsonOptions = _jsonOptions };
         _router = new EventRouter(eventsLogger, _metrics, _options.TimeProvider, requests);
-        _hub = new SessionHub(_options, new EnvelopeSerializer(_jsonOptions), _dispatcher, _router, new InMemorySessionStore(_options.MaxAwaySessions, _options.MaxConnectionsPerAddress), _logger, _metrics);
+        _binaryJson = new BinaryJson(_jsonOptions);
+        _hub = new SessionHub(_options, new EnvelopeSerializer(_jsonOptions, _binaryJson), _dispatcher, _router, new InMemorySessionStore(_options.MaxAwaySessions, _options.MaxConnectionsPerAddress), _logger, _metrics);
         _metrics.Observe(_hub);
         _policy = new AccessPolicy(_options);
         _connectionLimits = new ConnectionLimits(_options.MaxConnections, _options.MaxConnectionsPerAddress);
@@ -463,7 +465,8 @@ public sealed partial class VizHtmlServer : IAsyncDisposable
             T value;
             try
             {
-                value = e.Data.As<T>(_jsonOptions);
+                // A binary message's placeholders bind to its parts (bytes without base64); anything else as it always did.
+                value = e.Parts.Count == 0 ? e.Data.As<T>(_jsonOptions) : _binaryJson.Bind<T>(e.Data, e.Parts);
             }
             catch (JsonException ex)
             {

@@ -22,6 +22,7 @@ internal static class ReportWriter
         MetricsSection.Heading,
         "## One slow client never hurts the others",
         "## Broadcast with clients away",
+        "## Binary payloads against base64 JSON (issue 14)",
     ];
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 

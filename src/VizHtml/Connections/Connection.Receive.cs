@@ -102,7 +102,7 @@ internal sealed partial class Connection
                     case WebSocketMessageType.Close:
                         OnPeerClosed();
                         return;
-                    case WebSocketMessageType.Binary:
+                    case WebSocketMessageType.Binary when !AcceptsBinary:
                         message.Clear();
                         await ViolateAsync(WebSocketCloseStatus.InvalidMessageType, "binary frames are not supported; send text envelopes").ConfigureAwait(false);
                         return;
@@ -134,7 +134,9 @@ internal sealed partial class Connection
                         continue;
                 }
 
-                var envelope = _reader.Read(message.GetMessage());
+                var envelope = result.MessageType == WebSocketMessageType.Binary
+                    ? BinaryEnvelope.Read(_reader, message.GetMessage())
+                    : _reader.Read(message.GetMessage());
                 if (envelope.IsValid)
                 {
                     if (handler.OnEnvelope(this, envelope))

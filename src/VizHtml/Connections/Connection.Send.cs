@@ -41,14 +41,14 @@ internal sealed partial class Connection
     /// <param name="wake">How to wake the writer if it is waiting (the caller's choice, see <see cref="Wake"/>).</param>
     /// <param name="withinBounds">False for a resume's replay, which the replay buffer has bounded already.</param>
     public bool Send(in OutboundMessage message, Wake wake, bool withinBounds = true) =>
-        Accept(message, _queue.TryEnqueue(message, wake, withinBounds));
+        Accept(message, _queue.TryEnqueue(InPeerForm(message), wake, withinBounds));
 
     /// <summary>
     /// As <see cref="Send"/>, for a caller that holds a lock the writer must not run inside of: when
     /// <paramref name="wakeClaimed"/> comes back true, call <see cref="WakeClaimed"/> once the lock is released.
     /// </summary>
     public bool SendClaimingWake(in OutboundMessage message, out bool wakeClaimed) =>
-        Accept(message, _queue.TryEnqueueClaimingWake(message, out wakeClaimed));
+        Accept(message, _queue.TryEnqueueClaimingWake(InPeerForm(message), out wakeClaimed));
 
     /// <summary>Wakes the writer after <see cref="SendClaimingWake"/> claimed it.</summary>
     public void WakeClaimed(Wake wake) => _queue.WakeClaimed(wake);
@@ -130,6 +130,14 @@ internal sealed partial class Connection
                         // The read loop now waits for the peer's close; a peer that never answers is cut off.
                         CancelAbort(_options.CloseTimeout);
                         return;
+                    }
+
+                    if (Protocol.BinaryPayload.TryGet(payload, out var binary))
+                    {
+                        // A binary message is never part of a batch: what is batched so far goes first, then it alone.
+                        await FlushAsync(batch, sendToken.Token).ConfigureAwait(false);
+                        await WriteBinaryAsync(message.Seq, binary, delivered, sendToken.Token).ConfigureAwait(false);
+                        continue;
                     }
 
                     if (_batching && !message.StartsBatching)

@@ -25,6 +25,9 @@ internal readonly struct OutboundMessage
     /// <summary>The per-client sequence number written in front of the shared payload; 0 for an unnumbered message.</summary>
     public long Seq { get; }
 
+    /// <summary>The same message carrying another form of its payload (a binary event's text form, for a client without binary).</summary>
+    public OutboundMessage WithPayload(ReadOnlyMemory<byte> payload) => new(payload, Delivery, LatestKey, Delivered, CloseStatus, CloseDescription, Seq, StartsBatching);
+
     public OutboundMessage WithSeq(long seq) => new(Payload, Delivery, LatestKey, Delivered, CloseStatus, CloseDescription, seq, StartsBatching);
 
     /// <summary>

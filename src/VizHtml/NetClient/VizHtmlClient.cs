@@ -11,7 +11,7 @@ using VizHtml.Protocol;
 namespace VizHtml;
 
 /// <summary>An event a <see cref="VizHtmlClient"/> received from the server.</summary>
-public sealed class VizClientMessageEvent
+public sealed partial class VizClientMessageEvent
 {
     internal VizClientMessageEvent(string eventName, VizData data)
     {
@@ -109,7 +109,8 @@ public sealed partial class VizHtmlClient : IAsyncDisposable
             throw new ArgumentOutOfRangeException(nameof(options), _options.ConnectTimeout, $"{nameof(VizHtmlClientOptions.ConnectTimeout)} must be positive or Timeout.InfiniteTimeSpan.");
         }
 
-        _serializer = new Protocol.EnvelopeSerializer(_options.JsonSerializerOptions ?? new JsonSerializerOptions(JsonSerializerDefaults.Web));
+        var json = _options.JsonSerializerOptions ?? new JsonSerializerOptions(JsonSerializerDefaults.Web);
+        _serializer = new Protocol.EnvelopeSerializer(json, new BinaryJson(json));
         // The key is in the socket's URL: what is logged names the URL without it, and the rest (exception texts) is redacted.
         _logger = Security.RedactingLoggerFactory.For(_options.LoggerFactory ?? NullLoggerFactory.Instance, _options.AccessKey).CreateLogger("VizHtml.Client");
         _messages = new MessageHandlers<VizClientMessageEvent>(_logger);
@@ -220,7 +221,7 @@ public sealed partial class VizHtmlClient : IAsyncDisposable
         lock (_gate)
         {
             var seq = ++_lastSent;
-            Enqueue(seq, _serializer.Serialize(eventName, data, seq));
+            Enqueue(seq, SerializeWithParts(eventName, data, seq));
         }
     }
 
@@ -340,7 +341,7 @@ public sealed partial class VizHtmlClient : IAsyncDisposable
         var watching = WatchAsync(socket, connection.Token);
         try
         {
-            await SendRawAsync(socket, new JsonObject { ["event"] = "$hello", ["data"] = new JsonObject { ["v"] = 2, ["token"] = _token, ["lastSeq"] = lastReceived, ["batch"] = true, [RequestEnvelope.Capability] = true } }, connection.Token).ConfigureAwait(false);
+            await SendRawAsync(socket, new JsonObject { ["event"] = "$hello", ["data"] = new JsonObject { ["v"] = 2, ["token"] = _token, ["lastSeq"] = lastReceived, ["batch"] = true, [RequestEnvelope.Capability] = true, ["binary"] = true } }, connection.Token).ConfigureAwait(false);
             await ReceiveLoopAsync(socket, outbox.Writer, connection.Token).ConfigureAwait(false);
         }
         finally
@@ -375,9 +376,13 @@ public sealed partial class VizHtmlClient : IAsyncDisposable
             while (!result.EndOfMessage);
 
             Interlocked.Exchange(ref _lastInbound, TimeProvider.System.GetTimestamp());
+            if (result.MessageType == WebSocketMessageType.Binary)
+            {
+                await OnBinaryAsync(buffer.WrittenMemory).ConfigureAwait(false);
+            }
 
             // A frame holds one envelope, or after a batching welcome, an array of them to handle in order.
-            switch (JsonNode.Parse(buffer.WrittenSpan))
+            switch (result.MessageType == WebSocketMessageType.Binary ? null : JsonNode.Parse(buffer.WrittenSpan))
             {
                 case JsonObject envelope:
                     await OnEnvelopeAsync(envelope, outbox).ConfigureAwait(false);
@@ -576,7 +581,7 @@ public sealed partial class VizHtmlClient : IAsyncDisposable
         {
             await foreach (var payload in outbox.ReadAllAsync(cancellationToken).ConfigureAwait(false))
             {
-                await socket.SendAsync(payload, WebSocketMessageType.Text, endOfMessage: true, cancellationToken).ConfigureAwait(false);
+                await socket.SendAsync(payload, MessageTypeOf(payload), endOfMessage: true, cancellationToken).ConfigureAwait(false);
             }
         }
         catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or IOException or ObjectDisposedException)

@@ -5,7 +5,7 @@ namespace VizHtml.Protocol;
 
 /// <summary>The outcome of decoding one inbound text message.</summary>
 /// <remarks><see cref="Req"/>: a request's id (<c>req</c>), 0 for none, -1 for a <c>req</c> that is not a positive whole number.</remarks>
-internal readonly record struct InboundEnvelope(string? EventName, JsonNode? Data, string? ErrorCode, string? ErrorMessage, long Seq = 0, long AckSeq = -1, long Req = 0)
+internal readonly partial record struct InboundEnvelope(string? EventName, JsonNode? Data, string? ErrorCode, string? ErrorMessage, long Seq = 0, long AckSeq = -1, long Req = 0)
 {
     public bool IsValid => ErrorCode is null;
 

@@ -9,8 +9,13 @@ namespace VizHtml.Protocol;
 internal sealed class EnvelopeSerializer
 {
     private readonly JsonSerializerOptions _options;
+    private readonly BinaryJson? _binary;
 
-    public EnvelopeSerializer(JsonSerializerOptions options) => _options = options;
+    public EnvelopeSerializer(JsonSerializerOptions options, BinaryJson? binary = null)
+    {
+        _options = options;
+        _binary = binary;
+    }
 
     /// <summary>How data is written.</summary>
     public JsonSerializerOptions Options => _options;
@@ -19,7 +24,34 @@ internal sealed class EnvelopeSerializer
     public byte[] Serialize(string eventName, object? data) => Serialize(eventName, data, seq: 0);
 
     /// <summary>As <see cref="Serialize(string, object?)"/>, with a <c>seq</c> member when <paramref name="seq"/> is positive (a client's numbered event).</summary>
-    public byte[] Serialize(string eventName, object? data, long seq)
+    public byte[] Serialize(string eventName, object? data, long seq) =>
+        // Without parts the result is always a text envelope in an array of its own.
+        System.Runtime.InteropServices.MemoryMarshal.TryGetArray(Serialize(eventName, data, seq, parts: null), out var text) ? text.Array! : throw new InvalidOperationException();
+
+    /// <summary>
+    /// Serializes an event whose data may hold bytes (<c>byte[]</c>, <see cref="ReadOnlyMemory{T}"/> or <see cref="Memory{T}"/>
+    /// of bytes, anywhere in it): without any, the same text envelope as <see cref="Serialize(string, object?)"/>; with some,
+    /// a <see cref="BinaryPayload"/> (its memory), each byte value a part. Needs the <see cref="BinaryJson"/> given at construction.
+    /// </summary>
+    public ReadOnlyMemory<byte> SerializeWithParts(string eventName, object? data, long seq = 0)
+    {
+        if (_binary is null || data is null or VizData or System.Text.Json.Nodes.JsonNode)
+        {
+            return Serialize(eventName, data, seq);
+        }
+
+        var rental = _binary.Rent();
+        try
+        {
+            return Serialize(eventName, data, seq, rental);
+        }
+        finally
+        {
+            _binary.Return(rental);
+        }
+    }
+
+    private ReadOnlyMemory<byte> Serialize(string eventName, object? data, long seq, BinaryJson.Rental? parts)
     {
         // The writer and its buffer are reused per thread; only the exact-size result is allocated. That array is what every
         // recipient's queue and replay buffer share, for as long as any of them holds it, so it is not pooled.
@@ -45,12 +77,19 @@ internal sealed class EnvelopeSerializer
             }
             else
             {
-                JsonText.Write(writer, data, _options);
+                JsonText.Write(writer, data, parts?.Options ?? _options);
             }
 
             if (seq > 0)
             {
                 writer.WriteNumber("seq", seq);
+            }
+
+            if (parts is { Written.Count: > 0 })
+            {
+                // The binary form: the envelope so far, then "bin" and the parts (BinaryPayload writes both).
+                writer.Flush();
+                return BinaryPayload.Create(scratch.Buffer.WrittenSpan, parts.Written);
             }
 
             writer.WriteEndObject();

@@ -22,8 +22,17 @@ declare namespace viz {
      * What send() accepts as data: a basic value, an array, a plain object or
      * a viz.Data. `undefined` is sent as null. Typed loosely (`object`) so
      * interface-typed values are accepted; cycles are rejected at run time.
+     * Protocol 2: bytes (`Binary`) as the data or anywhere inside it are sent
+     * as binary parts of one binary message, not as JSON.
      */
-    type SendData = string | number | boolean | null | undefined | object;
+    type SendData = string | number | boolean | null | undefined | object | Binary;
+
+    /**
+     * Bytes send() sends as binary parts (protocol 2): an ArrayBuffer, a typed
+     * array or DataView (its viewed bytes), or a Blob. Bytes the server sends
+     * (byte[] or ReadOnlyMemory<byte> in C#) arrive as `Uint8Array`s in place.
+     */
+    type Binary = ArrayBuffer | ArrayBufferView | Blob;
 
     interface ReconnectOptions {
         /** Delay before the first reconnect attempt. Default 500. */
@@ -69,7 +78,8 @@ declare namespace viz {
 
     /**
      * A message event from the server. `data` is null when the server sent none. With protocol 2 a server frame may
-     * be a batch (a JSON array of envelopes); each element arrives as its own event, in order.
+     * be a batch (a JSON array of envelopes); each element arrives as its own event, in order. Bytes in the server's
+     * data (a binary message's parts) arrive as `Uint8Array`s.
      */
     interface ServerEvent<T = any, Name extends string = string> {
         event: Name;

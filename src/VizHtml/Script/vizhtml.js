@@ -23,15 +23,51 @@
   const LOST = 'session_lost';
   const NOT_SUPPORTED = 'not_supported';
 
-  function encode(name, data, seq, req) {
+  function encode(name, data, seq, binary, req) {
+    const parts = [];
     try {
-      return JSON.stringify({ event: name, data: data === undefined ? null : data, seq: seq || undefined, req });
+      // Protocol 2: bytes anywhere in data become parts, {"$bin":i} in the JSON.
+      const text = JSON.stringify({ event: name, data: data === undefined ? null : data, seq: seq || undefined, req }, binary && ((_, v) => (isBin(v) ? { $bin: parts.push(v) - 1 } : v)));
+      return parts.length ? pack(text, parts) : text;
     } catch (err) {
       throw new TypeError(`viz.WebSocket.send: data for event "${name}" cannot be encoded as JSON (${err instanceof Error ? err.message : err})`);
     }
   }
 
   const control = (event, data) => JSON.stringify({ event, data });
+
+  // Binary messages: [uint32 big-endian H][H bytes: JSON envelope with "bin":[lengths]][parts] (docs/protocol.md).
+  const isBin = (v) => v instanceof ArrayBuffer || ArrayBuffer.isView(v) || (typeof Blob === 'function' && v instanceof Blob);
+  const size = (p) => (p instanceof ArrayBuffer || ArrayBuffer.isView(p) ? p.byteLength : p.size);
+
+  // A Blob keeps send order and copies the bytes.
+  function pack(text, parts) {
+    const head = new TextEncoder().encode(text.slice(0, -1) + ',"bin":[' + parts.map(size) + ']}');
+    const length = new DataView(new ArrayBuffer(4));
+    length.setUint32(0, head.length);
+    return new Blob([length, head, ...parts]);
+  }
+
+  function unpack(buf) {
+    const h = new DataView(buf).getUint32(0);
+    const m = JSON.parse(new TextDecoder().decode(new Uint8Array(buf, 4, h)));
+    let at = 4 + h;
+    const parts = m.bin.map((n) => new Uint8Array(buf, (at += n) - n, n));
+    if (at !== buf.byteLength) throw 0;
+    const fill = (v) => {
+      if (v === null || typeof v !== 'object') return v;
+      const keys = Object.keys(v);
+      if (keys.length === 1 && keys[0] === '$bin' && !Array.isArray(v)) return parts[v.$bin];
+      // Not v[k] = fill(v[k]): that would run an own "__proto__" member's setter.
+      for (const k of keys) {
+        const r = fill(v[k]);
+        if (r !== v[k]) v[k] = r;
+      }
+      return v;
+    };
+    m.data = fill(m.data);
+    return m;
+  }
 
   function checkName(name, where, sending) {
     if (typeof name !== 'string' || name === '') {
@@ -149,6 +185,7 @@
       this.lastReq = 0;
       this.answerers = new Map();
       this.canRequest = null; // until a welcome
+      this.binary = null; // granted by the welcome; until then assumed
     }
 
     subscribe(name, fn) {
@@ -183,6 +220,7 @@
       const Native = root.WebSocket;
       if (typeof Native !== 'function') throw new Error('vizhtml: this browser does not support WebSocket');
       const ws = (this.ws = new Native(this.url));
+      ws.binaryType = 'arraybuffer';
       // A replaced socket can still fire events: ignore them.
       ws.onopen = () => {
         if (this.ws !== ws) return;
@@ -232,13 +270,15 @@
     receive(ws, raw) {
       const v2 = this.v2;
       if (v2) this.lastInboundAt = Date.now();
-      if (typeof raw !== 'string') return warn('ignoring non-text frame from server');
+      const text = typeof raw === 'string';
+      if (!text && !(v2 && raw instanceof ArrayBuffer)) return warn('ignoring non-text frame from server');
       let msg;
       try {
-        msg = JSON.parse(raw);
+        msg = text ? JSON.parse(raw) : unpack(raw);
       } catch (_) {
-        return bad('that is not JSON', 0, raw);
+        return bad(text ? 'that is not JSON' : 'that is not a binary envelope', 0, text ? raw : ' ');
       }
+      if (!text) raw = null;
       if (!v2 || !Array.isArray(msg)) this.handle(ws, msg, raw);
       // Stop if a handler closed the socket.
       else for (const one of msg) if (this.ws === ws) this.handle(ws, one, null);
@@ -276,7 +316,7 @@
       this.resuming = this.token !== null;
       this.lastInboundAt = Date.now();
       this.startSilenceWatch();
-      ws.send(control('$hello', { v: V, token: this.token, lastSeq: this.lastSeq, batch: true, requests: true }));
+      ws.send(control('$hello', { v: V, token: this.token, lastSeq: this.lastSeq, batch: true, requests: true, binary: true }));
     }
 
     handleWelcome(ws, data) {
@@ -286,6 +326,7 @@
       this.token = typeof d.token === 'string' ? d.token : null;
       this.clientId = typeof d.id === 'string' ? d.id : null;
       this.heartbeatMs = typeof d.heartbeatMs === 'number' && d.heartbeatMs > 0 ? d.heartbeatMs : HEARTBEAT_MS;
+      this.binary = d.binary === true; // else binary gets 1003
       this.startSilenceWatch();
       const recovered = d.recovered === true;
       const sentSeq = isCount(d.sentSeq) ? d.sentSeq : 0;
@@ -460,7 +501,7 @@
       const ws = this.ws;
       const connected = this.state === 'open' && ws && ws.readyState === OPEN;
       if (!this.v2 || (options && options.volatile === true) || this.ended) {
-        const text = encode(name, data);
+        const text = encode(name, data, 0, this.v2 && this.binary !== false);
         if (connected) {
           ws.send(text);
           return true;
@@ -471,7 +512,7 @@
         }
         return false;
       }
-      this.push((seq) => encode(name, data, seq));
+      this.push((seq) => encode(name, data, seq, this.binary !== false));
       return true;
     }
 
@@ -493,7 +534,7 @@
       if (!this.v2 || this.canRequest === false) return Promise.reject(new RequestError(NOT_SUPPORTED));
       if (this.ended) return Promise.reject(new RequestError(LOST));
       const req = ++this.lastReq;
-      const seq = this.push((n) => encode(name, data, n, req));
+      const seq = this.push((n) => encode(name, data, n, this.binary !== false, req));
       return new Promise((resolve, reject) => {
         this.requests.set(req, { resolve, reject, seq, timer: setTimeout(() => this.lose(req, 'timeout', `no answer within ${ms} ms`), ms) });
       });
@@ -516,7 +557,7 @@
 
     answer(event, data, req) {
       const reg = this.answerers.get(event);
-      const reply = (r) => this.ended || this.push((n) => encode('$reply', { req, ...r }, n));
+      const reply = (r) => this.ended || this.push((n) => encode('$reply', { req, ...r }, n, this.binary !== false));
       const fail = (code, err) => reply({ error: { code, message: err instanceof Error ? err.message : String(err) } });
       if (!reg) return fail('no_handler', `no handler for "${event}"`);
       new Promise((ok) => ok(reg.fn.call(this.owner, { event, data })))

@@ -21,6 +21,9 @@ internal sealed partial class SessionHub
         var lastSeq = Envelope.ReadSeq(data, "lastSeq") ?? 0;
         var batch = (data as JsonObject)?["batch"] is JsonValue b && b.TryGetValue<bool>(out var wantsBatch) && wantsBatch;
         var requests = (data as JsonObject)?[RequestEnvelope.Capability] is JsonValue r && r.TryGetValue<bool>(out var wantsRequests) && wantsRequests;
+
+        // Granted to whoever asks; set before the welcome (and a resume's replay) is queued, which it decides the form of.
+        connection.AcceptsBinary = (data as JsonObject)?["binary"] is JsonValue bin && bin.TryGetValue<bool>(out var wantsBinary) && wantsBinary;
         Session session;
         bool resumed = false, recovered = false;
         Connection? replaced = null;
@@ -113,10 +116,15 @@ internal sealed partial class SessionHub
             ["heartbeatMs"] = (long)_options.HeartbeatInterval.TotalMilliseconds,
             ["batch"] = batch,
         };
+        // Only to a client that asked: any other sees the welcome of before requests and binary messages.
         if (session.GrantsRequests)
         {
-            // Only to a client that asked: any other sees the welcome of before requests.
             welcome[RequestEnvelope.Capability] = true;
+        }
+
+        if (session.Connection.AcceptsBinary)
+        {
+            welcome["binary"] = true;
         }
 
         var payload = JsonText.ToUtf8Bytes(new JsonObject { ["event"] = Envelope.WelcomeEvent, ["data"] = welcome });

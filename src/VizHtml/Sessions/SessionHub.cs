@@ -144,12 +144,15 @@ internal sealed partial class SessionHub : IObservedState
         _deliveryByEvent[eventName] = delivery;
     }
 
-    /// <summary>Serializes an event once, for any number of clients.</summary>
+    /// <summary>
+    /// Serializes an event once, for any number of clients: a text envelope, or with bytes in the data a binary payload
+    /// (each client gets the form it was granted, see <see cref="Connection.AcceptsBinary"/>).
+    /// </summary>
     /// <exception cref="ArgumentException">The event name is empty, too long or reserved.</exception>
-    public byte[] Serialize(string eventName, object? data)
+    public ReadOnlyMemory<byte> Serialize(string eventName, object? data)
     {
         ThrowIfInvalidEventName(eventName);
-        return _serializer.Serialize(eventName, data);
+        return _serializer.SerializeWithParts(eventName, data);
     }
 
     /// <summary>
@@ -280,7 +283,7 @@ internal sealed partial class SessionHub : IObservedState
     {
         Metrics?.EventReceived();
         session.CountEventReceived();
-        var e = new VizMessageEvent(envelope.EventName!, VizData.FromNode(envelope.Data), session.Client);
+        var e = new VizMessageEvent(envelope.EventName!, VizData.FromNode(envelope.Data), session.Client, envelope.Parts);
         _dispatcher.PostFromReader(() => _router.DeliverAsync(e));
     }
 
