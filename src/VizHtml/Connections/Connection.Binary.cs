@@ -64,7 +64,7 @@ internal sealed partial class Connection
             }
 
             var parts = binary.Parts;
-            _options.Metrics?.BytesSent(head.Length + parts.Length);
+            Volatile.Write(ref _bytesWritten, _bytesWritten + head.Length + parts.Length);
 
             // Off the queue once handed to the socket, as a batch is (see FlushAsync).
             _queue.MarkHandedOff(1, binary.Wire.Length);
