@@ -9,7 +9,7 @@
 #   dotnet run -c Release --project bench/VizHtml.Micro -- --metrics-cost
 #   dotnet run -c Release --project bench/VizHtml.LoadGen -- metrics --runs 3 --write docs/benchmarks.md
 # and binary payloads against base64 JSON (issue 14; about a minute):
-#   dotnet run -c Release --project bench/VizHtml.Bench -- binary --runs 3 --write docs/benchmarks.md
+#   dotnet run -c Release --project bench/VizHtml.Bench -- binary --runs 3 --count 200 --write docs/benchmarks.md
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs="${RUNS:-3}"
@@ -38,7 +38,7 @@ dotnet run -c Release --project bench/VizHtml.LoadGen -- standalone --runs "$run
 dotnet run -c Release --project bench/VizHtml.Micro -- --metrics-cost "${quick[@]}"
 dotnet run -c Release --project bench/VizHtml.LoadGen -- metrics --runs "$runs" "${quick[@]}" --write docs/benchmarks.md
 # Binary payloads against base64 JSON (issue 14): server CPU per MB and MB/s, the server in a process of its own (its own section).
-dotnet run -c Release --project bench/VizHtml.Bench -- binary --runs "$runs" $([ -n "${QUICK:-}" ] && echo --count 10) --write docs/benchmarks.md
+dotnet run -c Release --project bench/VizHtml.Bench -- binary --runs "$runs" --count "$([ -n "${QUICK:-}" ] && echo 10 || echo 200)" --write docs/benchmarks.md
 # One slow client among a hundred (its own section of docs/benchmarks.md).
 dotnet run -c Release --project bench/VizHtml.Bench -- slow-consumer --runs "$runs" --seconds "${SECONDS_PER_RUN:-5}" --write docs/benchmarks.md
 if [ "$micro" -ne 0 ]; then echo "bench/VizHtml.Micro failed (exit $micro): see its output above" >&2; exit "$micro"; fi

@@ -186,7 +186,7 @@ internal static class ReportWriter
 
     private static void WriteTargets(StringBuilder md, ResultSet results)
     {
-        md.AppendLine("## Targets (issues 5 and 12)").AppendLine();
+        md.AppendLine("## Targets (issues 5, 12 and 14)").AppendLine();
         WriteTargetTable(md, [.. Targets.Check(results), .. Targets.CheckStandalone(results)]);
         md.AppendLine("![VizHtml and its peers: broadcast CPU and rate, echo latency, idle memory](benchmarks.png)").AppendLine();
     }

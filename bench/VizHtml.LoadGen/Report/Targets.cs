@@ -46,6 +46,10 @@ internal static class Targets
         checks.Add(AtMost("vizhtml.js ≤ 8 KB gzipped", gzip?.Median is { } size ? ToKilobytes(size, gzip.Unit) : null, 8, "KB", null));
         var decode = results.Find(r => r.Server == "chromium" && r.Better == "higher" && r.Unit.Contains("/s", StringComparison.Ordinal));
         checks.Add(AtLeast("vizhtml.js decodes and dispatches ≥ 200 k small events/s in Chromium", decode?.Median, 200_000, "/s", null));
+
+        // Issue 14: a request's round trip costs about what a plain event's does (Chromium, same run, BrowserBench).
+        double? Browser(string scenario) => results.Find(r => r.Scenario == scenario && r.Metric == "p50_us")?.Median;
+        checks.Add(AtMost("Request echo p50 within 15 % of a plain event echo in Chromium (issue 14)", Browser("browser-echo-request"), Browser("browser-echo-event") * 1.15, "µs", "1.15× the event echo's"));
         return checks;
     }
 
