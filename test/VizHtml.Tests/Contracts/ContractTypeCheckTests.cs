@@ -196,29 +196,7 @@ public sealed class ContractTypeCheckTests(ITestOutputHelper output)
     }
 
     /// <summary>What the pinned tsc prints with <paramref name="arguments"/> (empty when everything checks).</summary>
-    private static string RunTsc(string[] arguments, string workingDirectory)
-    {
-        var tsc = Path.Combine(RepositoryRoot(), "test", "readme-typecheck", "node_modules", "typescript", "bin", "tsc");
-        Assert.True(File.Exists(tsc), $"TypeScript is not installed in test/readme-typecheck: run `npm ci` there (scripts/test.sh does)");
-        var start = new ProcessStartInfo("node", [tsc, .. arguments, "--pretty", "false"])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = workingDirectory,
-        };
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("node did not start");
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException("tsc ran for over 2 minutes");
-        }
-
-        var printed = stdout.Result + stderr.Result;
-        Assert.True(process.ExitCode == 0 || printed.Trim().Length > 0, $"tsc exited with {process.ExitCode} and printed nothing");
-        return process.ExitCode == 0 ? "" : printed;
-    }
+    private static string RunTsc(string[] arguments, string workingDirectory) => Docs.TypeScript.Run(arguments, workingDirectory);
 
     private static string RepositoryRoot()
     {

@@ -195,10 +195,6 @@ public sealed class ReadmeSnippetTests(ITestOutputHelper output)
     /// </remarks>
     private static List<string> TypeCheck(IReadOnlyList<PageScript> scripts)
     {
-        var tool = Path.Combine(Readme.Root, "test", "readme-typecheck");
-        var tsc = Path.Combine(tool, "node_modules", "typescript", "bin", "tsc");
-        Assert.True(File.Exists(tsc), $"TypeScript is not installed in {tool}: run `npm ci` there (scripts/test.sh does)");
-
         var folder = Directory.CreateTempSubdirectory("vizhtml-readme-");
         try
         {
@@ -213,7 +209,7 @@ public sealed class ReadmeSnippetTests(ITestOutputHelper output)
                     files.Add(file);
                 }
 
-                var printed = RunTsc(tsc, folder.FullName, extension, files);
+                var printed = RunTsc(folder.FullName, extension, files);
                 foreach (var line in printed.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
                 {
                     var diagnostic = Regex.Match(line, @"readme-\d+\.[jt]s\((\d+,\d+)\): (error TS(\d+):.*)$");
@@ -237,7 +233,7 @@ public sealed class ReadmeSnippetTests(ITestOutputHelper output)
     }
 
     /// <summary>What tsc printed for <paramref name="files"/> (empty when they check).</summary>
-    private static string RunTsc(string tsc, string folder, string extension, List<string> files)
+    private static string RunTsc(string folder, string extension, List<string> files)
     {
         // Each file is one block: moduleDetection "force" keeps the blocks' globals apart (two pages may both declare
         // `socket`), while `viz` stays global as vizhtml.d.ts declares it.
@@ -260,24 +256,7 @@ public sealed class ReadmeSnippetTests(ITestOutputHelper output)
         var configFile = Path.Combine(folder, $"tsconfig{extension}.json");
         File.WriteAllText(configFile, System.Text.Json.JsonSerializer.Serialize(config));
 
-        var start = new ProcessStartInfo("node", [tsc, "-p", configFile, "--pretty", "false"])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = folder,
-        };
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("node did not start");
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException("tsc ran for over 2 minutes");
-        }
-
-        var printed = stdout.Result + stderr.Result;
-        Assert.True(process.ExitCode == 0 || printed.Trim().Length > 0, $"tsc exited with {process.ExitCode} and printed nothing");
-        return process.ExitCode == 0 ? "" : printed;
+        return TypeScript.Run(["-p", configFile], folder);
     }
 
     private static List<MetadataReference> LoadReferences()
