@@ -211,14 +211,15 @@ static int RunMetricsCost(bool quick)
     var folder = Path.Combine(RepositoryRoot(), "bench", "results", "metrics");
     Directory.CreateDirectory(folder);
     Environment.SetEnvironmentVariable(SelfProcess.ProgramVariable, typeof(SelfProcess).Assembly.Location);
-    var rounds = int.TryParse(Environment.GetEnvironmentVariable("METRICS_COST_ROUNDS"), out var r) ? r : quick ? 3 : 12;
+    var rounds = int.TryParse(Environment.GetEnvironmentVariable("METRICS_COST_ROUNDS"), out var r) ? r : quick ? 3 : 36;
     var deliveries = long.TryParse(Environment.GetEnvironmentVariable("METRICS_COST_DELIVERIES"), out var d) ? d : quick ? 100_000 : 600_000;
     var rows = new List<ResultRow>();
     var started = DateTime.UtcNow;
     var only = Environment.GetEnvironmentVariable("METRICS_COST_ONLY");
     foreach (var (clients, size, protocol) in new[] { (100, 64, "memory"), (1000, 64, "memory"), (1000, 1024, "memory"), (100, 64, "v2"), (100, 1024, "v2"), (1000, 64, "v2"), (1000, 1024, "v2") })
     {
-        if (only is not null && $"{protocol}-{clients}x{size}" != only)
+        // METRICS_COST_ONLY=v2 or =memory-1000x64,v2-100x64: rerun those and keep the other rows of the file.
+        if (only is not null && !only.Split(',').Any(o => o == protocol || o == $"{protocol}-{clients}x{size}"))
         {
             continue;
         }
@@ -236,7 +237,7 @@ static int RunMetricsCost(bool quick)
 
         var result = JsonSerializer.Deserialize<MetricsCostResult>(File.ReadAllText(output))!;
         File.Delete(output);
-        var note = $"{rounds} rounds, one block each way per round ({result.DeliveriesPerBlock:N0} deliveries), alternating order, one server process; " +
+        var note = $"{result.Ratios.Length} rounds, one block each way per round ({result.DeliveriesPerBlock:N0} deliveries), alternating order, one server process; " +
             "values are per round, server process CPU (CLOCK_PROCESS_CPUTIME_ID) per delivery";
         rows.Add(ResultRow.Lower(result.Scenario, "cpu_us_per_delivery", "µs", result.UnlistenedNs.Select(n => n / 1000).ToArray(), note));
         rows.Add(ResultRow.Lower(result.Scenario, "cpu_us_per_delivery", "µs", result.ListenedNs.Select(n => n / 1000).ToArray(), note) with { Server = "vizhtml-metrics" });
@@ -247,6 +248,12 @@ static int RunMetricsCost(bool quick)
     }
 
     var path = Path.Combine(folder, "interleaved.json");
+    if (only is not null && File.Exists(path))
+    {
+        var rerun = rows.Select(row => row.Scenario).ToHashSet();
+        rows.InsertRange(0, (JsonSerializer.Deserialize<List<ResultRow>>(File.ReadAllText(path)) ?? []).Where(row => !rerun.Contains(row.Scenario)));
+    }
+
     File.WriteAllText(path, JsonSerializer.Serialize(rows, new JsonSerializerOptions { WriteIndented = true }) + "\n");
     File.WriteAllText(Path.Combine(folder, "interleaved.meta.json"), JsonSerializer.Serialize(new
     {
@@ -259,7 +266,7 @@ static int RunMetricsCost(bool quick)
     return 0;
 }
 
-// --metrics-cost-child CLIENTS SIZE v1|v2|memory ROUNDS DELIVERIES OUTPUT (memory: InMemoryBroadcast, one broadcast at a time, three times the rounds of 5/6 of the deliveries at 1,000 clients, 1/6 below): one scenario of the comparison, in the process that is measured.
+// --metrics-cost-child CLIENTS SIZE v1|v2|memory ROUNDS DELIVERIES OUTPUT (memory: InMemoryBroadcast, one broadcast at a time, 5/6 of the deliveries at 1,000 clients, 1/6 below): one scenario of the comparison, in the process that is measured.
 static int MetricsCostChild(string[] args)
 {
     try
@@ -267,7 +274,7 @@ static int MetricsCostChild(string[] args)
         var (clients, size) = (int.Parse(args[1], CultureInfo.InvariantCulture), int.Parse(args[2], CultureInfo.InvariantCulture));
         var (rounds, deliveries) = (int.Parse(args[4], CultureInfo.InvariantCulture), long.Parse(args[5], CultureInfo.InvariantCulture));
         var result = args[3] == "memory"
-            ? MetricsCost.RunInMemory(clients, size, rounds * 3, clients >= 1000 ? deliveries * 5 / 6 : deliveries / 6, Console.Out)
+            ? MetricsCost.RunInMemory(clients, size, rounds, clients >= 1000 ? deliveries * 5 / 6 : deliveries / 6, Console.Out)
             : MetricsCost.Run(clients, size, args[3] == "v2", rounds, deliveries, Console.Out);
         File.WriteAllText(args[6], JsonSerializer.Serialize(result));
         return 0;
