@@ -257,7 +257,8 @@ static int RunMetricsCost(bool quick)
     File.WriteAllText(path, JsonSerializer.Serialize(rows, new JsonSerializerOptions { WriteIndented = true }) + "\n");
     File.WriteAllText(Path.Combine(folder, "interleaved.meta.json"), JsonSerializer.Serialize(new
     {
-        command = "dotnet run -c Release --project bench/VizHtml.Micro -- --metrics-cost" + (quick ? " --quick" : string.Empty),
+        command = (only is null ? string.Empty : $"METRICS_COST_ONLY={only} ") + "dotnet run -c Release --project bench/VizHtml.Micro -- --metrics-cost" + (quick ? " --quick" : string.Empty)
+            + (only is null ? string.Empty : " (the other scenarios' rows are from an earlier run)"),
         started_utc = started,
         finished_utc = DateTime.UtcNow,
         quick,
