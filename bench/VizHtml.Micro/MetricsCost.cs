@@ -40,38 +40,41 @@ internal static class MetricsCost
         var payload = Payloads.Of(size);
         var burst = Bursts.Of(clients);
         var bursts = (int)Math.Max(1, Math.Ceiling((double)deliveriesPerBlock / ((long)burst * clients)));
+        var expected = (long)bursts * burst * clients;
         long sent = 0;
-
-        // Warm-up, not recorded: tiered JIT of both paths (the listener's callbacks too), pools, queues at their depth.
-        for (var i = 0; i < 4; i++)
+        var (off, on) = Interleave(scenario, rounds, log, listen =>
         {
-            Block(rig, payload, burst, bursts, listen: i % 2 == 1, ref sent);
-        }
-
-        var off = new double[rounds];
-        var on = new double[rounds];
-        for (var round = 0; round < rounds; round++)
-        {
-            var listenedFirst = round % 2 == 1;
-            for (var half = 0; half < 2; half++)
+            rig.WaitDrained();
+            rig.WaitReceived(sent * clients);
+            var ns = Measure(listen, expected, () =>
             {
-                var listen = listenedFirst == (half == 0);
-                var ns = Block(rig, payload, burst, bursts, listen, ref sent);
-                (listen ? on : off)[round] = ns;
-            }
+                long queued = 0;
+                for (var b = 0; b < bursts; b++)
+                {
+                    rig.WaitDrained();
+                    for (var i = 0; i < burst; i++)
+                    {
+                        queued += rig.Server.SendAll(Payloads.EventName, payload);
+                    }
+                }
 
-            log.WriteLine($"{scenario} round {round + 1}: {off[round]:0.0} ns/delivery unlistened, {on[round]:0.0} listened, ratio {on[round] / off[round]:0.000}");
-        }
+                sent += (long)bursts * burst;
+                rig.WaitDrained();
+                rig.WaitReceived(sent * clients);
+                return queued;
+            });
+            rig.EnsureHealthy();
+            return ns;
+        });
 
         rig.EnsureHealthy();
-        return new MetricsCostResult(scenario, clients, size, (long)bursts * burst * clients, off, on);
+        return new MetricsCostResult(scenario, clients, size, expected, off, on);
     }
 
     /// <summary>
     /// The same comparison on <see cref="InMemoryBroadcast"/>: version 1 clients whose sockets take every write at once, one
-    /// broadcast at a time, so each delivery is one wake and one frame written (the most metric calls a delivery can cause:
-    /// one <c>vizhtml.bytes.sent</c> per write) and its cost does not depend on how the kernel, the clients and the
-    /// scheduler happen to pace the writers.
+    /// broadcast at a time, so each delivery is one wake and one frame written (the most metric calls a delivery can cause)
+    /// and its cost does not depend on how the kernel, the clients and the scheduler happen to pace the writers.
     /// </summary>
     public static MetricsCostResult RunInMemory(int clients, int size, int rounds, long deliveriesPerBlock, TextWriter log)
     {
@@ -81,11 +84,41 @@ internal static class MetricsCost
 
         // One broadcast at a time, each drained before the next: every writer wakes once per broadcast and writes one
         // frame, whatever the scheduler does (bursts would let the writers take a varying number per wake).
-        const int burst = 1;
-        var bursts = (int)Math.Max(1, Math.Ceiling((double)deliveriesPerBlock / clients));
+        var broadcasts = (int)Math.Max(1, Math.Ceiling((double)deliveriesPerBlock / clients));
+        var expected = (long)broadcasts * clients;
+        var (off, on) = Interleave(scenario, rounds, log, listen =>
+        {
+            rig.WaitDrained();
+            return Measure(listen, expected, () =>
+            {
+                long queued = 0;
+                for (var b = 0; b < broadcasts; b++)
+                {
+                    queued += rig.Server.SendAll(Payloads.EventName, payload);
+                    rig.WaitDrained();
+                }
+
+                return queued;
+            });
+        });
+
+        if (rig.Server.ClientCount != clients)
+        {
+            throw new InvalidOperationException($"{clients - rig.Server.ClientCount} in-memory clients were lost");
+        }
+
+        return new MetricsCostResult(scenario, clients, size, expected, off, on);
+    }
+
+    /// <summary>
+    /// Four warm-up blocks (tiered JIT of both paths, the listener's callbacks too, pools, queues at their depth), then
+    /// <paramref name="rounds"/> rounds of one unlistened and one listened block back to back, in alternating order.
+    /// </summary>
+    private static (double[] Unlistened, double[] Listened) Interleave(string scenario, int rounds, TextWriter log, Func<bool, double> block)
+    {
         for (var i = 0; i < 4; i++)
         {
-            InMemoryBlock(rig, payload, burst, bursts, listen: i % 2 == 1);
+            block(i % 2 == 1);
         }
 
         var off = new double[rounds];
@@ -96,23 +129,21 @@ internal static class MetricsCost
             for (var half = 0; half < 2; half++)
             {
                 var listen = listenedFirst == (half == 0);
-                (listen ? on : off)[round] = InMemoryBlock(rig, payload, burst, bursts, listen);
+                (listen ? on : off)[round] = block(listen);
             }
 
             log.WriteLine($"{scenario} round {round + 1}: {off[round]:0.0} ns/delivery unlistened, {on[round]:0.0} listened, ratio {on[round] / off[round]:0.000}");
         }
 
-        if (rig.Server.ClientCount != clients)
-        {
-            throw new InvalidOperationException($"{clients - rig.Server.ClientCount} in-memory clients were lost");
-        }
-
-        return new MetricsCostResult(scenario, clients, size, (long)bursts * burst * clients, off, on);
+        return (off, on);
     }
 
-    private static double InMemoryBlock(InMemoryBroadcast rig, string payload, int burst, int bursts, bool listen)
+    /// <summary>
+    /// One block from a collected state, listened to or not: the process's CPU nanoseconds per delivery over
+    /// <paramref name="send"/>, which returns the deliveries it queued (they must be <paramref name="expected"/>).
+    /// </summary>
+    private static double Measure(bool listen, long expected, Func<long> send)
     {
-        rig.WaitDrained();
         GC.Collect();
         GC.WaitForPendingFinalizers();
         GC.Collect();
@@ -120,66 +151,8 @@ internal static class MetricsCost
         try
         {
             var cpuBefore = Native.ProcessCpuNanoseconds();
-            long queued = 0;
-            for (var b = 0; b < bursts; b++)
-            {
-                for (var i = 0; i < burst; i++)
-                {
-                    queued += rig.Server.SendAll(Payloads.EventName, payload);
-                }
-
-                rig.WaitDrained();
-            }
-
+            var queued = send();
             var cpu = Native.ProcessCpuNanoseconds() - cpuBefore;
-            var expected = (long)bursts * burst * rig.Clients;
-            if (queued != expected)
-            {
-                throw new InvalidOperationException($"a block queued {queued} deliveries, not {expected}: a client was missing");
-            }
-
-            if (listeners is not null && listeners.Seen.CounterTotal < expected)
-            {
-                throw new InvalidOperationException($"the listener saw a counter total of {listeners.Seen.CounterTotal}, less than the {expected} deliveries of its block");
-            }
-
-            return (double)cpu / expected;
-        }
-        finally
-        {
-            listeners?.Dispose();
-        }
-    }
-
-    /// <summary>One block from a drained, collected state: the process's CPU nanoseconds per delivery.</summary>
-    private static double Block(BroadcastRig rig, string payload, int burst, int bursts, bool listen, ref long sent)
-    {
-        rig.WaitDrained();
-        rig.WaitReceived(sent * rig.Expected);
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
-        GC.Collect();
-
-        var listeners = listen ? TelemetryListeners.Attach() : null;
-        try
-        {
-            var cpuBefore = Native.ProcessCpuNanoseconds();
-            long queued = 0;
-            for (var b = 0; b < bursts; b++)
-            {
-                rig.WaitDrained();
-                for (var i = 0; i < burst; i++)
-                {
-                    queued += rig.Server.SendAll(Payloads.EventName, payload);
-                }
-            }
-
-            sent += (long)bursts * burst;
-            rig.WaitDrained();
-            rig.WaitReceived(sent * rig.Expected);
-            var cpu = Native.ProcessCpuNanoseconds() - cpuBefore;
-            rig.EnsureHealthy();
-            var expected = (long)bursts * burst * rig.Expected;
             if (queued != expected)
             {
                 throw new InvalidOperationException($"a block queued {queued} deliveries, not {expected}: a client was missing");

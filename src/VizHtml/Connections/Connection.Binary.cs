@@ -64,7 +64,7 @@ internal sealed partial class Connection
             }
 
             var parts = binary.Parts;
-            Volatile.Write(ref _bytesWritten, _bytesWritten + head.Length + parts.Length);
+            CountWritten(head.Length + parts.Length);
 
             // Off the queue once handed to the socket, as a batch is (see FlushAsync).
             _queue.MarkHandedOff(1, binary.Wire.Length);

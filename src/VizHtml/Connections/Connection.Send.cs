@@ -27,6 +27,9 @@ internal sealed partial class Connection
     /// <summary>Bytes of the messages this connection has handed to its socket (the write loop adds, anyone reads).</summary>
     public long BytesWritten => Volatile.Read(ref _bytesWritten);
 
+    /// <summary>Adds a message handed to the socket to <see cref="BytesWritten"/>; only the write loop calls it.</summary>
+    private void CountWritten(long bytes) => Volatile.Write(ref _bytesWritten, _bytesWritten + bytes);
+
     /// <summary>Messages waiting to be written.</summary>
     public int QueuedMessages => _queue.PendingMessages;
 
@@ -203,7 +206,7 @@ internal sealed partial class Connection
         }
 
         var frame = batch.Frame;
-        Volatile.Write(ref _bytesWritten, _bytesWritten + frame.Length);
+        CountWritten(frame.Length);
         var first = true;
         do
         {
