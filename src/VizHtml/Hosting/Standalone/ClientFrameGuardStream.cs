@@ -6,17 +6,13 @@ namespace VizHtml.Hosting.Standalone;
 /// takes a client frame without the mask bit (RFC 6455 5.1: the server MUST fail it) and a 64-bit length whose top bit
 /// is set (5.2: it MUST be 0). This stream reads each frame header whole before it passes it on and, when it breaks one
 /// of those rules, sets its reserved bits: the WebSocket then fails the connection with 1002 itself, as .NET's does.
-/// Every other byte passes unchanged; payloads are not looked at. Its buffer is rented from the shared pool while bytes
-/// wait in it and given back when it is empty, so an idle connection holds none.
+/// Every other byte passes unchanged; payloads are not looked at.
 /// </summary>
 internal sealed class ClientFrameGuardStream(Stream inner) : WrappingStream(inner)
 {
     private const int MaxHeaderBytes = 14;
 
-    private const int BufferBytes = 16 * 1024;
-
-    // Rented while it holds bytes (from a header being read until the caller has taken them all); null when empty.
-    private byte[]? _buffer;
+    private readonly byte[] _buffer = new byte[16 * 1024];
     private int _start;
     private int _end;
 
@@ -47,14 +43,9 @@ internal sealed class ClientFrameGuardStream(Stream inner) : WrappingStream(inne
         }
 
         var n = (int)Math.Min(Math.Min(count, _end - _start), _free);
-        Buffer.BlockCopy(_buffer!, _start, buffer, offset, n);
+        Buffer.BlockCopy(_buffer, _start, buffer, offset, n);
         _start += n;
         _free -= n;
-        if (_start == _end)
-        {
-            Release();
-        }
-
         return n;
     }
 
@@ -68,8 +59,7 @@ internal sealed class ClientFrameGuardStream(Stream inner) : WrappingStream(inne
             return _free > 0;
         }
 
-        var header = _buffer!;
-        var b1 = header[_start + 1];
+        var b1 = _buffer[_start + 1];
         var masked = (b1 & 0x80) != 0;
         var length7 = b1 & 0x7F;
         var headerBytes = 2 + (length7 == 126 ? 2 : length7 == 127 ? 8 : 0) + (masked ? 4 : 0);
@@ -83,15 +73,15 @@ internal sealed class ClientFrameGuardStream(Stream inner) : WrappingStream(inne
         var broken = !masked;
         if (length7 == 126)
         {
-            payloadBytes = (header[_start + 2] << 8) | header[_start + 3];
+            payloadBytes = (_buffer[_start + 2] << 8) | _buffer[_start + 3];
         }
         else if (length7 == 127)
         {
-            broken |= (header[_start + 2] & 0x80) != 0;
+            broken |= (_buffer[_start + 2] & 0x80) != 0;
             payloadBytes = 0;
             for (var i = 2; i < 10; i++)
             {
-                payloadBytes = (payloadBytes << 8) | header[_start + i];
+                payloadBytes = (payloadBytes << 8) | _buffer[_start + i];
             }
 
             payloadBytes &= long.MaxValue;
@@ -100,7 +90,7 @@ internal sealed class ClientFrameGuardStream(Stream inner) : WrappingStream(inne
         if (broken)
         {
             // RSV1-3: what every WebSocket fails with 1002 when no extension was negotiated.
-            header[_start] |= 0x70;
+            _buffer[_start] |= 0x70;
         }
 
         _free = headerBytes + payloadBytes;
@@ -120,10 +110,9 @@ internal sealed class ClientFrameGuardStream(Stream inner) : WrappingStream(inne
             return true;
         }
 
-        var buffer = _buffer ??= System.Buffers.ArrayPool<byte>.Shared.Rent(BufferBytes);
-        if (_start > 0 && buffer.Length - _start < MaxHeaderBytes)
+        if (_start > 0 && _buffer.Length - _start < MaxHeaderBytes)
         {
-            Buffer.BlockCopy(buffer, _start, buffer, 0, _end - _start);
+            Buffer.BlockCopy(_buffer, _start, _buffer, 0, _end - _start);
             _end -= _start;
             _start = 0;
         }
@@ -135,7 +124,7 @@ internal sealed class ClientFrameGuardStream(Stream inner) : WrappingStream(inne
 
         while (_end - _start < count)
         {
-            var read = await Inner.ReadAsync(buffer, _end, buffer.Length - _end, cancellationToken).ConfigureAwait(false);
+            var read = await Inner.ReadAsync(_buffer, _end, _buffer.Length - _end, cancellationToken).ConfigureAwait(false);
             if (read == 0)
             {
                 return false;
@@ -145,17 +134,6 @@ internal sealed class ClientFrameGuardStream(Stream inner) : WrappingStream(inne
         }
 
         return true;
-    }
-
-    /// <summary>Gives the emptied buffer back to the pool (reads are sequential: nothing else uses it now).</summary>
-    private void Release()
-    {
-        if (_buffer is { } buffer)
-        {
-            _buffer = null;
-            _start = _end = 0;
-            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
-        }
     }
 }
 #endif
