@@ -98,10 +98,7 @@ internal sealed partial class Connection
             bytes = bytes[chunk.Length..];
 
             // As FlushAsync: the send timeout measures a lack of progress, one fragment at a time.
-            _writeTimeout.CancelAfter(_options.SendTimeout);
-            await _socket.SendAsync(chunk, WebSocketMessageType.Binary, endOfMessage: last && bytes.IsEmpty, sendToken).ConfigureAwait(false);
-            _writeTimeout.CancelAfter(Timeout.InfiniteTimeSpan);
-            Interlocked.Exchange(ref _lastWrite, _options.TimeProvider.GetTimestamp());
+            await WriteAsync(chunk, WebSocketMessageType.Binary, endOfMessage: last && bytes.IsEmpty, sendToken).ConfigureAwait(false);
         }
         while (!bytes.IsEmpty);
     }

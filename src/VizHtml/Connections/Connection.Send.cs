@@ -14,6 +14,7 @@ internal sealed partial class Connection
 
     private readonly CancellationTokenSource _writeTimeout;
     private volatile bool _overflowed;
+    private int _writing;
     private bool _batching;
     private long _lastWrite;
     private long _bytesWritten;
@@ -90,12 +91,14 @@ internal sealed partial class Connection
     private async Task WriteLoopAsync(CancellationToken cancellationToken)
     {
         var queue = _queue;
-        using var sendToken = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _writeTimeout.Token);
-
+        
         // Recorded the moment the timer fires, before the cancellation reaches the send: callbacks run newest first, so this
         // one, registered after the linked source's, runs before it, and the abort the timeout causes cannot be reported
         // as a lost connection first.
-        using var timedOut = _writeTimeout.Token.Register(static state => ((Connection)state!).RecordReason(VizDisconnectReason.SlowConsumer, null, "send timed out"), this);
+        using var timedOut = _writeTimeout.Token.Register(static state => ((Connection)state!).WriteTimedOut(), this);
+
+        // Writes are made with no token (see WriteAsync); a connection ended from outside drops a write still in flight.
+        using var stopped = cancellationToken.UnsafeRegister(static state => ((Connection)state!).AbortWriteInFlight(), this);
         var batch = new OutboundBatch();
         try
         {
@@ -109,7 +112,7 @@ internal sealed partial class Connection
                 {
                     if (--budget == 0)
                     {
-                        await FlushAsync(batch, sendToken.Token).ConfigureAwait(false);
+                        await FlushAsync(batch, cancellationToken).ConfigureAwait(false);
 
                         // Not Task.Yield: that would post to a SynchronizationContext the sender's thread may have (a UI
                         // thread, the manual dispatcher's loop), and this writer must never wait for the host's loop.
@@ -127,7 +130,7 @@ internal sealed partial class Connection
 
                     if (message.CloseStatus is { } status)
                     {
-                        await FlushAsync(batch, sendToken.Token).ConfigureAwait(false);
+                        await FlushAsync(batch, cancellationToken).ConfigureAwait(false);
                         await CloseOutputAsync(status, message.CloseDescription).ConfigureAwait(false);
 
                         // The read loop now waits for the peer's close; a peer that never answers is cut off.
@@ -138,8 +141,8 @@ internal sealed partial class Connection
                     if (Protocol.BinaryPayload.TryGet(payload, out var binary))
                     {
                         // A binary message is never part of a batch: what is batched so far goes first, then it alone.
-                        await FlushAsync(batch, sendToken.Token).ConfigureAwait(false);
-                        await WriteBinaryAsync(message.Seq, binary, delivered, sendToken.Token).ConfigureAwait(false);
+                        await FlushAsync(batch, cancellationToken).ConfigureAwait(false);
+                        await WriteBinaryAsync(message.Seq, binary, delivered, cancellationToken).ConfigureAwait(false);
                         continue;
                     }
 
@@ -147,7 +150,7 @@ internal sealed partial class Connection
                     {
                         if (!batch.TryAdd(message.Seq, payload, delivered))
                         {
-                            await FlushAsync(batch, sendToken.Token).ConfigureAwait(false);
+                            await FlushAsync(batch, cancellationToken).ConfigureAwait(false);
                             batch.TryAdd(message.Seq, payload, delivered);
                         }
 
@@ -155,13 +158,13 @@ internal sealed partial class Connection
                     }
 
                     // Unbatched: one message, one frame (and the welcome that turns batching on always goes alone).
-                    await FlushAsync(batch, sendToken.Token).ConfigureAwait(false);
+                    await FlushAsync(batch, cancellationToken).ConfigureAwait(false);
                     batch.TryAdd(message.Seq, payload, delivered);
-                    await FlushAsync(batch, sendToken.Token).ConfigureAwait(false);
+                    await FlushAsync(batch, cancellationToken).ConfigureAwait(false);
                     _batching |= message.StartsBatching;
                 }
 
-                await FlushAsync(batch, sendToken.Token).ConfigureAwait(false);
+                await FlushAsync(batch, cancellationToken).ConfigureAwait(false);
             }
 
             if (_overflowed)
@@ -170,7 +173,7 @@ internal sealed partial class Connection
                 await CloseOutputAsync(SlowConsumerStatus, _closeDescription).ConfigureAwait(false);
             }
         }
-        catch (OperationCanceledException) when (_writeTimeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or IOException or ObjectDisposedException && _writeTimeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
             _logger.LogWarning("Disconnecting {Client}: one write took longer than {Timeout}", _handler, _options.SendTimeout);
             await _abort.CancelAsync().ConfigureAwait(false);
@@ -198,7 +201,7 @@ internal sealed partial class Connection
 #if NET
     [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
 #endif
-    private async ValueTask FlushAsync(OutboundBatch batch, CancellationToken sendToken)
+    private async ValueTask FlushAsync(OutboundBatch batch, CancellationToken stop)
     {
         if (batch.Count == 0)
         {
@@ -212,10 +215,7 @@ internal sealed partial class Connection
         {
             var chunk = frame.Length > WriteChunkBytes ? frame[..WriteChunkBytes] : frame;
             frame = frame[chunk.Length..];
-
-            // A peer that stops reading fills the TCP buffers and this write stalls; with no progress for SendTimeout it is cut off.
-            _writeTimeout.CancelAfter(_options.SendTimeout);
-            var sending = _socket.SendAsync(chunk, WebSocketMessageType.Text, endOfMessage: frame.IsEmpty, sendToken);
+            var sending = WriteAsync(chunk, WebSocketMessageType.Text, endOfMessage: frame.IsEmpty, stop);
             if (first)
             {
                 // Handed to the socket: no longer waiting in this queue. Counted off now, not when the write completes,
@@ -227,12 +227,77 @@ internal sealed partial class Connection
             }
 
             await sending.ConfigureAwait(false);
-            _writeTimeout.CancelAfter(Timeout.InfiniteTimeSpan);
-            Interlocked.Exchange(ref _lastWrite, _options.TimeProvider.GetTimestamp());
         }
         while (!frame.IsEmpty);
 
         batch.Complete();
+    }
+
+    /// <summary>
+    /// One write into the socket. Made with no cancellation token: the runtime's WebSocket takes its synchronous path only
+    /// for a send that cannot be canceled (with a token, every send is an async state machine and a registration), and
+    /// most writes complete at once, into the transport's buffer. The send timeout is armed only for a write that does
+    /// not: a peer that stops reading fills the TCP buffers and the write stalls; with no progress for
+    /// <see cref="ConnectionOptions.SendTimeout"/> it is cut off. A stalled write is ended by aborting the socket
+    /// (<see cref="WriteTimedOut"/>, <see cref="AbortWriteInFlight"/>), as the runtime does when a send's token fires.
+    /// </summary>
+    private ValueTask WriteAsync(ReadOnlyMemory<byte> chunk, WebSocketMessageType type, bool endOfMessage, CancellationToken stop)
+    {
+        // A full fence: either the stopping side sees the write in flight and aborts it, or this sees the stop.
+        Interlocked.Exchange(ref _writing, 1);
+        if (stop.IsCancellationRequested)
+        {
+            Volatile.Write(ref _writing, 0);
+            return ValueTask.FromCanceled(stop);
+        }
+
+        var sending = _socket.SendAsync(chunk, type, endOfMessage, CancellationToken.None);
+        if (!sending.IsCompleted)
+        {
+            return AwaitStalledWriteAsync(sending);
+        }
+
+        Volatile.Write(ref _writing, 0);
+        if (sending.IsCompletedSuccessfully)
+        {
+            Interlocked.Exchange(ref _lastWrite, _options.TimeProvider.GetTimestamp());
+        }
+
+        return sending;
+    }
+
+#if NET
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
+#endif
+    private async ValueTask AwaitStalledWriteAsync(ValueTask sending)
+    {
+        _writeTimeout.CancelAfter(_options.SendTimeout);
+        try
+        {
+            await sending.ConfigureAwait(false);
+        }
+        finally
+        {
+            Volatile.Write(ref _writing, 0);
+        }
+
+        _writeTimeout.CancelAfter(Timeout.InfiniteTimeSpan);
+        Interlocked.Exchange(ref _lastWrite, _options.TimeProvider.GetTimestamp());
+    }
+
+    /// <summary>The send timeout fired: the reason is recorded before anything else can be, then the stalled write is dropped.</summary>
+    private void WriteTimedOut()
+    {
+        RecordReason(VizDisconnectReason.SlowConsumer, null, "send timed out");
+        AbortWriteInFlight();
+    }
+
+    private void AbortWriteInFlight()
+    {
+        if (Volatile.Read(ref _writing) != 0)
+        {
+            _socket.Abort();
+        }
     }
 
     private void FailPendingDeliveries()

@@ -35,7 +35,7 @@ internal sealed class EnvelopeSerializer
     /// </summary>
     public ReadOnlyMemory<byte> SerializeWithParts(string eventName, object? data, long seq = 0)
     {
-        if (_binary is null || data is null or VizData or System.Text.Json.Nodes.JsonNode)
+        if (_binary is null || data is null or string or VizData or System.Text.Json.Nodes.JsonNode)
         {
             return Serialize(eventName, data, seq);
         }

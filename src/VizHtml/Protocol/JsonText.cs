@@ -36,6 +36,10 @@ internal static class JsonText
             case JsonNode node:
                 node.WriteTo(writer, options);
                 break;
+            case string text when options.Converters.Count == 0:
+                // What the serializer's own string converter writes, without looking up its type info.
+                writer.WriteStringValue(text);
+                break;
             default:
                 JsonSerializer.Serialize(writer, value, value.GetType(), options);
                 break;
