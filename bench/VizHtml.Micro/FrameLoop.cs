@@ -87,6 +87,18 @@ internal static class FrameLoop
         return 0;
     }
 
+    /// <summary><c>--idle-hold CLIENTS v1|v2 SECONDS</c>: N idle clients held for a heap dump (dotnet-gcdump) from outside.</summary>
+    public static int Hold(string[] args)
+    {
+        using var rig = BroadcastRig.Start(int.Parse(args[1], CultureInfo.InvariantCulture), args[2] == "v2");
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        Console.WriteLine($"holding {rig.Server.ClientCount} clients, pid {Environment.ProcessId}");
+        Thread.Sleep(TimeSpan.FromSeconds(int.Parse(args[3], CultureInfo.InvariantCulture)));
+        return 0;
+    }
+
     private sealed class NoopItem : IThreadPoolWorkItem
     {
         public void Execute()

@@ -27,6 +27,8 @@ switch (args.FirstOrDefault())
         return ProbeChild(args);
     case "--metrics-cost-child":
         return MetricsCostChild(args);
+    case "--idle-hold":
+        return FrameLoop.Hold(args);
     case "--frame-loop":
         return FrameLoop.Run(args);
     case "--metrics-cost":

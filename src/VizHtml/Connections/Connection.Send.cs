@@ -12,7 +12,8 @@ internal sealed partial class Connection
     /// <summary>The largest single write: a larger message is sent in fragments of this size.</summary>
     internal const int WriteChunkBytes = 64 * 1024;
 
-    private readonly CancellationTokenSource _writeTimeout;
+    // Made with the first write that does not complete at once (most connections never have one).
+    private CancellationTokenSource? _writeTimeout;
     private volatile bool _overflowed;
     private int _writing;
     private bool _batching;
@@ -92,11 +93,6 @@ internal sealed partial class Connection
     {
         var queue = _queue;
         
-        // Recorded the moment the timer fires, before the cancellation reaches the send: callbacks run newest first, so this
-        // one, registered after the linked source's, runs before it, and the abort the timeout causes cannot be reported
-        // as a lost connection first.
-        using var timedOut = _writeTimeout.Token.Register(static state => ((Connection)state!).WriteTimedOut(), this);
-
         // Writes are made with no token (see WriteAsync); a connection ended from outside drops a write still in flight.
         using var stopped = cancellationToken.UnsafeRegister(static state => ((Connection)state!).AbortWriteInFlight(), this);
         var batch = new OutboundBatch();
@@ -173,7 +169,7 @@ internal sealed partial class Connection
                 await CloseOutputAsync(SlowConsumerStatus, _closeDescription).ConfigureAwait(false);
             }
         }
-        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or IOException or ObjectDisposedException && _writeTimeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or IOException or ObjectDisposedException && _writeTimeout is { IsCancellationRequested: true } && !cancellationToken.IsCancellationRequested)
         {
             _logger.LogWarning("Disconnecting {Client}: one write took longer than {Timeout}", _handler, _options.SendTimeout);
             await _abort.CancelAsync().ConfigureAwait(false);
@@ -271,6 +267,15 @@ internal sealed partial class Connection
 #endif
     private async ValueTask AwaitStalledWriteAsync(ValueTask sending)
     {
+        if (_writeTimeout is null)
+        {
+            _writeTimeout = NewTimeoutSource(_options.TimeProvider);
+
+            // Recorded the moment the timer fires, before the stalled write is aborted, so it cannot be reported as a lost
+            // connection first. Released with the source, when the connection ends.
+            _writeTimeout.Token.UnsafeRegister(static state => ((Connection)state!).WriteTimedOut(), this);
+        }
+
         _writeTimeout.CancelAfter(_options.SendTimeout);
         try
         {

@@ -35,8 +35,7 @@ internal sealed partial class Connection
         _reader = reader;
         _logger = logger;
         _queue = new OutboundQueue(options.MaxQueuedMessages, options.MaxQueuedBytes);
-        _abort = options.TimeProvider.CreateCancellationTokenSource(Timeout.InfiniteTimeSpan);
-        _writeTimeout = options.TimeProvider.CreateCancellationTokenSource(Timeout.InfiniteTimeSpan);
+        _abort = NewTimeoutSource(options.TimeProvider);
         _rate = new RateLimiter(options.MaxMessagesPerSecond, options.TimeProvider);
         _assembly = options.Assembly ?? MessageAssemblyLimits.Unlimited;
         _lastWrite = options.TimeProvider.GetTimestamp();
@@ -66,11 +65,14 @@ internal sealed partial class Connection
     /// <summary>Runs both halves until the connection ends; never throws for network failures.</summary>
     public async Task RunAsync(CancellationToken requestAborted)
     {
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(requestAborted, _abort.Token);
-        var writing = WriteLoopAsync(linked.Token);
+        // The host's abort (the transport saw the client go) ends the connection as any abort does: one source for both loops,
+        // not a linked one per connection.
+        using var hostAborted = requestAborted.UnsafeRegister(static state => ((Connection)state!).CancelAbort(TimeSpan.Zero), this);
+        var stop = _abort.Token;
+        var writing = WriteLoopAsync(stop);
         try
         {
-            await ReadLoopAsync(linked.Token).ConfigureAwait(false);
+            await ReadLoopAsync(stop).ConfigureAwait(false);
         }
         finally
         {
@@ -81,7 +83,7 @@ internal sealed partial class Connection
             // A session that is away keeps its last connection object: it must not keep a ring a burst grew.
             _queue.TrimIfEmpty();
             _abort.Dispose();
-            _writeTimeout.Dispose();
+            _writeTimeout?.Dispose();
         }
     }
 
@@ -129,6 +131,13 @@ internal sealed partial class Connection
         _queue.TryComplete();
         CancelAbort(_options.CloseTimeout);
     }
+
+    /// <summary>
+    /// A token source whose <c>CancelAfter</c> runs on <paramref name="time"/>. On the system clock a plain one: a source made
+    /// by <c>TimeProvider.CreateCancellationTokenSource</c> holds a timer from the start, and every connection has one.
+    /// </summary>
+    private static CancellationTokenSource NewTimeoutSource(TimeProvider time) =>
+        time == TimeProvider.System ? new CancellationTokenSource() : time.CreateCancellationTokenSource(Timeout.InfiniteTimeSpan);
 
     private void CancelAbort(TimeSpan after)
     {

@@ -11,7 +11,8 @@ namespace VizHtml.Sessions;
 internal sealed partial class Session
 {
     // Under _gate: the server's requests still waiting, by id, with the number their request event got.
-    private readonly Dictionary<long, (TaskCompletionSource<RequestReply> Answer, long Seq)> _requests = [];
+    // Made with the first request to this client (under the lock).
+    private Dictionary<long, (TaskCompletionSource<RequestReply> Answer, long Seq)>? _requests;
     private long _lastRequestId;
     private volatile bool _grantsRequests;
 
@@ -46,7 +47,7 @@ internal sealed partial class Session
             }
 
             // Its number is not known before it is sent: until then a resume without recovery counts it as lost.
-            _requests[req] = (answer, long.MaxValue);
+            (_requests ??= [])[req] = (answer, long.MaxValue);
         }
 
         if (!Send(OutboundMessage.Event(payload, VizDelivery.Reliable, eventName), Wake.Inline, broadcastPosition: 0, out var seq))
@@ -57,7 +58,7 @@ internal sealed partial class Session
         {
             lock (_gate)
             {
-                if (_requests.TryGetValue(req, out var pending))
+                if (_requests!.TryGetValue(req, out var pending))
                 {
                     _requests[req] = (pending.Answer, seq);
                 }
@@ -72,7 +73,7 @@ internal sealed partial class Session
     {
         lock (_gate)
         {
-            return _requests.Remove(req, out var pending) ? pending.Answer : null;
+            return _requests is not null && _requests.Remove(req, out var pending) ? pending.Answer : null;
         }
     }
 
@@ -84,7 +85,7 @@ internal sealed partial class Session
     /// <summary>Fails the requests whose event came after <paramref name="lastSeq"/>: the client will never see them (under the lock).</summary>
     private void FailRequestsSentAfter(long lastSeq)
     {
-        if (_requests.Count == 0)
+        if (_requests is not { Count: > 0 })
         {
             return;
         }

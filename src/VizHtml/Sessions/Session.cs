@@ -16,7 +16,8 @@ internal sealed partial class Session : IConnectionHandler
     private readonly Lock _gate = new();
     private readonly SessionHub _hub;
     private readonly ReplayBuffer? _replay;
-    private readonly Dictionary<string, ReadOnlyMemory<byte>>? _latestValues;
+    // Made with the first latest-class event: most clients never get one, and an idle connection should hold little.
+    private Dictionary<string, ReadOnlyMemory<byte>>? _latestValues;
     private volatile Connection _connection;
     private volatile bool _connected = true;
     private long _lastSent;
@@ -27,6 +28,8 @@ internal sealed partial class Session : IConnectionHandler
     private long _eventsReceived;
     private long _eventsSent;
 
+    private Dictionary<string, ReadOnlyMemory<byte>> LatestValues => _latestValues ??= new(StringComparer.Ordinal);
+
     public Session(SessionHub hub, Connection connection, VizClientInfo info, ReplayBuffer? replay)
     {
         _hub = hub;
@@ -34,7 +37,6 @@ internal sealed partial class Session : IConnectionHandler
         _replay = replay;
         if (replay is not null)
         {
-            _latestValues = new Dictionary<string, ReadOnlyMemory<byte>>(StringComparer.Ordinal);
             Token = NewToken();
         }
 
@@ -148,7 +150,7 @@ internal sealed partial class Session : IConnectionHandler
                     _replay.Append(numbered.Seq, numbered.Payload);
                     break;
                 case VizDelivery.Latest:
-                    _latestValues![message.LatestKey!] = message.Payload;
+                    LatestValues[message.LatestKey!] = message.Payload;
                     break;
             }
 
@@ -198,7 +200,7 @@ internal sealed partial class Session : IConnectionHandler
 
         public void Reliable(ReadOnlyMemory<byte> payload) => session._replay!.Append(++session._lastSent, payload);
 
-        public void Latest(string eventName, ReadOnlyMemory<byte> payload) => session._latestValues![eventName] = payload;
+        public void Latest(string eventName, ReadOnlyMemory<byte> payload) => session.LatestValues[eventName] = payload;
     }
 
     bool IConnectionHandler.OnEnvelope(Connection connection, InboundEnvelope envelope)
@@ -312,7 +314,7 @@ internal sealed partial class Session : IConnectionHandler
                 _replay.Acknowledge(_lastSent);
             }
 
-            foreach (var (name, payload) in _latestValues!)
+            foreach (var (name, payload) in _latestValues ?? [])
             {
                 connection.Send(OutboundMessage.Event(payload, VizDelivery.Latest, name), Wake.Deferred);
             }
