@@ -8,6 +8,8 @@
 # and so does the cost of metrics and tracing (issue 13; the first command is the interleaved comparison the target is judged on):
 #   dotnet run -c Release --project bench/VizHtml.Micro -- --metrics-cost
 #   dotnet run -c Release --project bench/VizHtml.LoadGen -- metrics --runs 3 --write docs/benchmarks.md
+# and the per-frame pattern against raw Kestrel (issue 15; about 30 minutes):
+#   dotnet run -c Release --project bench/VizHtml.LoadGen -- perframe --runs 3 --write docs/benchmarks.md
 # and binary payloads against base64 JSON (issue 14; about a minute):
 #   dotnet run -c Release --project bench/VizHtml.Bench -- binary --runs 3 --count 200 --write docs/benchmarks.md
 set -euo pipefail
@@ -37,6 +39,8 @@ dotnet run -c Release --project bench/VizHtml.LoadGen -- standalone --runs "$run
 # judged on the interleaved comparison in one server process (bench/results/metrics/interleaved.json), then the two processes.
 dotnet run -c Release --project bench/VizHtml.Micro -- --metrics-cost "${quick[@]}"
 dotnet run -c Release --project bench/VizHtml.LoadGen -- metrics --runs "$runs" "${quick[@]}" --write docs/benchmarks.md
+# The per-frame pattern (issue 15): host app, few tablets, echo, idle and broadcast, vizhtml on both hosts against raw Kestrel and Bun, its own section.
+dotnet run -c Release --project bench/VizHtml.LoadGen -- perframe --runs "$runs" "${quick[@]}" --write docs/benchmarks.md
 # Binary payloads against base64 JSON (issue 14): server CPU per MB and MB/s, the server in a process of its own (its own section).
 dotnet run -c Release --project bench/VizHtml.Bench -- binary --runs "$runs" --count "$([ -n "${QUICK:-}" ] && echo 10 || echo 200)" --write docs/benchmarks.md
 # One slow client among a hundred (its own section of docs/benchmarks.md).

@@ -25,7 +25,7 @@ if (args.FirstOrDefault() == "report")
 
 if (args.Contains("--help") || args.Contains("-h"))
 {
-    Console.WriteLine("usage: VizHtml.LoadGen [--servers a,b] [--scenarios echo,hostapp,sustained,broadcast,storm,idle] [--runs N] [--quick] [--results FOLDER]\n       VizHtml.LoadGen report [--command TEXT]\n       VizHtml.LoadGen standalone [--runs N] [--quick] [--note TEXT] [--report-only] [--write FILE]\n       VizHtml.LoadGen metrics [--runs N] [--quick] [--note TEXT] [--report-only] [--write FILE]");
+    Console.WriteLine("usage: VizHtml.LoadGen [--servers a,b] [--scenarios echo,hostapp,sustained,broadcast,storm,idle] [--runs N] [--quick] [--results FOLDER]\n       VizHtml.LoadGen report [--command TEXT]\n       VizHtml.LoadGen standalone [--runs N] [--quick] [--note TEXT] [--report-only] [--write FILE]\n       VizHtml.LoadGen metrics [--runs N] [--quick] [--note TEXT] [--report-only] [--write FILE]\n       VizHtml.LoadGen perframe [--runs N] [--quick] [--note TEXT] [--report-only] [--write FILE]");
     return 0;
 }
 
@@ -46,6 +46,25 @@ if (args.FirstOrDefault() == "standalone")
     }
 
     StandaloneSection.Write(repoRoot, write, Option("--note"));
+    return 0;
+}
+
+if (args.FirstOrDefault() == "perframe")
+{
+    var write = Path.Combine(repoRoot, Option("--write") ?? "docs/benchmarks.md");
+    if (!args.Contains("--report-only"))
+    {
+        var runs = int.Parse(Option("--runs") ?? (quick ? "1" : "3"), CultureInfo.InvariantCulture);
+        var status = RunSuite(
+            new SuiteOptions { RepoRoot = repoRoot, Servers = PerFrameSection.Servers, Scenarios = PerFrameSection.Scenarios, Runs = runs, Quick = quick, ResultsFolder = PerFrameSection.ResultsFolder },
+            "dotnet run -c Release --project bench/VizHtml.LoadGen -- " + string.Join(' ', args.Where(a => a != "--note" && a != Option("--note"))));
+        if (status != 0)
+        {
+            return status;
+        }
+    }
+
+    PerFrameSection.Write(repoRoot, write, Option("--note"));
     return 0;
 }
 

@@ -4,10 +4,12 @@ using System.Globalization;
 namespace VizHtml.Micro;
 
 /// <summary>
-/// Issue 15's frame loop, in one process for profiling: a started server with N real clients (v1 or v2, in a child process
-/// on the other core), and a loop that sleeps to each tick of HZ and calls <c>SendAll</c> once, measuring the call's wall
-/// time and the calling thread's own CPU time. Beside it, in the same loop and the same moments, the floor: the same
-/// clocks around N writes to a dictionary (what the machine charges for a little work right after a sleep).
+/// Issue 15's frame loop in one process, for profiling (<c>perf record -t</c> on the main thread) and for the floors the
+/// load generator's few-tablets row cannot show: a started server with N real clients (v1 or v2, in a child process on the
+/// other core) and a loop that sleeps to each tick of HZ and calls <c>SendAll</c> once, measuring the call's wall time and
+/// the calling thread's own CPU time. In the same moment of each tick, the floor: the same clocks around five dictionary
+/// writes. Then the same loop again with only one thread-pool work item queued per tick (an empty one): the least any
+/// hand-off to another thread costs the caller here.
 /// <c>--frame-loop CLIENTS v1|v2 HZ SECONDS SIZE [busy]</c> (busy: the loop spins to the next tick instead of sleeping,
 /// as a render loop busy with its own work would).
 /// </summary>
@@ -22,15 +24,49 @@ internal static class FrameLoop
         var size = int.Parse(args[5], CultureInfo.InvariantCulture);
         var busy = args.Length > 6 && args[6] == "busy";
         using var rig = BroadcastRig.Start(clients, v2);
-        var ticks = hz * seconds;
-        var wall = new long[ticks];
-        var cpu = new long[ticks];
-        var floorWall = new long[ticks];
-        var floorCpu = new long[ticks];
-        var floor = new Dictionary<int, int>();
-        var serializeWall = new long[ticks];
-        var wakeWall = new long[ticks];
         var noop = new NoopItem();
+
+        // Warm-up: enough calls for tiered compilation to reach its optimized code, and time for its background compiles.
+        for (var i = 0; i < 2_000; i++)
+        {
+            rig.Server.SendAll("b", Payloads.Of(size));
+            ThreadPool.UnsafeQueueUserWorkItem(noop, preferLocal: false);
+            if (i % 200 == 199)
+            {
+                rig.WaitDrained();
+                Thread.Sleep(50);
+            }
+        }
+
+        Thread.Sleep(1000);
+        var sendAll = Loop(hz, seconds, busy, tick => rig.Server.SendAll("b", Payloads.Of(size)), measureFloor: true);
+        rig.WaitDrained();
+        rig.EnsureHealthy();
+        var wake = Loop(hz, seconds, busy, tick => ThreadPool.UnsafeQueueUserWorkItem(noop, preferLocal: false), measureFloor: false);
+        Console.WriteLine($"{clients} {(v2 ? "v2" : "v1")} clients, {hz} Hz, {seconds} s, {size} B, {(busy ? "busy" : "sleeping")} loop (µs)");
+        Console.WriteLine($"  SendAll            wall {P(sendAll.Wall)}   thread CPU {P(sendAll.Cpu)}");
+        Console.WriteLine($"  floor              wall {P(sendAll.FloorWall)}   thread CPU {P(sendAll.FloorCpu)}");
+        Console.WriteLine($"  one thread-pool wake wall {P(wake.Wall)}   thread CPU {P(wake.Cpu)}");
+        return 0;
+    }
+
+    /// <summary><c>--idle-hold CLIENTS v1|v2 SECONDS</c>: N idle clients held for a heap dump (dotnet-gcdump) from outside.</summary>
+    public static int Hold(string[] args)
+    {
+        using var rig = BroadcastRig.Start(int.Parse(args[1], CultureInfo.InvariantCulture), args[2] == "v2");
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        Console.WriteLine($"holding {rig.Server.ClientCount} clients, pid {Environment.ProcessId}");
+        Thread.Sleep(TimeSpan.FromSeconds(int.Parse(args[3], CultureInfo.InvariantCulture)));
+        return 0;
+    }
+
+    private static Samples Loop(int hz, int seconds, bool busy, Action<int> call, bool measureFloor)
+    {
+        var ticks = hz * seconds;
+        var samples = new Samples(ticks);
+        var floor = new Dictionary<int, int>();
         var period = Stopwatch.Frequency / (double)hz;
         var started = Stopwatch.GetTimestamp();
         for (var tick = 1; tick <= ticks; tick++)
@@ -48,62 +84,27 @@ internal static class FrameLoop
                 Thread.Sleep(TimeSpan.FromSeconds(wait / (double)Stopwatch.Frequency));
             }
 
-            var payload = Payloads.Of(size);
-            var c0 = Native.ThreadCpuNanoseconds();
-            var w0 = Stopwatch.GetTimestamp();
-            for (var i = 0; i < clients; i++)
+            if (measureFloor)
             {
-                floor[i] = tick;
+                var c0 = Native.ThreadCpuNanoseconds();
+                var w0 = Stopwatch.GetTimestamp();
+                for (var i = 0; i < 5; i++)
+                {
+                    floor[i] = tick;
+                }
+
+                samples.FloorWall[tick - 1] = Ns(Stopwatch.GetTimestamp() - w0);
+                samples.FloorCpu[tick - 1] = Native.ThreadCpuNanoseconds() - c0;
             }
 
-            var w1 = Stopwatch.GetTimestamp();
             var c1 = Native.ThreadCpuNanoseconds();
-            rig.Server.SendAll("b", payload);
-            var w2 = Stopwatch.GetTimestamp();
-            var c2 = Native.ThreadCpuNanoseconds();
-            var w3 = Stopwatch.GetTimestamp();
-            rig.Server.Hub.Serialize("b", payload);
-            var w4 = Stopwatch.GetTimestamp();
-            if (Environment.GetEnvironmentVariable("FRAME_LOOP_WAKE") == "1")
-            {
-                ThreadPool.UnsafeQueueUserWorkItem(noop, preferLocal: false);
-            }
-
-            var w5 = Stopwatch.GetTimestamp();
-            serializeWall[tick - 1] = Ns(w4 - w3);
-            wakeWall[tick - 1] = Ns(w5 - w4);
-            floorWall[tick - 1] = Ns(w1 - w0);
-            floorCpu[tick - 1] = c1 - c0;
-            wall[tick - 1] = Ns(w2 - w1);
-            cpu[tick - 1] = c2 - c1;
+            var w1 = Stopwatch.GetTimestamp();
+            call(tick);
+            samples.Wall[tick - 1] = Ns(Stopwatch.GetTimestamp() - w1);
+            samples.Cpu[tick - 1] = Native.ThreadCpuNanoseconds() - c1;
         }
 
-        rig.WaitDrained();
-        rig.EnsureHealthy();
-        Console.WriteLine($"{clients} {(v2 ? "v2" : "v1")} clients, {hz} Hz, {seconds} s, {size} B, {(busy ? "busy" : "sleeping")} loop");
-        Console.WriteLine($"  SendAll wall {P(wall)}   thread CPU {P(cpu)}");
-        Console.WriteLine($"  floor   wall {P(floorWall)}   thread CPU {P(floorCpu)}");
-        Console.WriteLine($"  after it: serialize wall {P(serializeWall)}   a thread-pool wake wall {P(wakeWall)}");
-        return 0;
-    }
-
-    /// <summary><c>--idle-hold CLIENTS v1|v2 SECONDS</c>: N idle clients held for a heap dump (dotnet-gcdump) from outside.</summary>
-    public static int Hold(string[] args)
-    {
-        using var rig = BroadcastRig.Start(int.Parse(args[1], CultureInfo.InvariantCulture), args[2] == "v2");
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
-        GC.Collect();
-        Console.WriteLine($"holding {rig.Server.ClientCount} clients, pid {Environment.ProcessId}");
-        Thread.Sleep(TimeSpan.FromSeconds(int.Parse(args[3], CultureInfo.InvariantCulture)));
-        return 0;
-    }
-
-    private sealed class NoopItem : IThreadPoolWorkItem
-    {
-        public void Execute()
-        {
-        }
+        return samples;
     }
 
     private static long Ns(long ticks) => (long)(ticks * 1e9 / Stopwatch.Frequency);
@@ -112,6 +113,24 @@ internal static class FrameLoop
     {
         Array.Sort(values);
         long At(double p) => values[Math.Min(values.Length - 1, (int)Math.Ceiling(p / 100 * values.Length) - 1)];
-        return string.Create(CultureInfo.InvariantCulture, $"p50 {At(50) / 1000.0:F1} p99 {At(99) / 1000.0:F1} max {values[^1] / 1000.0:F1} µs");
+        return string.Create(CultureInfo.InvariantCulture, $"p50 {At(50) / 1000.0,6:F1} p99 {At(99) / 1000.0,7:F1} max {values[^1] / 1000.0,8:F1}");
+    }
+
+    private sealed class Samples(int ticks)
+    {
+        public long[] Wall { get; } = new long[ticks];
+
+        public long[] Cpu { get; } = new long[ticks];
+
+        public long[] FloorWall { get; } = new long[ticks];
+
+        public long[] FloorCpu { get; } = new long[ticks];
+    }
+
+    private sealed class NoopItem : IThreadPoolWorkItem
+    {
+        public void Execute()
+        {
+        }
     }
 }

@@ -74,6 +74,30 @@ internal static class Targets
         return checks;
     }
 
+    /// <summary>
+    /// Issue 15: the per-frame pattern against the raw Kestrel baseline, same run. The few-tablets call cost is judged on the
+    /// calling thread's own CPU time (what the frame loop's thread spends; its wall time also counts other threads that ran
+    /// on the server's one core meanwhile).
+    /// </summary>
+    public static IReadOnlyList<TargetCheck> CheckPerFrame(ResultSet results)
+    {
+        const string Viz = Servers.ServerCatalog.VizHtml, Raw = "kestrel", Host = "hostapp-200x60hz-1024", Tablets = "fewtablets-5x90hz-200", Echo = "echo-1x64";
+        var idle = results.IdleScenario;
+        var idleCount = int.TryParse(idle["idle-".Length..], NumberStyles.None, Inv, out var n) ? n : 10_000;
+        double? M(string scenario, string server, string metric) => results.Median(scenario, server, metric);
+        return
+        [
+            AtMost("Host app (200 × 60 Hz × 1 KB): server CPU per delivery ≤ raw Kestrel's", M(Host, Viz, "cpu_us_per_delivery"), M(Host, Raw, "cpu_us_per_delivery"), "µs", "raw Kestrel's"),
+            AtMost("Host app: delivery latency p99 ≤ raw Kestrel's", M(Host, Viz, "latency_p99_us"), M(Host, Raw, "latency_p99_us"), "µs", "raw Kestrel's"),
+            AtMost("Echo, one client, 64 B: p50 ≤ raw Kestrel's", M(Echo, Viz, "rtt_p50_us"), M(Echo, Raw, "rtt_p50_us"), "µs", "raw Kestrel's"),
+            AtMost("Echo, one client, 64 B: p99 ≤ raw Kestrel's", M(Echo, Viz, "rtt_p99_us"), M(Echo, Raw, "rtt_p99_us"), "µs", "raw Kestrel's"),
+            AtMost("Few tablets (5 × 90 Hz × 200 B): SendAll on the calling thread, its CPU p99 ≤ 5 µs", M(Tablets, Viz, "call_cpu_p99_us"), 5, "µs", null),
+            AtMost("Few tablets: SendAll on the calling thread, its CPU max ≤ 50 µs", M(Tablets, Viz, "call_cpu_max_us"), 50, "µs", null),
+            AtMost("Few tablets: server CPU per delivery ≤ raw Kestrel's", M(Tablets, Viz, "cpu_us_per_delivery"), M(Tablets, Raw, "cpu_us_per_delivery"), "µs", "raw Kestrel's"),
+            AtMost($"Idle memory at {idleCount:N0} connections ≤ raw Kestrel's", M(idle, Viz, "kb_per_conn"), M(idle, Raw, "kb_per_conn"), "KB", "raw Kestrel's"),
+        ];
+    }
+
     /// <summary>Issue 13: broadcast CPU per delivery with listeners on every VizHtml instrument and span within 3 % of none, same run.</summary>
     /// <summary>
     /// Issue 13's 3 % target. Judged on the interleaved comparison (bench/VizHtml.Micro --metrics-cost: one server process,

@@ -82,6 +82,7 @@ internal sealed class OutboundQueue(int maxMessages, long maxBytes) : IValueTask
     private bool _completed;
     private bool _waiting;
     private CancellationTokenRegistration _cancellation;
+    private CancellationToken _registeredFor;
     private ManualResetValueTaskSourceCore<bool> _signal = new() { RunContinuationsAsynchronously = true };
 
     // The next queue in the wake list this one waits in (a queue is in at most one list: it joins one only when its
@@ -305,8 +306,12 @@ internal sealed class OutboundQueue(int maxMessages, long maxBytes) : IValueTask
             _waiting = true;
         }
 
-        if (cancellationToken.CanBeCanceled)
+        // One registration for all the waits on one token, not one per wait: the writer waits once per wake, which for a
+        // client sent to every frame is every frame. A cancellation between waits is seen by the next wait, under the lock.
+        if (cancellationToken.CanBeCanceled && cancellationToken != _registeredFor)
         {
+            _cancellation.Dispose();
+            _registeredFor = cancellationToken;
             _cancellation = cancellationToken.UnsafeRegister(static (state, token) => ((OutboundQueue)state!).CancelWait(token), this);
         }
 
@@ -397,13 +402,7 @@ internal sealed class OutboundQueue(int maxMessages, long maxBytes) : IValueTask
         _head = 0;
     }
 
-    bool IValueTaskSource<bool>.GetResult(short token)
-    {
-        // The registration is released before the result is taken, so a later wait can register again.
-        _cancellation.Dispose();
-        _cancellation = default;
-        return _signal.GetResult(token);
-    }
+    bool IValueTaskSource<bool>.GetResult(short token) => _signal.GetResult(token);
 
     ValueTaskSourceStatus IValueTaskSource<bool>.GetStatus(short token) => _signal.GetStatus(token);
 

@@ -52,6 +52,10 @@ internal sealed class EmbeddedHost : IServerHost
         {
             sockets.UnsafePreferInlineScheduling = PreferInlineScheduling;
             sockets.Backlog = budget.Backlog;
+            if (IOQueueCount is { } queues)
+            {
+                sockets.IOQueueCount = queues;
+            }
         });
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {
@@ -117,6 +121,11 @@ internal sealed class EmbeddedHost : IServerHost
 
     /// <summary>Kestrel's socket transport option, off unless <c>VIZHTML_INLINE_SCHEDULING=1</c>.</summary>
     internal static bool PreferInlineScheduling { get; } = Environment.GetEnvironmentVariable("VIZHTML_INLINE_SCHEDULING") == "1";
+
+    /// <summary>Kestrel's number of I/O queues (0: socket continuations go straight to the thread pool), Kestrel's default
+    /// (the processor count, at most 16) unless <c>VIZHTML_IO_QUEUES</c> says otherwise: for measurement only (docs/benchmarks-notes.md).</summary>
+    internal static int? IOQueueCount { get; } =
+        int.TryParse(Environment.GetEnvironmentVariable("VIZHTML_IO_QUEUES"), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var queues) ? queues : null;
 
     public async Task StopAsync(CancellationToken cancellationToken) => await _app.StopAsync(cancellationToken).ConfigureAwait(false);
 
