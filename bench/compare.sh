@@ -9,7 +9,8 @@
 #   ROUNDS=4 OUT=/tmp/cmp bench/compare.sh OLD_TREE NEW_TREE
 #   FIRST=4 ROUNDS=6 bench/compare.sh OLD_TREE NEW_TREE         # rounds 4–6 added to the same results directory
 #   bench/compare.sh --summary OUT                              # only the table, from the files of an earlier run
-# Scenarios: echo (1 and 100 clients), hostapp (200 × 60 Hz × 1 KB), broadcast (100/1,000/5,000 clients × 64 B/1 KB);
+# Scenarios: echo (1 and 100 clients), hostapp (200 × 60 Hz × 1 KB), broadcast (100/1,000/5,000 clients × 64 B/1 KB)
+# (SCENARIOS=echo,hostapp,fewtablets,broadcast adds or picks others);
 # the load generator has no finer filter. About 5 minutes per round on the 2-core machine. The load generator rewrites
 # bench/results/loadgen.json of the tree it runs in: give it throwaway worktrees, not a checkout someone works in.
 set -euo pipefail
@@ -105,7 +106,7 @@ run() { # variant tree inline
   echo "== round $round: $variant ($(date -u +%H:%M:%S), load $(cut -d' ' -f1-3 /proc/loadavg))" | tee -a "$out/log.txt"
   ps -eo pcpu,etimes,args --sort=-pcpu | head -6 | cut -c1-160 >> "$out/busy.txt"
   (cd "$tree" && VIZHTML_INLINE_SCHEDULING="$inline" dotnet bench/VizHtml.LoadGen/bin/Release/net10.0/VizHtml.LoadGen.dll \
-    --servers vizhtml,kestrel --scenarios echo,hostapp,broadcast --runs 1) 2>&1 | tee -a "$out/log.txt"
+    --servers vizhtml,kestrel --scenarios "${SCENARIOS:-echo,hostapp,broadcast}" --runs 1) 2>&1 | tee -a "$out/log.txt"
   cp "$tree/bench/results/loadgen.json" "$out/r$round-$variant.json"
 }
 

@@ -8,7 +8,7 @@
 # and so does the cost of metrics and tracing (issue 13; the first command is the interleaved comparison the target is judged on):
 #   dotnet run -c Release --project bench/VizHtml.Micro -- --metrics-cost
 #   dotnet run -c Release --project bench/VizHtml.LoadGen -- metrics --runs 3 --write docs/benchmarks.md
-# and the per-frame pattern against raw Kestrel (issue 15; about 30 minutes):
+# and the per-frame pattern against raw Kestrel (issue 15; about 15 minutes):
 #   dotnet run -c Release --project bench/VizHtml.LoadGen -- perframe --runs 3 --write docs/benchmarks.md
 # and binary payloads against base64 JSON (issue 14; about a minute):
 #   dotnet run -c Release --project bench/VizHtml.Bench -- binary --runs 3 --count 200 --write docs/benchmarks.md

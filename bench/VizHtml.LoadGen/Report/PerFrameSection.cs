@@ -31,8 +31,8 @@ internal static class PerFrameSection
 
         var md = new StringBuilder();
         md.AppendLine(Heading).AppendLine();
-        md.AppendLine($"Reproduce with one command (about 30 minutes with 3 runs; the rest of this file is left as it is): `{Command}`. " +
-            "What each remaining difference is made of, with profiles, is in [benchmarks-notes.md](benchmarks-notes.md#per-frame-pattern-issue-15).").AppendLine();
+        md.AppendLine($"Reproduce with one command (about 15 minutes with 3 runs; the rest of this file is left as it is): `{Command}`. " +
+            "What each remaining difference is made of, with profiles, is in [benchmarks-notes.md](benchmarks-notes.md#the-per-frame-pattern-against-raw-kestrel-issue-15).").AppendLine();
         md.AppendLine("`vizhtml` is VizHtml on its default host, Kestrel; `vizhtml-standalone` the same program on VizHtml's own HTTP/1.1 server, both on .NET 10 " +
             "and both spoken to in protocol version 2, what every `vizhtml.js` page speaks. `kestrel` is the raw Kestrel WebSocket baseline, `bun` Bun's " +
             "built-in server. Each runs alone on core 0, the load generator on core 1.").AppendLine();
