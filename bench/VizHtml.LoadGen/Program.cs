@@ -32,59 +32,17 @@ if (args.Contains("--help") || args.Contains("-h"))
 var quick = args.Contains("--quick");
 if (args.FirstOrDefault() == "standalone")
 {
-    var write = Path.Combine(repoRoot, Option("--write") ?? "docs/benchmarks.md");
-    if (!args.Contains("--report-only"))
-    {
-        var runs = int.Parse(Option("--runs") ?? (quick ? "1" : "3"), CultureInfo.InvariantCulture);
-        var status = RunSuite(
-            new SuiteOptions { RepoRoot = repoRoot, Servers = StandaloneSection.Servers, Scenarios = StandaloneSection.Scenarios, Runs = runs, Quick = quick, ResultsFolder = StandaloneSection.ResultsFolder },
-            "dotnet run -c Release --project bench/VizHtml.LoadGen -- " + string.Join(' ', args.Where(a => a != "--note" && a != Option("--note"))));
-        if (status != 0)
-        {
-            return status;
-        }
-    }
-
-    StandaloneSection.Write(repoRoot, write, Option("--note"));
-    return 0;
+    return RunSection(StandaloneSection.Servers, StandaloneSection.Scenarios, StandaloneSection.ResultsFolder, StandaloneSection.Write);
 }
 
 if (args.FirstOrDefault() == "perframe")
 {
-    var write = Path.Combine(repoRoot, Option("--write") ?? "docs/benchmarks.md");
-    if (!args.Contains("--report-only"))
-    {
-        var runs = int.Parse(Option("--runs") ?? (quick ? "1" : "3"), CultureInfo.InvariantCulture);
-        var status = RunSuite(
-            new SuiteOptions { RepoRoot = repoRoot, Servers = PerFrameSection.Servers, Scenarios = PerFrameSection.Scenarios, Runs = runs, Quick = quick, ResultsFolder = PerFrameSection.ResultsFolder },
-            "dotnet run -c Release --project bench/VizHtml.LoadGen -- " + string.Join(' ', args.Where(a => a != "--note" && a != Option("--note"))));
-        if (status != 0)
-        {
-            return status;
-        }
-    }
-
-    PerFrameSection.Write(repoRoot, write, Option("--note"));
-    return 0;
+    return RunSection(PerFrameSection.Servers, PerFrameSection.Scenarios, PerFrameSection.ResultsFolder, PerFrameSection.Write);
 }
 
 if (args.FirstOrDefault() == "metrics")
 {
-    var write = Path.Combine(repoRoot, Option("--write") ?? "docs/benchmarks.md");
-    if (!args.Contains("--report-only"))
-    {
-        var runs = int.Parse(Option("--runs") ?? (quick ? "1" : "3"), CultureInfo.InvariantCulture);
-        var status = RunSuite(
-            new SuiteOptions { RepoRoot = repoRoot, Servers = MetricsSection.Servers, Scenarios = MetricsSection.Scenarios, Runs = runs, Quick = quick, ResultsFolder = MetricsSection.ResultsFolder },
-            "dotnet run -c Release --project bench/VizHtml.LoadGen -- " + string.Join(' ', args.Where(a => a != "--note" && a != Option("--note"))));
-        if (status != 0)
-        {
-            return status;
-        }
-    }
-
-    MetricsSection.Write(repoRoot, write, Option("--note"));
-    return 0;
+    return RunSection(MetricsSection.Servers, MetricsSection.Scenarios, MetricsSection.ResultsFolder, MetricsSection.Write);
 }
 
 var servers = List("--servers", ServerCatalog.Default);
@@ -227,3 +185,24 @@ string? Option(string name)
 
 List<string> List(string name, IEnumerable<string> fallback) =>
     Option(name)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList() ?? fallback.ToList();
+
+// A comparison with a section of its own (standalone, metrics, perframe): runs its servers and scenarios into its own results
+// folder (unless --report-only), then rewrites only its section of --write (docs/benchmarks.md).
+int RunSection(IReadOnlyList<string> servers, IReadOnlyList<string> scenarios, string resultsFolder, Action<string, string, string?> write)
+{
+    var target = Path.Combine(repoRoot, Option("--write") ?? "docs/benchmarks.md");
+    if (!args.Contains("--report-only"))
+    {
+        var runs = int.Parse(Option("--runs") ?? (quick ? "1" : "3"), CultureInfo.InvariantCulture);
+        var status = RunSuite(
+            new SuiteOptions { RepoRoot = repoRoot, Servers = servers, Scenarios = scenarios, Runs = runs, Quick = quick, ResultsFolder = resultsFolder },
+            "dotnet run -c Release --project bench/VizHtml.LoadGen -- " + string.Join(' ', args.Where(a => a != "--note" && a != Option("--note"))));
+        if (status != 0)
+        {
+            return status;
+        }
+    }
+
+    write(repoRoot, target, Option("--note"));
+    return 0;
+}

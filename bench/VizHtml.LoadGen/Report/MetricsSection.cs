@@ -44,22 +44,8 @@ internal static class MetricsSection
             "On this path VizHtml makes one `Counter.Add` per broadcast (`vizhtml.events.sent`, with its number of recipients); " +
             "`vizhtml.bytes.sent` is collected from each connection's own count when the listener collects, not added per socket write; " +
             "the broadcast benchmark registers no handler, so no span is started.").AppendLine();
-        if (info is not null)
-        {
-            md.AppendLine($"- Run: `{info.Command}`, {info.StartedUtc:yyyy-MM-dd HH:mm}–{info.FinishedUtc:HH:mm} UTC, {info.Runs} run{(info.Runs == 1 ? string.Empty : "s")}, tables show medians{(info.Quick ? "; **quick mode** (small counts, short windows: not a measurement to quote)" : string.Empty)}.");
-            md.AppendLine($"- Machine: {info.Cores} cores ({info.Cpu}), Linux {info.Kernel}, {info.DotNet}.");
-        }
-
-        if (!string.IsNullOrWhiteSpace(note))
-        {
-            md.AppendLine($"- **{note.Trim()}**");
-        }
-
-        md.AppendLine();
-        foreach (var row in rows.Where(r => r.Scenario == "errors" && r.Note is not null))
-        {
-            md.AppendLine($"- Problem: {row.Server}: {row.Note}").AppendLine();
-        }
+        SectionParts.AppendRun(md, info, note);
+        SectionParts.AppendProblems(md, rows);
 
         var interleaved = rows.Where(r => r.Scenario.StartsWith("interleaved-", StringComparison.Ordinal)).ToList();
         var interleavedInfo = InterleavedInfo.Read(Path.Combine(folder, "interleaved.meta.json"));
@@ -74,13 +60,7 @@ internal static class MetricsSection
 
         md.AppendLine("### Two server processes").AppendLine();
         md.AppendLine("Each server alone on core 0, the load generator on core 1, medians of the runs; the same server's figure moves by up to 30 % between runs here, so these tables show the order of magnitude, not the 3 %.").AppendLine();
-        foreach (var (prefix, _, _, metrics) in ReportWriter.Families)
-        {
-            foreach (var scenario in rows.Select(r => r.Scenario).Where(s => s.StartsWith(prefix, StringComparison.Ordinal)).Distinct().OrderBy(ReportWriter.ScenarioOrder))
-            {
-                ReportWriter.WriteTable(md, scenario, rows.Where(r => r.Scenario == scenario).ToList(), servers, metrics);
-            }
-        }
+        SectionParts.AppendTables(md, rows, servers);
 
         ReportWriter.ReplaceSection(markdownPath, Heading, md.ToString().TrimEnd() + "\n");
         Console.WriteLine($"wrote the \"{Heading[3..]}\" section of {markdownPath} from {rows.Count} rows");

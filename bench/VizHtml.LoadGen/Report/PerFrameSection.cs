@@ -36,32 +36,11 @@ internal static class PerFrameSection
         md.AppendLine("`vizhtml` is VizHtml on its default host, Kestrel; `vizhtml-standalone` the same program on VizHtml's own HTTP/1.1 server, both on .NET 10 " +
             "and both spoken to in protocol version 2, what every `vizhtml.js` page speaks. `kestrel` is the raw Kestrel WebSocket baseline, `bun` Bun's " +
             "built-in server. Each runs alone on core 0, the load generator on core 1.").AppendLine();
-        if (info is not null)
-        {
-            md.AppendLine($"- Run: `{info.Command}`, {info.StartedUtc:yyyy-MM-dd HH:mm}–{info.FinishedUtc:HH:mm} UTC, {info.Runs} run{(info.Runs == 1 ? string.Empty : "s")}, tables show medians{(info.Quick ? "; **quick mode** (small counts, short windows)" : string.Empty)}.");
-            md.AppendLine($"- Machine: {info.Cores} cores ({info.Cpu}), Linux {info.Kernel}, {info.DotNet}.");
-        }
-
-        if (!string.IsNullOrWhiteSpace(note))
-        {
-            md.AppendLine($"- **{note.Trim()}**");
-        }
-
-        md.AppendLine();
-        foreach (var row in rows.Where(r => r.Scenario == "errors" && r.Note is not null))
-        {
-            md.AppendLine($"- Problem: {row.Server}: {row.Note}");
-        }
-
+        SectionParts.AppendRun(md, info, note);
+        SectionParts.AppendProblems(md, rows);
         md.AppendLine("Targets of issue 15 (raw Kestrel's figures from the same runs):").AppendLine();
         ReportWriter.WriteTargetTable(md, Targets.CheckPerFrame(results));
-        foreach (var (prefix, _, _, metrics) in ReportWriter.Families)
-        {
-            foreach (var scenario in rows.Select(r => r.Scenario).Where(s => s.StartsWith(prefix, StringComparison.Ordinal)).Distinct().OrderBy(ReportWriter.ScenarioOrder))
-            {
-                ReportWriter.WriteTable(md, scenario, rows.Where(r => r.Scenario == scenario).ToList(), servers, metrics);
-            }
-        }
+        SectionParts.AppendTables(md, rows, servers);
 
         ReportWriter.ReplaceSection(markdownPath, Heading, md.ToString().TrimEnd() + "\n");
         Console.WriteLine($"wrote the \"{Heading[3..]}\" section of {markdownPath} from {rows.Count} rows");

@@ -40,38 +40,11 @@ internal static class StandaloneSection
             "`Host = VizHtmlHost.Standalone` (VizHtml's own HTTP/1.1 server, `VIZHTML_HOST=standalone`); `vizhtml-mono` is VizHtml's .NET Standard 2.0 " +
             "build, so the standalone server, under Mono (`bench/servers/VizHtmlMonoBenchServer`). `kestrel` is the raw Kestrel WebSocket baseline. " +
             "Each runs alone on core 0, the load generator on core 1, as in the tables above; `… ÷ vizhtml` columns compare with the Kestrel host.").AppendLine();
-        if (info is not null)
-        {
-            md.AppendLine($"- Run: `{info.Command}`, {info.StartedUtc:yyyy-MM-dd HH:mm}–{info.FinishedUtc:HH:mm} UTC, {info.Runs} run{(info.Runs == 1 ? string.Empty : "s")}, tables show medians{(info.Quick ? "; **quick mode** (small counts, short windows)" : string.Empty)}.");
-            md.AppendLine($"- Machine: {info.Cores} cores ({info.Cpu}), Linux {info.Kernel}, {info.DotNet}, {MonoVersion()}.");
-        }
-
-        if (!string.IsNullOrWhiteSpace(note))
-        {
-            md.AppendLine($"- **{note.Trim()}**");
-        }
-
-        md.AppendLine();
-        var problems = rows.Where(r => r.Scenario == "errors" && r.Note is not null).ToList();
-        foreach (var row in problems)
-        {
-            md.AppendLine($"- Problem: {row.Server}: {row.Note}");
-        }
-
-        if (problems.Count > 0)
-        {
-            md.AppendLine();
-        }
-
+        SectionParts.AppendRun(md, info, note, MonoVersion());
+        SectionParts.AppendProblems(md, rows);
         md.AppendLine("Targets of issue 12 (Mono has none; its figures are in the tables):").AppendLine();
         ReportWriter.WriteTargetTable(md, Targets.CheckStandalone(results));
-        foreach (var (prefix, _, _, metrics) in ReportWriter.Families)
-        {
-            foreach (var scenario in rows.Select(r => r.Scenario).Where(s => s.StartsWith(prefix, StringComparison.Ordinal)).Distinct().OrderBy(ReportWriter.ScenarioOrder))
-            {
-                ReportWriter.WriteTable(md, scenario, rows.Where(r => r.Scenario == scenario).ToList(), servers, metrics);
-            }
-        }
+        SectionParts.AppendTables(md, rows, servers);
 
         ReportWriter.ReplaceSection(markdownPath, Heading, md.ToString().TrimEnd() + "\n");
         Console.WriteLine($"wrote the \"{Heading[3..]}\" section of {markdownPath} from {rows.Count} rows");
