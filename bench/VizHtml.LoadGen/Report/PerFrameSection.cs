@@ -24,10 +24,7 @@ internal static class PerFrameSection
     public static void Write(string repoRoot, string markdownPath, string? note)
     {
         var folder = Path.Combine(repoRoot, ResultsFolder);
-        var results = ResultSet.Load(folder);
-        var info = RunInfo.Read(Path.Combine(folder, "loadgen.meta.json"));
-        var rows = results.Rows.Select(r => r.Row).ToList();
-        var servers = ReportWriter.Servers(rows);
+        var (results, info, rows, servers) = SectionParts.Load(folder);
 
         var md = new StringBuilder();
         md.AppendLine(Heading).AppendLine();

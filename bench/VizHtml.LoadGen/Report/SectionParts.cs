@@ -9,6 +9,14 @@ namespace VizHtml.LoadGen.Report;
 /// </summary>
 internal static class SectionParts
 {
+    /// <summary>A section's results folder: its results, the run's facts, the rows and the servers in table order.</summary>
+    public static (ResultSet Results, RunInfo? Info, List<ResultRow> Rows, List<string> Servers) Load(string folder)
+    {
+        var results = ResultSet.Load(folder);
+        var rows = results.Rows.Select(r => r.Row).ToList();
+        return (results, RunInfo.Read(Path.Combine(folder, "loadgen.meta.json")), rows, ReportWriter.Servers(rows));
+    }
+
     /// <summary>The run and machine lines (<paramref name="machineExtra"/> is appended to the machine line), then the note in bold.</summary>
     public static void AppendRun(StringBuilder md, RunInfo? info, string? note, string? machineExtra = null)
     {
