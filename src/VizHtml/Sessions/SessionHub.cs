@@ -181,17 +181,21 @@ internal sealed partial class SessionHub : IObservedState
         return queued;
     }
 
-    /// <summary>Sends an event to every client and completes when every socket has taken it (or its client has left).</summary>
+    /// <summary>
+    /// Sends an event to every client and completes when every socket has taken it (or its client has left). The writers it
+    /// finds waiting run on the caller's thread, as for one client's <c>SendAsync</c>: the caller waits for their writes
+    /// anyway, and a caller that blocks on the task (a handler's <c>.Wait()</c>) then needs no other thread to finish it.
+    /// A write that cannot complete at once (a slow client) goes on without the caller's thread; the task completes when it does.
+    /// </summary>
     public async Task<int> BroadcastAsync(string eventName, object? data, CancellationToken cancellationToken)
     {
         var payload = Serialize(eventName, data);
         var delivery = DeliveryOf(eventName);
         var (position, view) = Recipients(OutboundMessage.Event(payload, delivery, eventName), eventName);
         var deliveries = new List<Task<bool>>(view.Live);
-        var wakes = WakeList.Rent();
         foreach (var client in view)
         {
-            deliveries.Add(SendAndTrack(client.Session, eventName, payload, delivery, Wake.Into(wakes), cancellationToken, position));
+            deliveries.Add(SendAndTrack(client.Session, eventName, payload, delivery, Wake.Inline, cancellationToken, position));
         }
 
         if (Metrics is { } metrics)
@@ -201,7 +205,6 @@ internal sealed partial class SessionHub : IObservedState
             metrics.EventsSent(deliveries.Count(d => d.Status != TaskStatus.RanToCompletion || d.Result), delivery);
         }
 
-        wakes.WakeFromThreadPool();
         var results = await Task.WhenAll(deliveries).ConfigureAwait(false);
         return results.Count(delivered => delivered);
     }
