@@ -92,7 +92,7 @@ internal sealed partial class Connection
     private async Task WriteLoopAsync(CancellationToken cancellationToken)
     {
         var queue = _queue;
-        
+
         // Writes are made with no token (see WriteAsync); a connection ended from outside drops a write still in flight.
         using var stopped = cancellationToken.UnsafeRegister(static state => ((Connection)state!).AbortWriteInFlight(), this);
         var batch = new OutboundBatch();
@@ -245,6 +245,13 @@ internal sealed partial class Connection
         {
             Volatile.Write(ref _writing, 0);
             return ValueTask.FromCanceled(stop);
+        }
+
+        // The send timeout fired just as the last stalled write completed: the connection is ending as a slow consumer.
+        if (_writeTimeout is { IsCancellationRequested: true } timedOut)
+        {
+            Volatile.Write(ref _writing, 0);
+            return ValueTask.FromCanceled(timedOut.Token);
         }
 
         var sending = _socket.SendAsync(chunk, type, endOfMessage, CancellationToken.None);
