@@ -17,16 +17,22 @@ public sealed class AwaySessionLimitTests
     public async Task AwayClientsFromOneAddressBeyondItsCapForgetTheOldestFirst(TestHost host)
     {
         await using var test = await TestServer.StartAsync(host, o => o.MaxConnectionsPerAddress = 3);
+        var disconnects = new EventLog<VizDisconnectEvent>();
+        test.Server.OnDisconnect(disconnects.Add);
         var tokens = new List<string>();
         for (var i = 0; i < 5; i++)
         {
+            // Each client's departure is filed (and the oldest forgotten) before its disconnect event: wait for that event,
+            // not for the away count, which stops changing once the cap is reached.
             tokens.Add(await AwayClient.HelloThenResetAsync(test, IPAddress.Loopback));
-            await TestServer.WaitUntilAsync(() => test.Server.AwayCount == Math.Min(i + 1, 3));
+            await disconnects.WaitForCountAsync(i + 1);
+            Assert.Equal(Math.Min(i + 1, 3), test.Server.AwayCount);
         }
 
         // Another address is not affected by this one's cap.
         var other = await AwayClient.HelloThenResetAsync(test, IPAddress.Parse("127.0.0.2"));
-        await TestServer.WaitUntilAsync(() => test.Server.AwayCount == 4);
+        await disconnects.WaitForCountAsync(6);
+        Assert.Equal(4, test.Server.AwayCount);
 
         Assert.False(await AwayClient.ResumesAsync(test, tokens[0]));
         Assert.False(await AwayClient.ResumesAsync(test, tokens[1]));
@@ -40,11 +46,15 @@ public sealed class AwaySessionLimitTests
     public async Task MoreAwayClientsThanMaxAwaySessionsForgetTheOldestFirstWhateverTheirAddress(TestHost host)
     {
         await using var test = await TestServer.StartAsync(host, o => o.MaxAwaySessions = 4);
+        var disconnects = new EventLog<VizDisconnectEvent>();
+        test.Server.OnDisconnect(disconnects.Add);
         var tokens = new List<string>();
         for (var i = 0; i < 7; i++)
         {
+            // As above: the disconnect event comes after the client is filed as away and the oldest is forgotten.
             tokens.Add(await AwayClient.HelloThenResetAsync(test, IPAddress.Parse($"127.0.0.{1 + (i % 3)}")));
-            await TestServer.WaitUntilAsync(() => test.Server.AwayCount == Math.Min(i + 1, 4));
+            await disconnects.WaitForCountAsync(i + 1);
+            Assert.Equal(Math.Min(i + 1, 4), test.Server.AwayCount);
         }
 
         for (var i = 0; i < 3; i++)
