@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Buffers.Binary;
-using System.Globalization;
 using System.Net.WebSockets;
 using VizHtml.Protocol;
 
@@ -45,16 +44,9 @@ internal sealed partial class Connection
             {
                 // [H'] {"seq":N, then the shared envelope without its opening brace.
                 var header = binary.Header;
-                rented = ArrayPool<byte>.Shared.Rent(4 + header.Length + 28);
+                rented = ArrayPool<byte>.Shared.Rent(4 + header.Length + OutboundBatch.SeqOverhead);
                 var span = rented.AsSpan();
-                var at = 4;
-                "{\"seq\":"u8.CopyTo(span[at..]);
-                at += 7;
-                seq.TryFormat(span[at..], out var digits, provider: CultureInfo.InvariantCulture);
-                at += digits;
-                span[at++] = (byte)',';
-                header.Span[1..].CopyTo(span[at..]);
-                at += header.Length - 1;
+                var at = 4 + OutboundBatch.WriteNumbered(span[4..], seq, header.Span);
                 BinaryPrimitives.WriteUInt32BigEndian(span, (uint)(at - 4));
                 head = rented.AsMemory(0, at);
             }

@@ -17,7 +17,7 @@ internal sealed class OutboundBatch
     private const int MinRent = 16 * 1024;
 
     // "{"seq":" + up to 20 digits + ",": what numbering adds to a payload, at most.
-    private const int SeqOverhead = 28;
+    internal const int SeqOverhead = 28;
 
     private byte[]? _buffer;
 
@@ -127,14 +127,7 @@ internal sealed class OutboundBatch
 
         if (seq > 0)
         {
-            // {"seq":N, then the shared payload without its opening brace.
-            "{\"seq\":"u8.CopyTo(span[at..]);
-            at += 7;
-            seq.TryFormat(span[at..], out var digits, provider: CultureInfo.InvariantCulture);
-            at += digits;
-            span[at++] = (byte)',';
-            payload.Span[1..].CopyTo(span[at..]);
-            at += payload.Length - 1;
+            at += WriteNumbered(span[at..], seq, payload.Span);
         }
         else
         {
@@ -168,5 +161,21 @@ internal sealed class OutboundBatch
             ArrayPool<byte>.Shared.Return(_buffer);
             _buffer = null;
         }
+    }
+
+    /// <summary>
+    /// Writes a shared envelope numbered for one client: <c>{"seq":N,</c>, then <paramref name="envelope"/> without its
+    /// opening brace. <paramref name="destination"/> needs the envelope's length plus <see cref="SeqOverhead"/>.
+    /// </summary>
+    /// <returns>The bytes written.</returns>
+    internal static int WriteNumbered(Span<byte> destination, long seq, ReadOnlySpan<byte> envelope)
+    {
+        "{\"seq\":"u8.CopyTo(destination);
+        var at = 7;
+        seq.TryFormat(destination[at..], out var digits, provider: CultureInfo.InvariantCulture);
+        at += digits;
+        destination[at++] = (byte)',';
+        envelope[1..].CopyTo(destination[at..]);
+        return at + envelope.Length - 1;
     }
 }
