@@ -19,6 +19,7 @@ namespace VizHtml.Fuzz;
 /// <item>A valid envelope's event name follows docs/protocol.md (independent re-implementation below) and is
 /// well-formed UTF-16; <c>$hello</c>, <c>$ack</c> and <c>$reply</c> are the only reserved names a client may send.</item>
 /// <item>A valid envelope's <c>seq</c> is 0 (absent) or positive; its data is detached from the envelope.</item>
+/// <item>Where the one-pass reader decides a message, its result (name, error, seq, data) is the general path's.</item>
 /// <item>A valid envelope's data re-serializes (<c>ToJsonString</c>), re-parses, and the result is
 /// <c>JsonNode.DeepEquals</c> to it; serializing again gives the same text.</item>
 /// </list>
@@ -43,6 +44,16 @@ internal static class EnvelopeTarget
 
         // Read takes memory it may keep slices of; give it its own copy.
         var envelope = Reader.Read(input.ToArray());
+
+        // Where the one-pass reader decides a message, it decides exactly what the general path (a JSON tree) decides.
+        if (Reader.ReadOnePass(input.ToArray()) is { } onePass)
+        {
+            var general = Reader.ReadGeneral(input.ToArray());
+            InvariantException.Check(
+                (onePass.IsValid, onePass.EventName, onePass.ErrorCode, onePass.ErrorMessage, onePass.Seq) == (general.IsValid, general.EventName, general.ErrorCode, general.ErrorMessage, general.Seq)
+                && JsonNode.DeepEquals(onePass.Data, general.Data),
+                "envelope.one-pass", $"the one pass read {onePass} where the general path read {general}");
+        }
 
         if (!envelope.IsValid)
         {

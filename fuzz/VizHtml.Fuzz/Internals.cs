@@ -34,9 +34,11 @@ internal static class Internals
         private static readonly Type ReaderType = RequireType("VizHtml.Protocol.EnvelopeReader");
         private static readonly Type ResultType = RequireType("VizHtml.Protocol.InboundEnvelope");
         private static readonly MethodInfo ReadMethod = RequireMethod(ReaderType, "Read", typeof(ReadOnlyMemory<byte>));
+        private static readonly MethodInfo ReadGeneralMethod = RequireMethod(ReaderType, "ReadGeneral", typeof(ReadOnlyMemory<byte>));
+        private static readonly MethodInfo OnePassMethod = RequireMethod(ReaderType, "TryReadOnePass", typeof(ReadOnlyMemory<byte>), ResultType.MakeByRefType());
         private static readonly PropertyInfo IsValid = RequireProperty(ResultType, "IsValid");
         private static readonly PropertyInfo EventName = RequireProperty(ResultType, "EventName");
-        private static readonly PropertyInfo Data = RequireProperty(ResultType, "Data");
+        private static readonly PropertyInfo Data = RequireProperty(ResultType, "DataNode");
         private static readonly PropertyInfo ErrorCode = RequireProperty(ResultType, "ErrorCode");
         private static readonly PropertyInfo ErrorMessage = RequireProperty(ResultType, "ErrorMessage");
         private static readonly PropertyInfo Seq = RequireProperty(ResultType, "Seq");
@@ -46,9 +48,20 @@ internal static class Internals
         public EnvelopeReader(int maxDepth) =>
             _reader = Activator.CreateInstance(ReaderType, BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic, null, [maxDepth], null)!;
 
-        public Envelope Read(ReadOnlyMemory<byte> utf8)
+        public Envelope Read(ReadOnlyMemory<byte> utf8) => Decode(ReadMethod.Invoke(_reader, BindingFlags.DoNotWrapExceptions, null, [utf8], null)!);
+
+        /// <summary>The reader's general path alone (a JSON tree of the whole message).</summary>
+        public Envelope ReadGeneral(ReadOnlyMemory<byte> utf8) => Decode(ReadGeneralMethod.Invoke(_reader, BindingFlags.DoNotWrapExceptions, null, [utf8], null)!);
+
+        /// <summary>The reader's one pass, or null where it leaves the message to the general path.</summary>
+        public Envelope? ReadOnePass(ReadOnlyMemory<byte> utf8)
         {
-            var result = ReadMethod.Invoke(_reader, BindingFlags.DoNotWrapExceptions, null, [utf8], null)!;
+            object?[] arguments = [utf8, null];
+            return (bool)OnePassMethod.Invoke(_reader, BindingFlags.DoNotWrapExceptions, null, arguments, null)! ? Decode(arguments[1]!) : null;
+        }
+
+        private static Envelope Decode(object result)
+        {
             return new Envelope(
                 (bool)IsValid.GetValue(result)!,
                 (string?)EventName.GetValue(result),

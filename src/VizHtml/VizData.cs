@@ -55,18 +55,29 @@ public sealed class VizData : DynamicObject, IEquatable<VizData>
             : VizDataValues.Default,
     };
 
-    private readonly JsonNode? _node;
+    // A received value keeps its JSON text (_received, already validated by the envelope reader) and builds the tree the
+    // first time anything reads it; a value that is only passed on (an echo, a relay to other clients) is written back
+    // from the text and never parsed into a tree. Built values have no text.
+    private JsonNode? _built;
+    private byte[]? _received;
+    private readonly int _receivedDepth;
 
     /// <summary>Creates an empty attribute bag (a JSON object).</summary>
-    public VizData() => _node = new JsonObject();
+    public VizData() => _built = new JsonObject();
 
-    private VizData(JsonNode? node) => _node = node;
+    private VizData(JsonNode? node) => _built = node;
+
+    private VizData(byte[] json, int maxDepth)
+    {
+        _received = json;
+        _receivedDepth = maxDepth;
+    }
 
     /// <summary>The JSON <c>null</c> value.</summary>
     public static VizData Null => new((JsonNode?)null);
 
     /// <summary>What this value holds.</summary>
-    public VizDataKind Kind => _node?.GetValueKind() switch
+    public VizDataKind Kind => Node?.GetValueKind() switch
     {
         null or JsonValueKind.Null or JsonValueKind.Undefined => VizDataKind.Null,
         JsonValueKind.Object => VizDataKind.Object,
@@ -80,7 +91,7 @@ public sealed class VizData : DynamicObject, IEquatable<VizData>
     public bool IsNull => Kind == VizDataKind.Null;
 
     /// <summary>The number of members of an object or elements of an array; 0 for other kinds.</summary>
-    public int Count => _node switch
+    public int Count => Node switch
     {
         JsonObject o => o.Count,
         JsonArray a => a.Count,
@@ -88,7 +99,7 @@ public sealed class VizData : DynamicObject, IEquatable<VizData>
     };
 
     /// <summary>The member names of an object, in received order; empty for other kinds.</summary>
-    public IEnumerable<string> Names => _node is JsonObject o ? o.Select(p => p.Key).ToArray() : [];
+    public IEnumerable<string> Names => Node is JsonObject o ? o.Select(p => p.Key).ToArray() : [];
 
     /// <summary>Gets or sets a member of an object.</summary>
     /// <param name="name">The member name (case-sensitive, as sent).</param>
@@ -107,7 +118,7 @@ public sealed class VizData : DynamicObject, IEquatable<VizData>
         set
         {
             ArgumentNullException.ThrowIfNull(name);
-            RequireObject(name)[name] = Detach(value?._node);
+            RequireObject(name)[name] = Detach(value?.Node);
         }
     }
 
@@ -117,7 +128,7 @@ public sealed class VizData : DynamicObject, IEquatable<VizData>
     public VizData this[int index]
     {
         get => new(RequireArray()[index]);
-        set => RequireArray()[index] = Detach(value?._node);
+        set => RequireArray()[index] = Detach(value?.Node);
     }
 
     /// <summary>Makes a value from anything System.Text.Json can write (numbers, strings, lists, dictionaries, records, anonymous objects).</summary>
@@ -151,15 +162,53 @@ public sealed class VizData : DynamicObject, IEquatable<VizData>
 
     internal static VizData FromNode(JsonNode? node) => new(node);
 
-    internal JsonNode? Node => _node;
+    internal JsonNode? Node => Volatile.Read(ref _received) is null ? _built : BuildReceived();
+
+    /// <summary>
+    /// A received value from its JSON text, which the caller has validated (syntax, depth, no duplicate names); not JSON
+    /// <c>null</c>. The tree is built on first use.
+    /// </summary>
+    internal static VizData FromReceived(byte[] json, int maxDepth) => new(json, maxDepth);
+
+    /// <summary>Writes the value: a received one that nothing has read yet as the text it arrived in.</summary>
+    internal void WriteTo(Utf8JsonWriter writer, JsonSerializerOptions options)
+    {
+        if (Volatile.Read(ref _received) is { } json)
+        {
+            writer.WriteRawValue(json, skipInputValidation: true);
+        }
+        else if (_built is null)
+        {
+            writer.WriteNullValue();
+        }
+        else
+        {
+            _built.WriteTo(writer, options);
+        }
+    }
+
+    private JsonNode? BuildReceived()
+    {
+        // Two threads reading a received value at once both parse it; both then use the first tree stored.
+        var json = Volatile.Read(ref _received);
+        if (json is null)
+        {
+            return _built;
+        }
+
+        var parsed = JsonNode.Parse(json, nodeOptions: null, new JsonDocumentOptions { MaxDepth = _receivedDepth });
+        var node = Interlocked.CompareExchange(ref _built, parsed, null) ?? parsed;
+        Volatile.Write(ref _received, null);
+        return node;
+    }
 
     /// <summary>Whether an object has the member <paramref name="name"/>.</summary>
-    public bool Has(string name) => _node is JsonObject o && o.ContainsKey(name);
+    public bool Has(string name) => Node is JsonObject o && o.ContainsKey(name);
 
     /// <summary>Gets a member if this is an object that has it.</summary>
     public bool TryGet(string name, [NotNullWhen(true)] out VizData? value)
     {
-        if (_node is JsonObject o && o.TryGetPropertyValue(name, out var child))
+        if (Node is JsonObject o && o.TryGetPropertyValue(name, out var child))
         {
             value = new VizData(child);
             return true;
@@ -182,7 +231,7 @@ public sealed class VizData : DynamicObject, IEquatable<VizData>
     public bool Remove(string name) => RequireObject(name).Remove(name);
 
     /// <summary>Appends an element to an array.</summary>
-    public void Add(object? value) => RequireArray().Add(Detach(From(value)._node));
+    public void Add(object? value) => RequireArray().Add(Detach(From(value).Node));
 
     /// <summary>Creates an empty array value.</summary>
     public static VizData NewArray() => new(new JsonArray());
@@ -195,19 +244,31 @@ public sealed class VizData : DynamicObject, IEquatable<VizData>
     /// <exception cref="JsonException">When the value does not fit <typeparamref name="T"/>.</exception>
     public T As<T>(JsonSerializerOptions? options = null)
     {
-        if (_node is null || Kind == VizDataKind.Null)
+        // A received value nothing has read yet binds straight from its text, without building the tree.
+        if (Volatile.Read(ref _received) is { } json)
+        {
+            return JsonSerializer.Deserialize<T>(json, options ?? DefaultBindingOptions)!;
+        }
+
+        var node = Node;
+        if (node is null || Kind == VizDataKind.Null)
         {
             return default(T) is null ? default! : throw new JsonException($"null cannot be bound to {typeof(T).Name}.");
         }
 
-        return _node.Deserialize<T>(options ?? DefaultBindingOptions)!;
+        return node.Deserialize<T>(options ?? DefaultBindingOptions)!;
     }
 
     /// <summary>Binds the value to <paramref name="type"/>.</summary>
     public object? As(Type type, JsonSerializerOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(type);
-        return _node is null ? null : _node.Deserialize(type, options ?? DefaultBindingOptions);
+        if (Volatile.Read(ref _received) is { } json)
+        {
+            return JsonSerializer.Deserialize(json, type, options ?? DefaultBindingOptions);
+        }
+
+        return Node is { } node ? node.Deserialize(type, options ?? DefaultBindingOptions) : null;
     }
 
     /// <summary>Binds a member to <typeparamref name="T"/>.</summary>
@@ -245,7 +306,7 @@ public sealed class VizData : DynamicObject, IEquatable<VizData>
     public bool GetBoolean(string name) => this[name].GetBoolean();
 
     /// <summary>The value as compact JSON text.</summary>
-    public string ToJson() => _node?.ToJsonString() ?? "null";
+    public string ToJson() => Node?.ToJsonString() ?? "null";
 
     /// <summary>A string's own text; JSON text for every other kind.</summary>
     public override string ToString() => Kind == VizDataKind.String ? GetString() : ToJson();
@@ -260,7 +321,7 @@ public sealed class VizData : DynamicObject, IEquatable<VizData>
 
         try
         {
-            return JsonNode.DeepEquals(_node, other._node);
+            return JsonNode.DeepEquals(Node, other.Node);
         }
         catch (ArgumentOutOfRangeException)
         {
@@ -274,7 +335,7 @@ public sealed class VizData : DynamicObject, IEquatable<VizData>
 
     /// <inheritdoc/>
     /// <remarks>Consistent with <see cref="Equals(VizData?)"/>: member order does not matter, numbers hash by value.</remarks>
-    public override int GetHashCode() => Hash(_node);
+    public override int GetHashCode() => Hash(Node);
 
     private static int Hash(JsonNode? node)
     {
@@ -343,7 +404,7 @@ public sealed class VizData : DynamicObject, IEquatable<VizData>
     public static implicit operator VizData(string?[]? values) => ArrayOf(values, static v => v is null ? null : JsonValue.Create(v));
 
     /// <summary>Wraps values as a JSON array (nested objects and arrays are copied); a <see langword="null"/> array is JSON null.</summary>
-    public static implicit operator VizData(VizData?[]? values) => ArrayOf(values, static v => v?._node?.DeepClone());
+    public static implicit operator VizData(VizData?[]? values) => ArrayOf(values, static v => v?.Node?.DeepClone());
 
     /// <summary>Wraps integers as a JSON array (<see langword="null"/> gives JSON null).</summary>
     public static implicit operator VizData(List<int>? values) => ArrayOf(values, static v => JsonValue.Create(v));
@@ -361,7 +422,7 @@ public sealed class VizData : DynamicObject, IEquatable<VizData>
     public static implicit operator VizData(List<string>? values) => ArrayOf<string?>(values, static v => v is null ? null : JsonValue.Create(v));
 
     /// <summary>Wraps values as a JSON array (nested objects and arrays are copied); a <see langword="null"/> list is JSON null.</summary>
-    public static implicit operator VizData(List<VizData>? values) => ArrayOf<VizData?>(values, static v => v?._node?.DeepClone());
+    public static implicit operator VizData(List<VizData>? values) => ArrayOf<VizData?>(values, static v => v?.Node?.DeepClone());
 
     /// <summary>Reads a number as an integer.</summary>
     public static explicit operator int(VizData value) => Require(value).GetInt32();
@@ -397,19 +458,19 @@ public sealed class VizData : DynamicObject, IEquatable<VizData>
     public override bool TryGetMember(GetMemberBinder binder, out object? result)
     {
         ArgumentNullException.ThrowIfNull(binder);
-        if (_node is JsonObject o && o.TryGetPropertyValue(binder.Name, out var child))
+        if (Node is JsonObject o && o.TryGetPropertyValue(binder.Name, out var child))
         {
             result = ToDynamicValue(child);
             return true;
         }
 
-        if (_node is JsonArray a && binder.Name is "Length" or "Count" or "length")
+        if (Node is JsonArray a && binder.Name is "Length" or "Count" or "length")
         {
             result = a.Count;
             return true;
         }
 
-        throw new KeyNotFoundException(_node is JsonObject obj
+        throw new KeyNotFoundException(Node is JsonObject obj
             ? $"The data has no member '{binder.Name}'. Members: {string.Join(", ", obj.Select(p => p.Key))}."
             : $"The data is {Kind}, not an object, so it has no member '{binder.Name}'.");
     }
@@ -446,8 +507,8 @@ public sealed class VizData : DynamicObject, IEquatable<VizData>
     public override bool TryGetIndex(GetIndexBinder binder, object[] indexes, out object? result)
     {
         ArgumentNullException.ThrowIfNull(indexes);
-        result = indexes is [string name] ? ToDynamicValue(this[name]._node)
-            : indexes is [int index] ? ToDynamicValue(this[index]._node)
+        result = indexes is [string name] ? ToDynamicValue(this[name].Node)
+            : indexes is [int index] ? ToDynamicValue(this[index].Node)
             : throw new ArgumentException("Index VizData with one string (object member) or one int (array element).", nameof(indexes));
         return true;
     }
@@ -567,7 +628,7 @@ public sealed class VizData : DynamicObject, IEquatable<VizData>
     private bool TryGetInt64(out long value)
     {
         value = 0;
-        if (_node is not JsonValue v || v.GetValueKind() != JsonValueKind.Number)
+        if (Node is not JsonValue v || v.GetValueKind() != JsonValueKind.Number)
         {
             return false;
         }
@@ -608,10 +669,10 @@ public sealed class VizData : DynamicObject, IEquatable<VizData>
 
     private static string Truncate(string s) => s.Length <= 40 ? s : string.Concat(s.AsSpan(0, 40), "…");
 
-    private JsonObject RequireObject(string name) => _node as JsonObject
+    private JsonObject RequireObject(string name) => Node as JsonObject
         ?? throw new InvalidOperationException($"The data is {Kind}, not an object, so it has no member '{name}'.");
 
-    private JsonArray RequireArray() => _node as JsonArray
+    private JsonArray RequireArray() => Node as JsonArray
         ?? throw new InvalidOperationException($"The data is {Kind}, not an array.");
 
     // C# has no user-defined conversion from an interface (IEnumerable<T>), so arrays and List<T> of each scalar get one
@@ -648,13 +709,13 @@ internal sealed class VizDataJsonConverter : JsonConverter<VizData>
 
     public override void Write(Utf8JsonWriter writer, VizData value, JsonSerializerOptions options)
     {
-        if (value?.Node is null)
+        if (value is null)
         {
             writer.WriteNullValue();
         }
         else
         {
-            value.Node.WriteTo(writer, options);
+            value.WriteTo(writer, options);
         }
     }
 }

@@ -217,4 +217,31 @@ public sealed class VizDataTests
         Assert.Equal("""["x"]""", fromList.ToJson());
         Assert.Equal("[[3,4]]", list.ToJson());
     }
+
+    /// <summary>A received value keeps its text until read: passed on untouched it is written as it came, once read or changed it is the tree.</summary>
+    [Fact]
+    public void AReceivedValueIsWrittenAsItsTextUntilReadAndAsItsTreeAfter()
+    {
+        var envelope = new VizHtml.Protocol.EnvelopeReader(64).Read("{\"event\":\"e\",\"data\":{\"a\" : [1, 2], \"s\":\"é\"}}"u8.ToArray());
+        var data = envelope.Data!;
+
+        // Untouched: the bytes it arrived in (the default encoder would have escaped the é, the spaces would be gone).
+        Assert.Equal("{\"a\" : [1, 2], \"s\":\"é\"}", JsonSerializer.Serialize(data));
+
+        // Read, then changed: written from the tree.
+        Assert.Equal([1, 2], data.Get<int[]>("a"));
+        Assert.Equal(VizDataKind.Object, data.Kind);
+        data["b"] = 3;
+        Assert.Equal("{\"a\":[1,2],\"s\":\"\\u00E9\",\"b\":3}", JsonSerializer.Serialize(data));
+        Assert.Equal(VizData.Parse("{\"a\":[1,2],\"s\":\"é\",\"b\":3}"), data);
+    }
+
+    [Fact]
+    public void AReceivedValueBindsStraightFromItsText()
+    {
+        var envelope = new VizHtml.Protocol.EnvelopeReader(64).Read("{\"event\":\"e\",\"data\":{\"count\":2,\"label\":\"go\"}}"u8.ToArray());
+        Assert.Equal(new ButtonClick(2, "go"), envelope.Data!.As<ButtonClick>());
+        Assert.Equal("{\"count\":2,\"label\":\"go\"}", JsonSerializer.Serialize(envelope.Data));
+        Assert.Equal(2, envelope.Data.GetInt32("count"));
+    }
 }

@@ -10,8 +10,9 @@ namespace VizHtml.LoadGen.Protocols;
 /// </summary>
 internal sealed class VizHtmlAdapter : ProtocolAdapter
 {
-    private const long AckEveryNs = 250_000_000;
-    private const int AckEveryEvents = 32;
+    // vizhtml.js's cadence; LOADGEN_ACK_MS and LOADGEN_ACK_EVENTS change it for an experiment (never in a reported run).
+    private static readonly long AckEveryNs = 1_000_000L * (int.TryParse(Environment.GetEnvironmentVariable("LOADGEN_ACK_MS"), out var ms) ? ms : 250);
+    private static readonly int AckEveryEvents = int.TryParse(Environment.GetEnvironmentVariable("LOADGEN_ACK_EVENTS"), out var events) ? events : 32;
 
     public override string Path => "/vizhtml/socket?v=2";
 

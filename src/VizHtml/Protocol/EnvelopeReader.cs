@@ -4,13 +4,17 @@ using System.Text.Json.Nodes;
 namespace VizHtml.Protocol;
 
 /// <summary>The outcome of decoding one inbound text message.</summary>
-/// <remarks><see cref="Req"/>: a request's id (<c>req</c>), 0 for none, -1 for a <c>req</c> that is not a positive whole number.</remarks>
-internal readonly partial record struct InboundEnvelope(string? EventName, JsonNode? Data, string? ErrorCode, string? ErrorMessage, long Seq = 0, long AckSeq = -1, long Req = 0)
+/// <remarks><see cref="Req"/>: a request's id (<c>req</c>), 0 for none, -1 for a <c>req</c> that is not a positive whole number.
+/// <see cref="Data"/>: the <c>data</c> member, null when absent; a received value builds its tree when first read.</remarks>
+internal readonly partial record struct InboundEnvelope(string? EventName, VizData? Data, string? ErrorCode, string? ErrorMessage, long Seq = 0, long AckSeq = -1, long Req = 0)
 {
     public bool IsValid => ErrorCode is null;
 
     /// <summary>A protocol message (<c>$hello</c>, <c>$ack</c>) rather than an application event.</summary>
     public bool IsControl => EventName is { Length: > 0 } name && name[0] == Envelope.ReservedPrefix;
+
+    /// <summary>The data as a JSON tree (null for none or JSON <c>null</c>).</summary>
+    public JsonNode? DataNode => Data?.Node;
 }
 
 /// <summary>
@@ -19,12 +23,19 @@ internal readonly partial record struct InboundEnvelope(string? EventName, JsonN
 /// </summary>
 internal sealed class EnvelopeReader
 {
+    // The fast pass tracks every open object's member names; messages past these bounds take the general path.
+    private const int MaxTrackedDepth = 128;
+    private const int MaxTrackedNames = 256;
+    private const int MaxMembersCompared = 32;
+
     private readonly JsonDocumentOptions _documentOptions;
+    private readonly JsonReaderOptions _readerOptions;
 
     public EnvelopeReader(int maxDepth)
     {
         // Duplicate keys are refused up front: a bag with two "count" members has no honest meaning.
         _documentOptions = new JsonDocumentOptions { MaxDepth = maxDepth, AllowDuplicateProperties = false };
+        _readerOptions = new JsonReaderOptions { MaxDepth = maxDepth };
     }
 
     public InboundEnvelope Read(ReadOnlyMemory<byte> utf8)
@@ -36,6 +47,15 @@ internal sealed class EnvelopeReader
             return new InboundEnvelope(Envelope.AckEvent, null, null, null, AckSeq: ack);
         }
 
+        // Any other message in the usual form is checked in one pass of the reader, which keeps the data as text; anything
+        // out of the ordinary (invalid JSON, a duplicate or escaped member name, escaped surrogates, very wide or deep
+        // objects) is decided by the general path below, so each refusal reads exactly as it always has.
+        return TryReadOnePass(utf8, out var envelope) ? envelope : ReadGeneral(utf8);
+    }
+
+    /// <summary>The general path alone: the whole message as a JSON tree. The fuzz invariants compare it with the one pass.</summary>
+    internal InboundEnvelope ReadGeneral(ReadOnlyMemory<byte> utf8)
+    {
         JsonNode? root;
         try
         {
@@ -93,7 +113,163 @@ internal sealed class EnvelopeReader
 
         // Detach so the application's value does not keep the whole envelope alive.
         obj.Remove("data");
-        return new InboundEnvelope(name, data, null, null, seq, Req: req);
+        return new InboundEnvelope(name, data is null ? null : VizData.FromNode(data), null, null, seq, Req: req);
+    }
+
+    /// <summary>
+    /// One pass of <see cref="Utf8JsonReader"/> that validates the whole message (syntax, depth, no duplicate member name at
+    /// any depth) and takes the envelope's members on the way; the data is kept as its text. False, with nothing decided,
+    /// for anything the general path must judge.
+    /// </summary>
+    internal bool TryReadOnePass(ReadOnlyMemory<byte> message, out InboundEnvelope envelope)
+    {
+        var utf8 = message.Span;
+        envelope = default;
+        if (utf8.IsEmpty || utf8[0] != (byte)'{' || HasEscapedSurrogate(utf8))
+        {
+            return false;
+        }
+
+        Span<int> objectStart = stackalloc int[MaxTrackedDepth];
+        Span<int> nameStart = stackalloc int[MaxTrackedNames];
+        Span<int> nameLength = stackalloc int[MaxTrackedNames];
+        var names = 0;
+
+        string? name = null;
+        var eventIsString = false;
+        var hasEvent = false;
+        long seq = 0;
+        var seqValid = true;
+        long req = 0;
+        int dataStart = -1, dataEnd = -1, dataDepth = -1;
+        var dataIsNull = false;
+        var member = Member.None;
+
+        var reader = new Utf8JsonReader(utf8, _readerOptions);
+        try
+        {
+            while (reader.Read())
+            {
+                var depth = reader.CurrentDepth;
+                switch (reader.TokenType)
+                {
+                    case JsonTokenType.StartObject or JsonTokenType.StartArray:
+                        if (depth >= MaxTrackedDepth)
+                        {
+                            return false;
+                        }
+
+                        // Arrays keep a frame too, so each object inside one starts a name list of its own.
+                        objectStart[depth] = names;
+                        break;
+                    case JsonTokenType.EndObject or JsonTokenType.EndArray:
+                        names = objectStart[depth];
+                        break;
+                    case JsonTokenType.PropertyName:
+                        if (reader.ValueIsEscaped || names == MaxTrackedNames || names - objectStart[depth - 1] >= MaxMembersCompared)
+                        {
+                            return false;
+                        }
+
+                        var start = (int)reader.TokenStartIndex + 1;
+                        var text = reader.ValueSpan;
+                        for (var i = objectStart[depth - 1]; i < names; i++)
+                        {
+                            if (utf8.Slice(nameStart[i], nameLength[i]).SequenceEqual(text))
+                            {
+                                return false;
+                            }
+                        }
+
+                        nameStart[names] = start;
+                        nameLength[names++] = text.Length;
+                        member = depth == 1 ? Classify(text) : Member.None;
+                        continue;
+                }
+
+                if (member != Member.None)
+                {
+                    // The value of one of the envelope's own members (its first token, for an object or array).
+                    switch (member)
+                    {
+                        case Member.Event:
+                            hasEvent = true;
+                            eventIsString = reader.TokenType == JsonTokenType.String;
+                            name = eventIsString ? reader.GetString() : null;
+                            break;
+                        case Member.Seq:
+                            seqValid = reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out seq) && seq >= 1;
+                            break;
+                        case Member.Req:
+                            req = reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var id) && id > 0 ? id : -1;
+                            break;
+                        case Member.Data:
+                            dataStart = (int)reader.TokenStartIndex;
+                            dataIsNull = reader.TokenType == JsonTokenType.Null;
+                            dataDepth = depth;
+                            break;
+                    }
+
+                    member = Member.None;
+                }
+
+                if (dataDepth == depth && dataEnd < 0 && reader.TokenType is not (JsonTokenType.StartObject or JsonTokenType.StartArray))
+                {
+                    // The data's last token: a primitive, or the end of its object or array.
+                    dataEnd = (int)reader.BytesConsumed;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
+        {
+            return false;
+        }
+
+        // A number like 1e2147483648 is legal JSON but cannot be compared or converted; the general path refuses it.
+        if (HasHugeExponent(utf8))
+        {
+            return false;
+        }
+
+        if (!hasEvent || !eventIsString)
+        {
+            envelope = Error(ProtocolErrors.InvalidEnvelope, "message has no string member \"event\"");
+            return true;
+        }
+
+        if (!Envelope.IsClientControlEvent(name!) && Envelope.ValidateEventName(name!) is { } problem)
+        {
+            envelope = Error(ProtocolErrors.InvalidEventName, problem);
+            return true;
+        }
+
+        if (!seqValid)
+        {
+            envelope = Error(ProtocolErrors.InvalidEnvelope, "\"seq\" must be a positive integer");
+            return true;
+        }
+
+        var data = dataStart < 0 || dataIsNull ? null : VizData.FromReceived(utf8[dataStart..dataEnd].ToArray(), _documentOptions.MaxDepth);
+        envelope = new InboundEnvelope(name, data, null, null, seq, Req: req);
+        return true;
+    }
+
+    private static Member Classify(ReadOnlySpan<byte> name) => name switch
+    {
+        _ when name.SequenceEqual("event"u8) => Member.Event,
+        _ when name.SequenceEqual("data"u8) => Member.Data,
+        _ when name.SequenceEqual("seq"u8) => Member.Seq,
+        _ when name.SequenceEqual("req"u8) => Member.Req,
+        _ => Member.None,
+    };
+
+    private enum Member
+    {
+        None,
+        Event,
+        Data,
+        Seq,
+        Req,
     }
 
     private static InboundEnvelope Error(string code, string message) => new(null, null, code, message);

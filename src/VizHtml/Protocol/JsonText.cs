@@ -27,11 +27,8 @@ internal static class JsonText
     {
         switch (value)
         {
-            case VizData { Node: { } node }:
-                node.WriteTo(writer, options);
-                break;
-            case VizData:
-                writer.WriteNullValue();
+            case VizData data:
+                data.WriteTo(writer, options);
                 break;
             case JsonNode node:
                 node.WriteTo(writer, options);

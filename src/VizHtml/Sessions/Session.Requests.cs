@@ -107,7 +107,7 @@ internal sealed partial class Session
     {
         if (reply)
         {
-            if (!RequestEnvelope.TryReadReply(envelope.Data, out var answer))
+            if (!RequestEnvelope.TryReadReply(envelope.DataNode, out var answer))
             {
                 connection.SendError(ProtocolErrors.InvalidEnvelope, "$reply needs data {\"req\": id, \"value\": ...} or {\"req\": id, \"error\": {\"code\": ..., \"message\": ...}}");
                 return;

@@ -215,7 +215,7 @@ internal sealed partial class Session : IConnectionHandler
 
         if (envelope.IsControl && !reply)
         {
-            if (envelope.EventName == Envelope.AckEvent && _replay is not null && (envelope.AckSeq >= 0 ? envelope.AckSeq : Envelope.ReadSeq(envelope.Data, "seq")) is { } seq)
+            if (envelope.EventName == Envelope.AckEvent && _replay is not null && (envelope.AckSeq >= 0 ? envelope.AckSeq : Envelope.ReadSeq(envelope.DataNode, "seq")) is { } seq)
             {
                 lock (_gate)
                 {

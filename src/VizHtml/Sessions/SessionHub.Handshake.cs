@@ -145,7 +145,7 @@ internal sealed partial class SessionHub
             if (envelope.EventName == Envelope.HelloEvent && peer.SpeaksVersion2)
             {
                 _timeout?.Dispose();
-                hub.OnHello(connection, peer, envelope.Data);
+                hub.OnHello(connection, peer, envelope.DataNode);
 
                 // The welcome (and a resume's replay) wait for the read loop to wake the writer.
                 return true;

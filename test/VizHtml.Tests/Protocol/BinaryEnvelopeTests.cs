@@ -68,7 +68,7 @@ public sealed class BinaryEnvelopeTests
         Assert.True(envelope.IsValid, envelope.ErrorMessage);
         Assert.Equal("shape", envelope.EventName);
         Assert.Equal(2, envelope.Parts!.Count);
-        var shape = new BinaryJson(Web).Bind<Shape>(VizData.FromNode(envelope.Data), envelope.Parts);
+        var shape = new BinaryJson(Web).Bind<Shape>(envelope.Data!, envelope.Parts);
         Assert.Equal("s", shape.Name);
         Assert.Equal([1, 2, 3], shape.Blob);
         Assert.Equal([4], shape.Small.ToArray());

@@ -15,7 +15,7 @@ public sealed class EnvelopeTests
         var envelope = Read("""{"data":{"a":[1,2]},"seq":5,"event":"move"}""");
         Assert.True(envelope.IsValid);
         Assert.Equal("move", envelope.EventName);
-        Assert.Equal("""{"a":[1,2]}""", envelope.Data!.ToJsonString());
+        Assert.Equal("""{"a":[1,2]}""", envelope.DataNode!.ToJsonString());
     }
 
     [Fact]

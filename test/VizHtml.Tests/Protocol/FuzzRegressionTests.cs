@@ -69,6 +69,91 @@ public sealed class FuzzRegressionTests
         Assert.Equal(expectedError, envelope.ErrorCode);
     }
 
+    /// <summary>
+    /// Seeded random envelopes, well-formed and broken (duplicate and escaped names, nesting, every kind of value, cut or
+    /// altered bytes), through the invariants, which include that the one-pass reader agrees with the general path.
+    /// </summary>
+    [Fact]
+    public void GeneratedEnvelopesKeepTheInvariantsAndBothReadersAgree()
+    {
+        var random = new Random(15);
+        var onePass = 0;
+        for (var i = 0; i < 20_000; i++)
+        {
+            var text = GeneratedEnvelope(random);
+            var bytes = Encoding.UTF8.GetBytes(text);
+            switch (random.Next(6))
+            {
+                case 0:
+                    bytes = bytes[..random.Next(bytes.Length + 1)];
+                    break;
+                case 1 when bytes.Length > 0:
+                    bytes[random.Next(bytes.Length)] = (byte)Mutations[random.Next(Mutations.Length)];
+                    break;
+            }
+
+            FuzzInvariants.Envelope(bytes);
+            onePass += new EnvelopeReader(64).TryReadOnePass(bytes, out _) ? 1 : 0;
+        }
+
+        // Most generated messages are decided by the one pass, so the comparison above is not vacuous.
+        Assert.InRange(onePass, 8_000, 20_000);
+    }
+
+    private const string Mutations = "{}[]\":,\\ 0e-.tfnu";
+
+    private static string GeneratedEnvelope(Random random)
+    {
+        var members = new List<string>();
+        if (random.Next(10) > 0)
+        {
+            members.Add("\"event\":" + (random.Next(8) switch { 0 => "1", 1 => "\"$hello\"", 2 => "\"bad name\"", 3 => "\"\"", _ => "\"move\"" }));
+        }
+
+        if (random.Next(3) == 0)
+        {
+            members.Add("\"seq\":" + (random.Next(5) switch { 0 => "0", 1 => "1.5", 2 => "\"3\"", _ => random.Next(1, 1000).ToString(System.Globalization.CultureInfo.InvariantCulture) }));
+        }
+
+        if (random.Next(4) == 0)
+        {
+            members.Add("\"req\":" + (random.Next(3) == 0 ? "null" : "7"));
+        }
+
+        if (random.Next(5) > 0)
+        {
+            members.Add("\"data\":" + GeneratedValue(random, 0));
+        }
+
+        if (random.Next(4) == 0)
+        {
+            members.Add(GeneratedName(random) + ":" + GeneratedValue(random, 0));
+        }
+
+        members = [.. members.OrderBy(_ => random.Next())];
+        return "{" + string.Join(random.Next(8) == 0 ? " , " : ",", members) + "}";
+    }
+
+    private static string GeneratedValue(Random random, int depth) => (depth > 4 ? random.Next(5) : random.Next(8)) switch
+    {
+        0 => "null",
+        1 => random.Next(2) == 0 ? "true" : "false",
+        2 => random.Next(4) switch { 0 => "-0", 1 => "1.5e3", 2 => "1e99999", _ => random.Next().ToString(System.Globalization.CultureInfo.InvariantCulture) },
+        3 => random.Next(5) switch { 0 => "\"caf\\u00e9\"", 1 => "\"a\\\"b\"", 2 => "\"\\ud83d\\ude00\"", 3 => "\"\\ud800\"", _ => "\"x y\"" },
+        4 => "\"é 😀\"",
+        5 or 6 => "{" + string.Join(",", Enumerable.Range(0, random.Next(random.Next(12) == 0 ? 40 : 5)).Select(_ => GeneratedName(random) + ":" + GeneratedValue(random, depth + 1))) + "}",
+        _ => "[" + string.Join(",", Enumerable.Range(0, random.Next(5)).Select(_ => GeneratedValue(random, depth + 1))) + "]",
+    };
+
+    private static string GeneratedName(Random random) => random.Next(12) switch
+    {
+        0 => "\"\\u0061\"",
+        1 => "\"event\"",
+        2 => "\"data\"",
+        3 => "\"\"",
+        _ => "\"" + (char)('a' + random.Next(random.Next(2) == 0 ? 3 : 26)) + "\"",
+    };
+
     [Fact]
     public void DeepNestingIsRefusedNotOverflowed()
     {
@@ -182,6 +267,15 @@ internal static class FuzzInvariants
         }
 
         var envelope = Reader.Read(input);
+
+        // Where the one-pass reader decides a message, it decides exactly what the general path (a JSON tree) decides.
+        if (Reader.TryReadOnePass(input, out var onePass))
+        {
+            var general = Reader.ReadGeneral(input);
+            Assert.Equal((general.EventName, general.ErrorCode, general.ErrorMessage, general.Seq, general.Req), (onePass.EventName, onePass.ErrorCode, onePass.ErrorMessage, onePass.Seq, onePass.Req));
+            Assert.True(JsonNode.DeepEquals(general.DataNode, onePass.DataNode), $"data {onePass.DataNode?.ToJsonString()} against {general.DataNode?.ToJsonString()}");
+        }
+
         if (!envelope.IsValid)
         {
             Assert.Contains(envelope.ErrorCode, ErrorCodes);
@@ -194,7 +288,7 @@ internal static class FuzzInvariants
         Assert.NotNull(envelope.EventName);
         Assert.Null(EventNameProblem(envelope.EventName));
         Assert.True(envelope.Seq >= 0, $"negative seq {envelope.Seq}");
-        if (envelope.Data is { } data)
+        if (envelope.DataNode is { } data)
         {
             Assert.Null(data.Parent);
             RoundTrip(data);
