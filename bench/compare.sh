@@ -10,7 +10,7 @@
 #   FIRST=4 ROUNDS=6 bench/compare.sh OLD_TREE NEW_TREE         # rounds 4–6 added to the same results directory
 #   bench/compare.sh --summary OUT                              # only the table, from the files of an earlier run
 # Scenarios: echo (1 and 100 clients), hostapp (200 × 60 Hz × 1 KB), broadcast (100/1,000/5,000 clients × 64 B/1 KB)
-# (SCENARIOS=echo,hostapp,fewtablets,broadcast adds or picks others);
+# (SCENARIOS=echo,hostapp,fewtablets,broadcast adds or picks others; INLINE_VARIANT=0 leaves out new + inline);
 # the load generator has no finer filter. About 5 minutes per round on the 2-core machine. The load generator rewrites
 # bench/results/loadgen.json of the tree it runs in: give it throwaway worktrees, not a checkout someone works in.
 set -euo pipefail
@@ -113,7 +113,7 @@ run() { # variant tree inline
 for round in $(seq "${FIRST:-1}" "$rounds"); do
   run old "$old" 0 "$round"
   run new "$new" 0 "$round"
-  run new-inline "$new" 1 "$round"
+  [ "${INLINE_VARIANT:-1}" = 0 ] || run new-inline "$new" 1 "$round"
 done
 echo "== done $(date -u +%H:%M:%S)" | tee -a "$out/log.txt"
 summary "$out" | tee "$out/summary.md"

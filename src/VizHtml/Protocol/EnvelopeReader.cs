@@ -28,6 +28,12 @@ internal sealed class EnvelopeReader
     private const int MaxTrackedNames = 256;
     private const int MaxMembersCompared = 32;
 
+    // Recently read event names, so the names a program uses over and over are not decoded and allocated per message. One
+    // reader serves every connection: each slot holds an immutable entry, replaced whole, so a race only costs a miss.
+    private const int NameSlots = 32;
+    private const int MaxCachedNameBytes = 64;
+    private readonly CachedName?[] _names = new CachedName?[NameSlots];
+
     private readonly JsonDocumentOptions _documentOptions;
     private readonly JsonReaderOptions _readerOptions;
 
@@ -195,7 +201,7 @@ internal sealed class EnvelopeReader
                         case Member.Event:
                             hasEvent = true;
                             eventIsString = reader.TokenType == JsonTokenType.String;
-                            name = eventIsString ? reader.GetString() : null;
+                            name = eventIsString ? EventNameOf(ref reader) : null;
                             break;
                         case Member.Seq:
                             seqValid = reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out seq) && seq >= 1;
@@ -253,6 +259,27 @@ internal sealed class EnvelopeReader
         envelope = new InboundEnvelope(name, data, null, null, seq, Req: req);
         return true;
     }
+
+    private string EventNameOf(ref Utf8JsonReader reader)
+    {
+        if (reader.ValueIsEscaped || reader.ValueSpan.Length > MaxCachedNameBytes)
+        {
+            return reader.GetString()!;
+        }
+
+        var utf8 = reader.ValueSpan;
+        var slot = (int)((uint)(utf8.Length * 31 + (utf8.IsEmpty ? 0 : utf8[0] + (utf8[^1] * 7))) % NameSlots);
+        if (Volatile.Read(ref _names[slot]) is { } cached && utf8.SequenceEqual(cached.Utf8))
+        {
+            return cached.Name;
+        }
+
+        var name = reader.GetString()!;
+        Volatile.Write(ref _names[slot], new CachedName(utf8.ToArray(), name));
+        return name;
+    }
+
+    private sealed record CachedName(byte[] Utf8, string Name);
 
     private static Member Classify(ReadOnlySpan<byte> name) => name switch
     {

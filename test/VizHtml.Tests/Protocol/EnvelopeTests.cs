@@ -19,6 +19,20 @@ public sealed class EnvelopeTests
     }
 
     [Fact]
+    public void EventNamesUsedAgainAreTheSameStringAndEveryNameReadsBackExactly()
+    {
+        Assert.Same(Read("""{"event":"move"}""").EventName, Read("""{"event":"move","data":1}""").EventName);
+
+        // More names than the reader remembers, twice over, some sharing length and first and last letters.
+        var names = Enumerable.Range(0, 300).Select(i => $"n{i}x").Concat(["a", "ab", "ba", "é", "\u00e9"]).ToArray();
+        foreach (var name in names.Concat(names))
+        {
+            var expected = name == "\u00e9" ? "é" : name;
+            Assert.Equal(expected, Read($$"""{"event":"{{name}}"}""").EventName);
+        }
+    }
+
+    [Fact]
     public void MissingDataIsNull()
     {
         var envelope = Read("""{"event":"ping"}""");
