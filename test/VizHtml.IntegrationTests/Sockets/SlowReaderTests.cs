@@ -158,15 +158,18 @@ public sealed class SlowReaderTests(ITestOutputHelper output)
     [Theory, OnOwnHosts]
     public async Task AReaderWhosePongWaitsBehindItsBacklogStaysConnectedWhileItAcknowledgesWhatItReads(TestHost host)
     {
-        // Pings after 2 s without a frame from the peer, 2 s to answer. At 8 KB/s, the socket's buffers alone hold far
-        // more than 2 s of backlog, so a pong comes too late; a reader that says it is reading is never pinged.
+        // Pings after 2 s without a frame from the peer, 3 s to answer. At 8 KB/s, the socket's buffers alone hold far
+        // more than 3 s of backlog (64 KiB is 8 s), so a pong comes too late; a reader that says it is reading is never
+        // pinged. The acking reader acknowledges after each frame (at most 10 KB of latest values, 1.25 s) once 1 s has
+        // passed, so up to 2.5 s apart; with 2 s to answer it was cut once in a full suite run, where the test process's
+        // own delays stretch on 2 busy cores.
         // The send timeout is out of the way: at 8 KB/s one write of up to 64 KiB behind a full socket buffer can take
         // longer than the default 10 s, and then the reader is rightly cut as a slow consumer (it failed CI once so); this
         // test is about pings and acknowledgements only.
         await using var test = await TestServer.StartAsync(host, o =>
         {
             o.KeepAliveInterval = TimeSpan.FromSeconds(2);
-            o.KeepAliveTimeout = TimeSpan.FromSeconds(2);
+            o.KeepAliveTimeout = TimeSpan.FromSeconds(3);
             o.SendTimeout = TimeSpan.FromSeconds(60);
         });
         var connects = new EventLog<VizConnectEvent>();
