@@ -58,7 +58,7 @@ public sealed partial class VizHtmlClient
         }
 
         var name = envelope.EventName!;
-        _messages.TryDeliver(name, new VizClientMessageEvent(name, envelope.Data ?? VizData.Null, envelope.Parts), out var delivered);
+        _messages.TryDeliver(name, new VizClientMessageEvent(name, envelope.Payload, envelope.Parts), out var delivered);
         return delivered;
     }
 }

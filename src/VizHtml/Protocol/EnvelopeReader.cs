@@ -15,6 +15,9 @@ internal readonly partial record struct InboundEnvelope(string? EventName, VizDa
 
     /// <summary>The data as a JSON tree (null for none or JSON <c>null</c>).</summary>
     public JsonNode? DataNode => Data?.Node;
+
+    /// <summary>The data as a handler receives it: JSON <c>null</c> when there is none.</summary>
+    public VizData Payload => Data ?? VizData.Null;
 }
 
 /// <summary>
@@ -131,7 +134,7 @@ internal sealed class EnvelopeReader
     {
         var utf8 = message.Span;
         envelope = default;
-        if (utf8.IsEmpty || utf8[0] != (byte)'{' || HasEscapedSurrogate(utf8))
+        if (utf8.IsEmpty || utf8[0] != (byte)'{')
         {
             return false;
         }
@@ -171,7 +174,14 @@ internal sealed class EnvelopeReader
                     case JsonTokenType.EndObject or JsonTokenType.EndArray:
                         names = objectStart[depth];
                         break;
+
+                    // The general path refuses an escaped lone surrogate (it cannot be written back) and a number like
+                    // 1e2147483648 (legal JSON that cannot be compared or converted); the tokens are checked as they pass.
+                    case JsonTokenType.String when reader.ValueIsEscaped && HasEscapedSurrogate(reader.ValueSpan):
+                    case JsonTokenType.Number when LongExponentIn(reader.ValueSpan):
+                        return false;
                     case JsonTokenType.PropertyName:
+                        // An escaped name (even "\u0061" for "a") is compared unescaped by the general path.
                         if (reader.ValueIsEscaped || names == MaxTrackedNames || names - objectStart[depth - 1] >= MaxMembersCompared)
                         {
                             return false;
@@ -227,12 +237,6 @@ internal sealed class EnvelopeReader
             }
         }
         catch (Exception ex) when (ex is JsonException or InvalidOperationException)
-        {
-            return false;
-        }
-
-        // A number like 1e2147483648 is legal JSON but cannot be compared or converted; the general path refuses it.
-        if (HasHugeExponent(utf8))
         {
             return false;
         }

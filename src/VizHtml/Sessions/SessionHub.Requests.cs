@@ -17,7 +17,7 @@ internal sealed partial class SessionHub
     {
         Metrics?.EventReceived();
         session.CountEventReceived();
-        var e = new VizRequestEvent(envelope.EventName!, envelope.Data ?? VizData.Null, session.Client, envelope.Req);
+        var e = new VizRequestEvent(envelope.EventName!, envelope.Payload, session.Client, envelope.Req);
         _dispatcher.PostFromReader(() => _router.Requests.DeliverAsync(e));
     }
 }

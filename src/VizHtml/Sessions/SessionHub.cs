@@ -286,7 +286,7 @@ internal sealed partial class SessionHub : IObservedState
     {
         Metrics?.EventReceived();
         session.CountEventReceived();
-        var e = new VizMessageEvent(envelope.EventName!, envelope.Data ?? VizData.Null, session.Client, envelope.Parts);
+        var e = new VizMessageEvent(envelope.EventName!, envelope.Payload, session.Client, envelope.Parts);
         _dispatcher.PostFromReader(() => _router.DeliverAsync(e));
     }
 
