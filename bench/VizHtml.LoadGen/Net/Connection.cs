@@ -47,6 +47,7 @@ internal sealed class Connection(int slot, int fd, ProtocolAdapter adapter)
     public int HandshakeStep { get; set; }
     public long LastSeq { get; set; }
     public long AckedSeq { get; set; }
+    public long UnackedBytes { get; set; }
     public long LastKeepAliveNs { get; set; }
     public long ClientSeq { get; set; }
 

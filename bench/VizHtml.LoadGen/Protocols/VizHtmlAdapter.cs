@@ -6,13 +6,14 @@ namespace VizHtml.LoadGen.Protocols;
 /// <summary>
 /// VizHtml protocol v2 with batching announced: a frame holds one envelope or a JSON array of them. Every numbered
 /// envelope (<c>{"seq":</c> at the top level, which the server writes first) is one delivery; the highest seq is acknowledged as vizhtml.js
-/// does it: once 32 events are unacknowledged (decided once per frame) or after 250 ms.
+/// does it: once 128 events or 256 KB of frames are unacknowledged (decided once per frame) or after 1 s.
 /// </summary>
 internal sealed class VizHtmlAdapter : ProtocolAdapter
 {
     // vizhtml.js's cadence; LOADGEN_ACK_MS and LOADGEN_ACK_EVENTS change it for an experiment (never in a reported run).
-    private static readonly long AckEveryNs = 1_000_000L * (int.TryParse(Environment.GetEnvironmentVariable("LOADGEN_ACK_MS"), out var ms) ? ms : 250);
-    private static readonly int AckEveryEvents = int.TryParse(Environment.GetEnvironmentVariable("LOADGEN_ACK_EVENTS"), out var events) ? events : 32;
+    private static readonly long AckEveryNs = 1_000_000L * (int.TryParse(Environment.GetEnvironmentVariable("LOADGEN_ACK_MS"), out var ms) ? ms : 1000);
+    private static readonly int AckEveryEvents = int.TryParse(Environment.GetEnvironmentVariable("LOADGEN_ACK_EVENTS"), out var events) ? events : 128;
+    private const int AckEveryBytes = 256 * 1024;
 
     public override string Path => "/vizhtml/socket?v=2";
 
@@ -80,7 +81,8 @@ internal sealed class VizHtmlAdapter : ProtocolAdapter
             connection.LastSeq = seq;
         }
 
-        if (connection.LastSeq - connection.AckedSeq >= AckEveryEvents)
+        connection.UnackedBytes += message.Length;
+        if (connection.LastSeq - connection.AckedSeq >= AckEveryEvents || connection.UnackedBytes >= AckEveryBytes)
         {
             SendAck(reactor, connection, reactor.NowNs);
         }
@@ -113,6 +115,7 @@ internal sealed class VizHtmlAdapter : ProtocolAdapter
         "}}"u8.CopyTo(text[length..]);
         length += 2;
         connection.AckedSeq = connection.LastSeq;
+        connection.UnackedBytes = 0;
         connection.LastKeepAliveNs = nowNs;
         reactor.SendText(connection, text[..length]);
     }

@@ -66,7 +66,10 @@ public sealed class VizClientConnectionEvent
 /// </summary>
 public sealed partial class VizHtmlClient : IAsyncDisposable
 {
-    private const int AckEvery = 32;
+    // As vizhtml.js: acknowledged after 128 events, 256 KB of frames, or about a second after the first unacknowledged one.
+    private const int AckEvery = 128;
+    private const long AckBytes = 256 * 1024;
+    private const long AckDelayMilliseconds = 1000;
 
     // A client that reads says so at least this often, acknowledged events or not: the server pings (and may drop as
     // dead) only a peer it has not heard from, and a ping's answer can wait behind a long backlog.
@@ -89,6 +92,7 @@ public sealed partial class VizHtmlClient : IAsyncDisposable
     private string? _epoch;
     private long _lastReceived;
     private long _lastAcked;
+    private long _unackedBytes;
     private long _ackedAt;
     private long _lastSent;
     private long _lastInbound;
@@ -382,6 +386,7 @@ public sealed partial class VizHtmlClient : IAsyncDisposable
             }
 
             // A frame holds one envelope, or after a batching welcome, an array of them to handle in order.
+            var receivedBefore = _lastReceived;
             switch (result.MessageType == WebSocketMessageType.Binary ? null : JsonNode.Parse(buffer.WrittenSpan))
             {
                 case JsonObject envelope:
@@ -399,7 +404,12 @@ public sealed partial class VizHtmlClient : IAsyncDisposable
                     break;
             }
 
-            if (_lastReceived - _lastAcked >= AckEvery || (_welcomed && Environment.TickCount64 - Volatile.Read(ref _ackedAt) > ReadingAckMilliseconds))
+            if (_lastReceived > receivedBefore)
+            {
+                Volatile.Write(ref _unackedBytes, Volatile.Read(ref _unackedBytes) + buffer.WrittenCount);
+            }
+
+            if (_lastReceived - _lastAcked >= AckEvery || Volatile.Read(ref _unackedBytes) >= AckBytes || (_welcomed && Environment.TickCount64 - Volatile.Read(ref _ackedAt) > ReadingAckMilliseconds))
             {
                 Acknowledge(outbox);
             }
@@ -481,6 +491,8 @@ public sealed partial class VizHtmlClient : IAsyncDisposable
                 _lastReceived = _lastAcked = welcome["sentSeq"]!.GetValue<long>();
             }
 
+            Volatile.Write(ref _unackedBytes, 0);
+
             // Everything the server has not processed goes again, in order; it drops duplicates by number.
             var processed = welcome["lastSeq"]!.GetValue<long>();
             DropPending(processed);
@@ -545,11 +557,12 @@ public sealed partial class VizHtmlClient : IAsyncDisposable
     private void Acknowledge(ChannelWriter<byte[]> outbox)
     {
         _lastAcked = _lastReceived;
+        Volatile.Write(ref _unackedBytes, 0);
         Volatile.Write(ref _ackedAt, Environment.TickCount64);
         outbox.TryWrite(Protocol.Envelope.Ack(_lastAcked));
     }
 
-    /// <summary>Acknowledges stragglers every 250 ms and drops a connection that has been silent for 2.5 heartbeats.</summary>
+    /// <summary>Acknowledges stragglers about a second after the last acknowledgement (checked every 250 ms) and drops a connection that has been silent for 2.5 heartbeats.</summary>
     private async Task WatchAsync(ClientWebSocket socket, CancellationToken cancellationToken)
     {
         using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(250));
@@ -557,7 +570,7 @@ public sealed partial class VizHtmlClient : IAsyncDisposable
         {
             while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
             {
-                if (_welcomed && _lastReceived > _lastAcked && _outbox is { } outbox)
+                if (_welcomed && _lastReceived > _lastAcked && Environment.TickCount64 - Volatile.Read(ref _ackedAt) >= AckDelayMilliseconds && _outbox is { } outbox)
                 {
                     Acknowledge(outbox.Writer);
                 }

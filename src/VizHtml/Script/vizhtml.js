@@ -9,8 +9,12 @@
   const SILENT = 4000; // we gave up on a silent server
   const HANDSHAKE_MS = 10000;
   const HEARTBEAT_MS = 15000;
-  const ACK_EVERY = 32;
-  const ACK_DELAY_MS = 250;
+  // Acknowledged after this many events, this many bytes of frames, or this long after the first unacknowledged one:
+  // each $ack costs the server a wake-up, so a steady stream is acknowledged about once a second, and a stream of large
+  // payloads sooner, which bounds what the server keeps for a resume.
+  const ACK_EVERY = 128;
+  const ACK_BYTES = 256 * 1024;
+  const ACK_DELAY_MS = 1000;
   // Unnumbered events are acked this often: the server pings only silent peers.
   const READING_MS = 5000;
 
@@ -169,6 +173,7 @@
       this.serverEpoch = null;
       this.lastSeq = 0;
       this.unacked = 0;
+      this.unackedBytes = 0;
       this.ackTimer = null;
       this.replayThrough = 0; // ack when the replay ends
       this.outSeq = 0; // never reset: the server dedupes by it
@@ -272,6 +277,8 @@
       if (v2) this.lastInboundAt = Date.now();
       const text = typeof raw === 'string';
       if (!text && !(v2 && raw instanceof ArrayBuffer)) return warn('ignoring non-text frame from server');
+      // The frame's size for the acknowledgement's byte bound (UTF-16 units of a text frame: its bytes for ASCII).
+      const size = text ? raw.length : raw.byteLength;
       let msg;
       try {
         msg = text ? JSON.parse(raw) : unpack(raw);
@@ -279,11 +286,13 @@
         return bad(text ? 'that is not JSON' : 'that is not a binary envelope', 0, text ? raw : ' ');
       }
       if (!text) raw = null;
+      const unacked = this.unacked;
       if (!v2 || !Array.isArray(msg)) this.handle(ws, msg, raw);
       // Stop if a handler closed the socket.
       else for (const one of msg) if (this.ws === ws) this.handle(ws, one, null);
       // At most one ack per frame.
       if (!v2 || this.ws !== ws) return;
+      if (this.unacked > unacked) this.unackedBytes += size;
       if (this.unacked) this.noteHandled();
       else if (Date.now() - this.ackedAt > READING_MS) this.sendAck(true);
     }
@@ -333,7 +342,7 @@
       let resync = null;
       let dropped = 0;
       this.recovered = this.resuming ? recovered : null;
-      this.unacked = 0;
+      this.unacked = this.unackedBytes = 0;
       this.clearAckTimer();
       if (recovered) {
         this.replayThrough = sentSeq > this.lastSeq ? sentSeq : 0;
@@ -370,7 +379,7 @@
     }
 
     noteHandled() {
-      if (this.unacked >= ACK_EVERY || (this.replayThrough && this.lastSeq >= this.replayThrough)) {
+      if (this.unacked >= ACK_EVERY || this.unackedBytes >= ACK_BYTES || (this.replayThrough && this.lastSeq >= this.replayThrough)) {
         this.replayThrough = 0;
         this.sendAck();
       } else if (this.ackTimer === null) {
@@ -382,7 +391,7 @@
       this.clearAckTimer();
       const ws = this.ws;
       if (!(this.unacked || force) || !this.welcomed || !ws || ws.readyState !== OPEN) return;
-      this.unacked = 0;
+      this.unacked = this.unackedBytes = 0;
       this.ackedAt = Date.now();
       ws.send(control('$ack', { seq: this.lastSeq }));
     }
@@ -587,7 +596,7 @@
       if (this.v2) {
         this.ended = true;
         this.token = this.recovered = null;
-        this.lastSeq = this.unacked = this.overflowDropped = 0;
+        this.lastSeq = this.unacked = this.unackedBytes = this.overflowDropped = 0;
         this.outbox = [];
         for (const req of this.requests.keys()) this.lose(req, LOST);
       }

@@ -41,12 +41,16 @@ internal sealed class ReplayBuffer(int maxCount, long maxBytes, TimeSpan maxAge,
         }
 
         Acknowledged = seq;
+        var freed = 0L;
         while (_entries.TryPeek(out var head) && head.Seq <= seq)
         {
             _entries.Dequeue();
-            _bytes -= head.Payload.Length;
-            budget.Add(-head.Payload.Length);
+            freed += head.Payload.Length;
         }
+
+        // One update of the server-wide count per acknowledgement, not one per event (every session shares it).
+        _bytes -= freed;
+        budget.Add(-freed);
     }
 
     /// <summary>Marks everything up to <paramref name="seq"/> as no longer replayable (events the client missed are gone).</summary>
