@@ -406,10 +406,11 @@ public sealed partial class VizHtmlClient : IAsyncDisposable
 
             if (_lastReceived > receivedBefore)
             {
-                Volatile.Write(ref _unackedBytes, Volatile.Read(ref _unackedBytes) + buffer.WrittenCount);
+                // Added here, reset by whichever thread acknowledges (this loop or the watch): atomic both ways.
+                Interlocked.Add(ref _unackedBytes, buffer.WrittenCount);
             }
 
-            if (_lastReceived - _lastAcked >= AckEvery || Volatile.Read(ref _unackedBytes) >= AckBytes || (_welcomed && Environment.TickCount64 - Volatile.Read(ref _ackedAt) > ReadingAckMilliseconds))
+            if (_lastReceived - _lastAcked >= AckEvery || Interlocked.Read(ref _unackedBytes) >= AckBytes || (_welcomed && Environment.TickCount64 - Volatile.Read(ref _ackedAt) > ReadingAckMilliseconds))
             {
                 Acknowledge(outbox);
             }
@@ -491,7 +492,7 @@ public sealed partial class VizHtmlClient : IAsyncDisposable
                 _lastReceived = _lastAcked = welcome["sentSeq"]!.GetValue<long>();
             }
 
-            Volatile.Write(ref _unackedBytes, 0);
+            Interlocked.Exchange(ref _unackedBytes, 0);
 
             // Everything the server has not processed goes again, in order; it drops duplicates by number.
             var processed = welcome["lastSeq"]!.GetValue<long>();
@@ -557,7 +558,7 @@ public sealed partial class VizHtmlClient : IAsyncDisposable
     private void Acknowledge(ChannelWriter<byte[]> outbox)
     {
         _lastAcked = _lastReceived;
-        Volatile.Write(ref _unackedBytes, 0);
+        Interlocked.Exchange(ref _unackedBytes, 0);
         Volatile.Write(ref _ackedAt, Environment.TickCount64);
         outbox.TryWrite(Protocol.Envelope.Ack(_lastAcked));
     }
