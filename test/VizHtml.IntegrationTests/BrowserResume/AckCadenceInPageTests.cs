@@ -20,27 +20,26 @@ public sealed partial class AckCadenceInPageTests(BrowserFixture browser) : ICla
     {
         await using var server = await TestServer.StartAsync(TestHost.Embedded);
         await using var context = await browser.NewContextAsync();
-        var (acks, clock) = await OpenAsync(server, context);
-        var start = clock.Elapsed;
+        var acks = await OpenAsync(server, context);
 
         // About 60 events a second, as a frame loop sends: 128 events take 2 s, so the time bound decides.
         var sent = 0;
-        while (clock.Elapsed - start < TimeSpan.FromSeconds(3.5))
+        while (acks.Clock.Elapsed < TimeSpan.FromSeconds(3.5))
         {
             server.Server.SendAll("pose", ++sent);
             await Task.Delay(16);
         }
 
         await Task.Delay(1500);
-        var times = acks.Where(a => a.At > start).Select(a => a.At).ToArray();
-        var described = string.Join(", ", times.Select(t => (t - start).TotalSeconds.ToString("F2", CultureInfo.InvariantCulture)));
+        var times = acks.Items.Select(a => a.At).ToArray();
+        var described = string.Join(", ", times.Select(t => t.TotalSeconds.ToString("F2", CultureInfo.InvariantCulture)));
 
         // At the old cadence (250 ms) this stream drew about 15; at 1 s, 3 or 4 (the last one a second after the stream ends).
         Assert.True(times.Length is >= 3 and <= 5, $"{times.Length} acknowledgements for {sent} events in 3.5 s: {described}");
         Assert.All(times.Zip(times.Skip(1)), pair => Assert.True(pair.Second - pair.First > TimeSpan.FromSeconds(0.8), $"acknowledgements {(pair.Second - pair.First).TotalSeconds:F2} s apart: {described}"));
 
         // And the last one covers everything: the server holds nothing for a resume.
-        Assert.Equal(sent, acks.Last().Seq);
+        Assert.Equal(sent, acks.Items.Last().Seq);
     }
 
     [Fact]
@@ -48,8 +47,7 @@ public sealed partial class AckCadenceInPageTests(BrowserFixture browser) : ICla
     {
         await using var server = await TestServer.StartAsync(TestHost.Embedded);
         await using var context = await browser.NewContextAsync();
-        var (acks, clock) = await OpenAsync(server, context);
-        var start = clock.Elapsed;
+        var acks = await OpenAsync(server, context);
 
         // 64 KB events ten times a second: four of them pass 256 KB, well before a second has gone by.
         var payload = new string('x', 64 * 1024);
@@ -59,30 +57,55 @@ public sealed partial class AckCadenceInPageTests(BrowserFixture browser) : ICla
             await Task.Delay(100);
         }
 
-        await TestServer.WaitUntilAsync(() => acks.Count(a => a.At > start) >= 5);
-        var seqs = acks.Where(a => a.At > start).Select(a => a.Seq).ToArray();
+        await TestServer.WaitUntilAsync(() => acks.Items.Count >= 5);
+        var seqs = acks.Items.Select(a => a.Seq).ToArray();
 
         // Each acknowledgement after the first covers the four events (or five, when two shared a frame) since the one before.
         Assert.All(seqs.Zip(seqs.Skip(1)), pair => Assert.InRange(pair.Second - pair.First, 4, 5));
     }
 
-    private static async Task<(ConcurrentQueue<(TimeSpan At, long Seq)> Acks, Stopwatch Clock)> OpenAsync(TestServer server, IBrowserContext context)
+    /// <summary>Opens the page and records the <c>$ack</c>s it sends once it is connected, timed from then.</summary>
+    private static async Task<AckLog> OpenAsync(TestServer server, IBrowserContext context)
     {
         server.Server.RegisterHtml(ResumePage.Name, ResumePage.Html);
         var connects = new EventLog<VizConnectEvent>();
         server.Server.OnConnect(connects.Add);
-        var acks = new ConcurrentQueue<(TimeSpan, long)>();
-        var clock = Stopwatch.StartNew();
+        var acks = new AckLog();
         context.Page += (_, page) => page.WebSocket += (_, socket) => socket.FrameSent += (_, frame) =>
         {
             if (frame.Text is { } text && AckSeq().Match(text) is { Success: true } match)
             {
-                acks.Enqueue((clock.Elapsed, long.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture)));
+                acks.Add(long.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture));
             }
         };
         await ResumePage.OpenAsync(context, server.HttpBase, new { });
         await connects.WaitForCountAsync(1);
-        return (acks, clock);
+        acks.Start();
+        return acks;
+    }
+
+    /// <summary>The page's acknowledgements from <see cref="Start"/> on: when (on <see cref="Clock"/>) and up to which seq.</summary>
+    private sealed class AckLog
+    {
+        private volatile bool _started;
+
+        public Stopwatch Clock { get; } = new();
+
+        public ConcurrentQueue<(TimeSpan At, long Seq)> Items { get; } = new();
+
+        public void Start()
+        {
+            Clock.Start();
+            _started = true;
+        }
+
+        public void Add(long seq)
+        {
+            if (_started)
+            {
+                Items.Enqueue((Clock.Elapsed, seq));
+            }
+        }
     }
 
     [GeneratedRegex("""^\{"event":"\$ack","data":\{"seq":(\d+)\}\}$""")]

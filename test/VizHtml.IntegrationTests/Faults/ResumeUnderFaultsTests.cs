@@ -11,7 +11,7 @@ public sealed class ResumeUnderFaultsTests
     private static readonly TimeSpan StreamTimeout = TimeSpan.FromSeconds(30);
 
     /// <summary>The server's default <see cref="VizHtmlOptions.ReplayBufferMessages"/>.</summary>
-    private const int ReplayWindow = 1024;
+    private static readonly int ReplayWindow = new VizHtmlOptions().ReplayBufferMessages;
 
     [Theory, OnOwnHosts]
     public async Task TenThousandEventsEachWayArriveExactlyOnceInOrderAcrossAHundredCuts(TestHost host)

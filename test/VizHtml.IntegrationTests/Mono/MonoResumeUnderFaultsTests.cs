@@ -12,7 +12,7 @@ public sealed class MonoResumeUnderFaultsTests
     private const int Events = 10_000;
 
     /// <summary>The server's default <see cref="VizHtmlOptions.ReplayBufferMessages"/>.</summary>
-    private const int ReplayWindow = 1024;
+    private static readonly int ReplayWindow = new VizHtmlOptions().ReplayBufferMessages;
 
     private static readonly TimeSpan StreamTimeout = TimeSpan.FromSeconds(30);
 
